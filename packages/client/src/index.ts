@@ -1,0 +1,44 @@
+import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import { toImagegateError } from './errors.ts'
+import type { components, paths } from './schema.d.ts'
+
+export { ImagegateError, type ErrorBody, type ErrorCode } from './errors.ts'
+export type { components, paths } from './schema.d.ts'
+
+export type ContentBlock = components['schemas']['ContentBlock']
+
+export type ImagegateClientOptions = {
+  /** e.g. `http://127.0.0.1:8787` */
+  baseUrl: string
+  apiKey?: string
+  /** Injected fetch, e.g. `async (request) => app.fetch(request)` for in-process tests. */
+  fetch?: (request: Request) => Promise<Response>
+  headers?: Record<string, string>
+}
+
+/** Turns every non-2xx (and non-304) answer into a thrown ImagegateError. */
+const throwOnError: Middleware = {
+  async onResponse({ response }) {
+    if (!response.ok && response.status !== 304) {
+      throw await toImagegateError(response)
+    }
+    return undefined
+  },
+}
+
+export type ImagegateClient = Client<paths>
+
+/** A typed client of the imagegate contract (openapi/openapi.json). */
+export function createImagegateClient(options: ImagegateClientOptions): ImagegateClient {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.apiKey) {
+    headers.authorization = `Bearer ${options.apiKey}`
+  }
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    headers,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  })
+  client.use(throwOnError)
+  return client
+}

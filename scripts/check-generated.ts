@@ -1,0 +1,36 @@
+/**
+ * Drift check: regenerates the spec, the client types and the migrations in memory or in a scratch
+ * folder and fails if any differs from what is committed. Run `pnpm gen` to fix.
+ */
+import { readFileSync } from 'node:fs'
+import {
+  clientTypesPath,
+  generateClientTypes,
+  generateSpec,
+  migrationDrift,
+  specPath,
+} from './generated.ts'
+
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+const stale: string[] = []
+const spec = generateSpec()
+if (read(specPath) !== spec) {
+  stale.push('openapi/openapi.json')
+}
+if (read(clientTypesPath) !== (await generateClientTypes(spec))) {
+  stale.push('packages/client/src/schema.d.ts')
+}
+stale.push(...migrationDrift())
+
+if (stale.length > 0) {
+  console.error(`Generated files are stale (run \`pnpm gen\` and commit):\n  ${stale.join('\n  ')}`)
+  process.exit(1)
+}
+console.log('generated files are up to date: spec, client types, migrations')

@@ -1,0 +1,16 @@
+/** Regenerates every committed artefact: the spec, the client types and the migrations. */
+import { writeFileSync } from 'node:fs'
+import {
+  clientTypesPath,
+  generateClientTypes,
+  generateSpec,
+  migrationsDir,
+  runDrizzleGenerate,
+  specPath,
+} from './generated.ts'
+
+const spec = generateSpec()
+writeFileSync(specPath, spec)
+writeFileSync(clientTypesPath, await generateClientTypes(spec))
+runDrizzleGenerate(migrationsDir)
+console.log('generated openapi/openapi.json, packages/client/src/schema.d.ts, services/api/drizzle')

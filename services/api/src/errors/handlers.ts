@@ -1,0 +1,85 @@
+import type { Hook } from '@hono/zod-openapi'
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { AppEnv } from '../http/env.ts'
+import type { ErrorBody } from '../schemas/error.ts'
+import { AppError, InvalidRequestError } from './app-error.ts'
+import { errorTable } from './codes.ts'
+
+/** zod-openapi's validation hook: it throws, so every 400 comes out of `onError`. */
+export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (result.success) {
+    return
+  }
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }))
+  const first = issues[0]
+  const message = first
+    ? `${first.path ? `${first.path}: ` : ''}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`
+    : 'Invalid request'
+  throw new InvalidRequestError(message, {
+    param: first?.path || undefined,
+    details: { issues },
+  })
+}
+
+function fromHttpException(err: HTTPException): AppError {
+  if (err.status === 413) {
+    return new AppError('payload_too_large', 'The request body is larger than allowed')
+  }
+  if (err.status === 401) {
+    return new AppError('unauthorized', 'Missing or invalid API key')
+  }
+  if (err.status >= 400 && err.status < 500) {
+    return new InvalidRequestError(err.message || 'Invalid request')
+  }
+  return new AppError('internal_error', 'Internal error', { cause: err })
+}
+
+/** Maps any thrown value to the one error body, headers included. The only place that does. */
+export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
+  const requestId = c.get('requestId') ?? 'unknown'
+  let err: AppError
+  if (thrown instanceof AppError) {
+    err = thrown
+  } else if (thrown instanceof HTTPException) {
+    err = fromHttpException(thrown)
+  } else {
+    err = new AppError('internal_error', 'Internal error', { cause: thrown })
+  }
+  const log = c.get('log')
+  if (err.status >= 500) {
+    log?.error({ err: err.cause ?? err, code: err.code }, 'request failed')
+  }
+  const row = errorTable[err.code]
+  const method = c.req.method
+  const retryByMethod = method === 'GET' || method === 'HEAD'
+  const shouldRetry = err.shouldRetry ?? (row.retry === 'method' ? retryByMethod : row.retry)
+  const body: ErrorBody = {
+    error: {
+      type: row.type,
+      code: err.code,
+      // A 500 never echoes internals: the message is fixed and the request id finds the log line.
+      message: err.code === 'internal_error' ? 'Internal error' : err.message,
+      ...(err.param === undefined ? {} : { param: err.param }),
+      requestId,
+      ...err.details,
+    },
+  }
+  const headers = new Headers(err.headers)
+  headers.set('content-type', 'application/json; charset=utf-8')
+  headers.set('x-should-retry', String(shouldRetry))
+  return c.body(
+    JSON.stringify(body),
+    err.status as ContentfulStatusCode,
+    Object.fromEntries(headers),
+  )
+}
+
+export const onError: ErrorHandler<AppEnv> = (err, c) => errorResponse(c, err)
+
+export const notFound: NotFoundHandler<AppEnv> = (c) =>
+  errorResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`))

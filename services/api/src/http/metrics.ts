@@ -1,0 +1,47 @@
+import type { MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import type { AppEnv } from './env.ts'
+
+export type HttpMetrics = {
+  registry: Registry
+  requests: Counter<'method' | 'route' | 'status'>
+  duration: Histogram<'method' | 'route' | 'status'>
+}
+
+/** One registry per app, so tests that build many apps never share counters. */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): HttpMetrics {
+  const registry = new Registry()
+  if (options.defaultMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: 'imagegate_' })
+  }
+  return {
+    registry,
+    requests: new Counter({
+      name: 'imagegate_http_requests_total',
+      help: 'HTTP requests by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'imagegate_http_request_duration_seconds',
+      help: 'HTTP request latency by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
+      registers: [registry],
+    }),
+  }
+}
+
+/** Counts every request by its route template (never the raw path: ids would explode the labels). */
+export function metricsMiddleware(metrics: HttpMetrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now()
+    await next()
+    const handlerRoute = matchedRoutes(c).findLast((matched) => matched.method !== 'ALL')
+    const route = handlerRoute?.path ?? 'unmatched'
+    const labels = { method: c.req.method, route, status: String(c.res.status) }
+    metrics.requests.inc(labels)
+    metrics.duration.observe(labels, (performance.now() - started) / 1000)
+  }
+}

@@ -1,0 +1,57 @@
+import { serve } from '@hono/node-server'
+import { createApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { createDeps } from './deps.ts'
+import { createLogger } from './logger.ts'
+
+function start() {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`imagegate: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const log = createLogger(config)
+  const deps = createDeps(config, { log })
+  const app = createApp(deps)
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    log.info(
+      { address: info.address, port: info.port, dataDir: config.dataDir },
+      `imagegate listening on http://${info.address}:${info.port}`,
+    )
+  })
+
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      return
+    }
+    stopping = true
+    log.info({ signal }, 'shutting down: no new connections, draining in-flight requests')
+    const force = setTimeout(() => {
+      log.warn('grace period over, closing remaining connections')
+      if ('closeAllConnections' in server) {
+        server.closeAllConnections()
+      }
+    }, config.shutdownGraceMs)
+    force.unref()
+    server.close(async () => {
+      clearTimeout(force)
+      await deps.close()
+      log.info('shutdown complete')
+      process.exit(0)
+    })
+    if ('closeIdleConnections' in server) {
+      server.closeIdleConnections()
+    }
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+start()

@@ -1,0 +1,33 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses } from '../../errors/responses.ts'
+import type { HandlerFactory } from '../../http/route-types.ts'
+
+export const route = createRoute({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'getMetrics',
+  tags: ['System'],
+  summary: 'Prometheus metrics',
+  description:
+    'Request counts and latency histograms by route template and status, in Prometheus text format.',
+  responses: {
+    200: {
+      description: 'Prometheus text exposition',
+      content: {
+        'text/plain': {
+          schema: z.string(),
+          example:
+            '# HELP imagegate_http_requests_total HTTP requests by route template and status\n' +
+            '# TYPE imagegate_http_requests_total counter\n' +
+            'imagegate_http_requests_total{method="GET",route="/healthz",status="200"} 3\n',
+        },
+      },
+    },
+    ...errorResponses(500),
+  },
+})
+
+export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
+  const text = await deps.metrics.registry.metrics()
+  return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType })
+}

@@ -1,0 +1,72 @@
+import { ImagegateError } from '@imagegate/client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type TestApp, createTestApp } from '../../testing/test-app.ts'
+
+describe('system routes', () => {
+  let t: TestApp
+  afterEach(async () => {
+    await t.close()
+  })
+
+  it('GET /healthz answers ok with a request id', async () => {
+    t = createTestApp()
+    const { data, response } = await t.client.GET('/healthz')
+    expect(data).toEqual({ status: 'ok' })
+    expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9A-Z]{26}$/)
+  })
+
+  it('keeps a caller-supplied x-request-id and logs it on the request line', async () => {
+    t = createTestApp()
+    const res = await t.app.request('/healthz', { headers: { 'x-request-id': 'trace-abc-123' } })
+    expect(res.headers.get('x-request-id')).toBe('trace-abc-123')
+    const line = t.logLines.find((entry) => entry.msg === 'request')
+    expect(line).toMatchObject({ requestId: 'trace-abc-123', path: '/healthz', status: 200 })
+  })
+
+  it('GET /readyz checks the database and the data dir', async () => {
+    t = createTestApp()
+    const { data } = await t.client.GET('/readyz')
+    expect(data).toEqual({ status: 'ready', checks: { database: 'ok', dataDir: 'ok' } })
+  })
+
+  it('GET /readyz answers 503 when the database is closed', async () => {
+    t = createTestApp()
+    t.deps.database.close()
+    const error = await t.client.GET('/readyz').catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(ImagegateError)
+    expect((error as ImagegateError).status).toBe(503)
+    expect((error as ImagegateError).body).toEqual({
+      status: 'not_ready',
+      checks: { database: 'failing', dataDir: 'ok' },
+    })
+  })
+
+  it('GET /metrics counts requests by route template and status', async () => {
+    t = createTestApp()
+    await t.app.request('/healthz')
+    await t.app.request('/healthz')
+    await t.app.request('/no/such/route')
+    const text = await (await t.app.request('/metrics')).text()
+    expect(text).toMatch(/imagegate_http_requests_total\{method="GET",route="\/healthz",status="200"\} 2/)
+    expect(text).toMatch(/imagegate_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/)
+    expect(text).toMatch(/imagegate_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz",status="200"\}/)
+  })
+
+  it('GET /openapi.json serves the committed contract', async () => {
+    t = createTestApp()
+    const res = await t.app.request('/openapi.json')
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toContain('/healthz')
+  })
+
+  it('GET /docs serves Swagger UI from the package, with no external URL', async () => {
+    t = createTestApp()
+    const html = await (await t.app.request('/docs')).text()
+    expect(html).toContain('/docs/swagger-ui-bundle.js')
+    expect(html).not.toMatch(/https?:\/\//)
+    const bundle = await t.app.request('/docs/swagger-ui-bundle.js')
+    expect(bundle.status).toBe(200)
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(100_000)
+  })
+})
