@@ -1,0 +1,122 @@
+/**
+ * The one interface every image provider implements. Adapters receive their dependencies
+ * (fetch, clock, randomness) at construction and never read the environment.
+ */
+
+export type ProviderName = 'local' | 'openai' | 'gemini'
+
+export type ImageSize = { width: number; height: number }
+
+export type GenerateImagesRequest = {
+  /** The provider's own model name (the catalog's `upstreamModel`). */
+  upstreamModel: string
+  prompt: string
+  /** Images wanted from this one call (the caller fans out above the model's per-call max). */
+  n: number
+  /** Pixel size; `undefined` means the provider's default ("auto"). */
+  size: ImageSize | undefined
+  quality?: string
+  outputFormat?: 'png' | 'jpeg' | 'webp'
+  outputCompression?: number
+  background?: 'transparent' | 'opaque' | 'auto'
+  moderation?: 'auto' | 'low'
+  style?: 'vivid' | 'natural'
+  user?: string
+  seed?: number
+  /** Gemini: Google Search grounding. */
+  grounding?: boolean
+  /** Gemini: safety settings from the catalog. */
+  safetySettings?: { category: string; threshold: string }[]
+  /** Aborts the call when the request deadline passes. */
+  signal: AbortSignal
+}
+
+export type ProviderImage = {
+  bytes: Uint8Array
+  /** As the provider declared it; the gateway sniffs the bytes anyway. */
+  declaredMediaType?: string
+  revisedPrompt?: string
+}
+
+export type GenerateImagesResult = {
+  images: ProviderImage[]
+  /** Settings the provider could not honour exactly, said out loud (never silently dropped). */
+  warnings: string[]
+  usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number }
+  /**
+   * What a refinement needs to replay the model's turn (Gemini: every part of the model's
+   * content, thoughtSignature included, exactly as received). Stored, never sent to clients.
+   */
+  modelTurn?: unknown
+  /** Text the model returned beside the image, if any. */
+  text?: string
+}
+
+export interface ImageProvider {
+  readonly name: ProviderName
+  generate(request: GenerateImagesRequest): Promise<GenerateImagesResult>
+}
+
+/**
+ * How a provider call failed, in the terms the retry policy decides on
+ * (reliability.md §4.2). Adapters classify; the executor decides.
+ */
+export type UpstreamFailureKind =
+  /** The request never left (DNS, refused, TLS, pool timeout): safe to retry. */
+  | 'not_sent'
+  /** 429 rate limit / slow_down: not processed, retry after the advised delay. */
+  | 'rate_limited'
+  /** 502/503/504 from the provider or its proxy: not processed, retry. */
+  | 'unavailable'
+  /** 500, reset or read timeout after the body was sent: may have been processed; never replayed blindly. */
+  | 'ambiguous'
+  /** The per-request deadline passed. */
+  | 'timeout'
+  /** 400/404/413/422 and friends: the request itself is wrong. */
+  | 'rejected'
+  /** 401/403: the operator's key is wrong. */
+  | 'auth'
+  /** Safety system refused the prompt (stage input) or the result (stage output). */
+  | 'content_policy'
+  /** The operator's upstream quota or billing limit (insufficient_quota, billing_hard_limit_reached). */
+  | 'quota'
+  /** 200 that is unusable: malformed JSON, truncated base64, no image. */
+  | 'bad_response'
+
+export class UpstreamFailure extends Error {
+  readonly kind: UpstreamFailureKind
+  readonly provider: ProviderName
+  readonly status: number | undefined
+  /** Advised wait from retry-after-ms / Retry-After, already parsed to milliseconds. */
+  readonly retryAfterMs: number | undefined
+  readonly stage: 'input' | 'output' | undefined
+  readonly reason: string | undefined
+  readonly finishReason: string | undefined
+  readonly upstreamCode: string | undefined
+
+  constructor(
+    kind: UpstreamFailureKind,
+    provider: ProviderName,
+    message: string,
+    details: {
+      status?: number
+      retryAfterMs?: number
+      stage?: 'input' | 'output'
+      reason?: string
+      finishReason?: string
+      upstreamCode?: string
+      cause?: unknown
+    } = {},
+  ) {
+    super(message, { cause: details.cause })
+    this.name = 'UpstreamFailure'
+    this.kind = kind
+    this.provider = provider
+    this.status = details.status
+    this.retryAfterMs = details.retryAfterMs
+    this.stage = details.stage
+    this.reason = details.reason
+    this.finishReason = details.finishReason
+    this.upstreamCode = details.upstreamCode
+  }
+}
