@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import path from 'node:path'
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..')
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** Spawns a process and resolves once a line of its output matches `ready`. */
+export async function spawnUntil(
+  command: string,
+  args: string[],
+  options: { ready: RegExp; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string },
+): Promise<{ child: ChildProcess; output: () => string; match: RegExpMatchArray }> {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${command} did not become ready in time:\n${output}`))
+    }, options.timeoutMs ?? 30_000)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const found = output.match(options.ready)
+      if (found) {
+        clearTimeout(timer)
+        resolve(found)
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${command} exited with ${code} before it was ready:\n${output}`))
+    })
+  })
+  child.removeAllListeners('exit')
+  return { child, output: () => output, match }
+}
+
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return
+  }
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill(signal)
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+  })
+}
+
+const prismBin = path.join(repoRoot, 'node_modules/.bin/prism')
+const specFile = path.join(repoRoot, 'openapi/openapi.json')
+
+/** `prism mock` or `prism proxy --errors` on a free loopback port. */
+export async function startPrism(mode: 'mock' | 'proxy', upstream?: string) {
+  const port = await freePort()
+  const args =
+    mode === 'mock'
+      ? ['mock', '-h', '127.0.0.1', '-p', String(port), specFile]
+      : ['proxy', '-h', '127.0.0.1', '-p', String(port), '--errors', specFile, upstream ?? '']
+  const started = await spawnUntil(prismBin, args, {
+    ready: /Prism is listening/,
+    env: { SCARF_ANALYTICS: 'false' },
+    timeoutMs: 60_000,
+  })
+  return { url: `http://127.0.0.1:${port}`, child: started.child }
+}
+
+/** The real server (`tsx services/api/src/main.ts`) on a free port with a private data dir. */
+export async function startServer(env: NodeJS.ProcessEnv) {
+  const started = await spawnUntil(
+    path.join(repoRoot, 'node_modules/.bin/tsx'),
+    ['services/api/src/main.ts'],
+    { ready: /imagegate listening on (http:\/\/[\d.]+:\d+)/, env: { PORT: '0', ...env } },
+  )
+  return { url: started.match[1] as string, child: started.child, output: started.output }
+}
