@@ -66,9 +66,9 @@ function blendSpan(
   const b = color[2] * alpha
   const end = (y * raster.width + x1) * CHANNELS
   for (let i = (y * raster.width + x0) * CHANNELS; i < end; i += CHANNELS) {
-    data[i] = (data[i]! * keep + r) >> 8
-    data[i + 1] = (data[i + 1]! * keep + g) >> 8
-    data[i + 2] = (data[i + 2]! * keep + b) >> 8
+    data[i] = ((data[i] ?? 0) * keep + r) >> 8
+    data[i + 1] = ((data[i + 1] ?? 0) * keep + g) >> 8
+    data[i + 2] = ((data[i + 2] ?? 0) * keep + b) >> 8
   }
 }
 
@@ -155,10 +155,12 @@ export function fillDiagonalGradient(raster: Raster, from: Rgb, to: Rgb): void {
   const steps = width + height - 1
   const strip = new Uint8Array(steps * CHANNELS)
   const last = Math.max(1, steps - 1)
+  const lerp = (start: number, end: number, step: number) =>
+    start + Math.round(((end - start) * step) / last)
   for (let i = 0; i < steps; i++) {
-    for (let c = 0; c < CHANNELS; c++) {
-      strip[i * CHANNELS + c] = from[c]! + Math.round(((to[c]! - from[c]!) * i) / last)
-    }
+    strip[i * CHANNELS] = lerp(from[0], to[0], i)
+    strip[i * CHANNELS + 1] = lerp(from[1], to[1], i)
+    strip[i * CHANNELS + 2] = lerp(from[2], to[2], i)
   }
   for (let y = 0; y < height; y++) {
     data.set(strip.subarray(y * CHANNELS, (y + width) * CHANNELS), y * width * CHANNELS)
@@ -178,7 +180,7 @@ export function drawText(
     const glyph = glyphFor(codePoint)
     const left = origin.x + index * advance
     for (let row = 0; row < GLYPH_HEIGHT; row++) {
-      const mask = glyph[row]!
+      const mask = glyph[row] ?? 0
       if (mask === 0) {
         continue
       }
