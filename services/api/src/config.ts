@@ -15,6 +15,29 @@ const EnvSchema = z.object({
   IMAGEGATE_LOG_LEVEL: z.enum(logLevels).default('info'),
   IMAGEGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   IMAGEGATE_MOCK_IMAGES: booleanString.default(false),
+  IMAGEGATE_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50 * 1024 * 1024),
+  IMAGEGATE_MAX_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
+  IMAGEGATE_GC_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60 * 60 * 1000),
+  IMAGEGATE_GC_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60 * 1000),
+  IMAGEGATE_PUBLIC_URL: z.url().optional(),
+  IMAGEGATE_DEFAULT_MODEL: z.string().min(1).optional(),
+  IMAGEGATE_MODELS_FILE: z.string().min(1).optional(),
+  IMAGEGATE_OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+  IMAGEGATE_OPENAI_API_KEY: z.string().min(1).optional(),
+  IMAGEGATE_GEMINI_BASE_URL: z.url().default('https://generativelanguage.googleapis.com/v1beta'),
+  IMAGEGATE_GEMINI_API_KEY: z.string().min(1).optional(),
 })
 
 export type Config = Readonly<{
@@ -24,6 +47,18 @@ export type Config = Readonly<{
   logLevel: (typeof logLevels)[number]
   shutdownGraceMs: number
   mockImages: boolean
+  maxUploadBytes: number
+  maxPixels: number
+  /** Unreferenced blobs younger than this survive a GC pass (an upload may be about to reference them). */
+  gcGraceMs: number
+  /** 0 disables the periodic GC (it still runs once at start). */
+  gcIntervalMs: number
+  /** Origin used for absolute asset URLs (`response_format=url`); defaults to the request's own. */
+  publicUrl: string | undefined
+  defaultModel: string | undefined
+  modelsFile: string | undefined
+  openai: { baseUrl: string; apiKey: string | undefined }
+  gemini: { baseUrl: string; apiKey: string | undefined }
 }>
 
 export class ConfigError extends Error {
@@ -55,5 +90,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: values.IMAGEGATE_LOG_LEVEL,
     shutdownGraceMs: values.IMAGEGATE_SHUTDOWN_GRACE_MS,
     mockImages: values.IMAGEGATE_MOCK_IMAGES,
+    maxUploadBytes: values.IMAGEGATE_MAX_UPLOAD_BYTES,
+    maxPixels: values.IMAGEGATE_MAX_PIXELS,
+    gcGraceMs: values.IMAGEGATE_GC_GRACE_MS,
+    gcIntervalMs: values.IMAGEGATE_GC_INTERVAL_MS,
+    publicUrl: values.IMAGEGATE_PUBLIC_URL?.replace(/\/+$/, ''),
+    defaultModel: values.IMAGEGATE_DEFAULT_MODEL,
+    modelsFile: values.IMAGEGATE_MODELS_FILE,
+    openai: {
+      baseUrl: values.IMAGEGATE_OPENAI_BASE_URL.replace(/\/+$/, ''),
+      apiKey: values.IMAGEGATE_OPENAI_API_KEY,
+    },
+    gemini: {
+      baseUrl: values.IMAGEGATE_GEMINI_BASE_URL.replace(/\/+$/, ''),
+      apiKey: values.IMAGEGATE_GEMINI_API_KEY,
+    },
   })
 }

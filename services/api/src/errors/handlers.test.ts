@@ -1,9 +1,9 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AppEnv } from '../http/env.ts'
 import { ErrorBodySchema } from '../schemas/error.ts'
-import { type TestApp, createTestApp } from '../testing/test-app.ts'
+import { createTestApp, type TestApp } from '../testing/test-app.ts'
 import { AppError } from './app-error.ts'
 import { type ErrorCode, errorCodes, errorTable } from './codes.ts'
 import { defaultHook, notFound, onError } from './handlers.ts'
@@ -31,7 +31,9 @@ function failingApp() {
       request: {
         body: {
           content: {
-            'application/json': { schema: z.object({ prompt: z.string().min(1), n: z.number().int().max(4) }) },
+            'application/json': {
+              schema: z.object({ prompt: z.string().min(1), n: z.number().int().max(4) }),
+            },
           },
         },
       },
@@ -61,7 +63,12 @@ describe('error mapping', () => {
     const text = await res.text()
     expect(text).not.toMatch(/SQLITE|secret|var\/lib/)
     expect(JSON.parse(text)).toEqual({
-      error: { type: 'server_error', code: 'internal_error', message: 'Internal error', requestId: 'req_test' },
+      error: {
+        type: 'server_error',
+        code: 'internal_error',
+        message: 'Internal error',
+        requestId: 'req_test',
+      },
     })
     expect(res.headers.get('x-should-retry')).toBe('true')
   })

@@ -6,6 +6,7 @@ import type { AppEnv } from '../http/env.ts'
 import type { ErrorBody } from '../schemas/error.ts'
 import { AppError, InvalidRequestError } from './app-error.ts'
 import { errorTable } from './codes.ts'
+import { fromDomainError } from './domain.ts'
 
 /** zod-openapi's validation hook: it throws, so every 400 comes out of `onError`. */
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
@@ -48,7 +49,8 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
   } else if (thrown instanceof HTTPException) {
     err = fromHttpException(thrown)
   } else {
-    err = new AppError('internal_error', 'Internal error', { cause: thrown })
+    err =
+      fromDomainError(thrown) ?? new AppError('internal_error', 'Internal error', { cause: thrown })
   }
   const log = c.get('log')
   if (err.status >= 500) {
@@ -69,6 +71,7 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
       ...err.details,
     },
   }
+  const envelope = c.get('errorEnvelope') === 'skill' ? { ok: false as const, error: body.error } : body
   const headers = new Headers(err.headers)
   headers.set('content-type', 'application/json; charset=utf-8')
   headers.set('x-should-retry', String(shouldRetry))

@@ -6,5 +6,7 @@ export type AppEnv = {
     requestId: string
     log: Logger
     workspaceId: string
+    /** `skill`: errors answer as `{ ok: false, error }` (the skill envelope). */
+    errorEnvelope?: 'skill'
   }
 }

@@ -1,8 +1,20 @@
 import type { AppDeps } from '../deps.ts'
 import type { App } from '../http/route-types.ts'
+import { registerAssetRoutes } from './assets/index.ts'
+import * as getGeneration from './generations/get.ts'
+import * as listGenerations from './generations/list.ts'
+import * as generateImages from './images/generate.ts'
+import * as listModels from './models/list.ts'
+import * as imageGenerateSkill from './skills/image-generate.ts'
 import { registerSystemRoutes } from './system/index.ts'
 
 /** Every route of the contract, in a fixed order (the order of the generated document). */
 export function registerRoutes(app: App, deps: AppDeps) {
   registerSystemRoutes(app, deps)
+  app.openapi(generateImages.route, generateImages.handler(deps))
+  imageGenerateSkill.register(app, deps)
+  app.openapi(listModels.route, listModels.handler(deps))
+  app.openapi(listGenerations.route, listGenerations.handler(deps))
+  app.openapi(getGeneration.route, getGeneration.handler(deps))
+  registerAssetRoutes(app, deps)
 }

@@ -1,1 +1,3 @@
+export * from './assets.ts'
+export * from './generations.ts'
 export * from './workspaces.ts'

@@ -1,6 +1,6 @@
 import { ImagegateError } from '@imagegate/client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type TestApp, createTestApp } from '../../testing/test-app.ts'
+import { createTestApp, type TestApp } from '../../testing/test-app.ts'
 
 describe('system routes', () => {
   let t: TestApp
@@ -47,9 +47,15 @@ describe('system routes', () => {
     await t.app.request('/healthz')
     await t.app.request('/no/such/route')
     const text = await (await t.app.request('/metrics')).text()
-    expect(text).toMatch(/imagegate_http_requests_total\{method="GET",route="\/healthz",status="200"\} 2/)
-    expect(text).toMatch(/imagegate_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/)
-    expect(text).toMatch(/imagegate_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz",status="200"\}/)
+    expect(text).toMatch(
+      /imagegate_http_requests_total\{method="GET",route="\/healthz",status="200"\} 2/,
+    )
+    expect(text).toMatch(
+      /imagegate_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/,
+    )
+    expect(text).toMatch(
+      /imagegate_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz",status="200"\}/,
+    )
   })
 
   it('GET /openapi.json serves the committed contract', async () => {

@@ -1,0 +1,64 @@
+import { z } from 'zod'
+
+export const SIZES = [
+  '256x256',
+  '512x512',
+  '1024x1024',
+  '1536x1024',
+  '1024x1536',
+  '1792x1024',
+  '1024x1792',
+] as const
+
+export const PARAMETERS = [
+  'quality',
+  'style',
+  'background',
+  'moderation',
+  'output_format',
+  'output_compression',
+  'user',
+  'seed',
+  'grounding',
+] as const
+
+export type Parameter = (typeof PARAMETERS)[number]
+
+const SizeSchema = z.enum(SIZES)
+
+/** One model of the catalog. The built-in list is data (default-models.json), not code. */
+export const ModelEntrySchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    provider: z.enum(['local', 'openai', 'gemini']),
+    upstreamModel: z.string().min(1),
+    description: z.string().default(''),
+    sizes: z.array(SizeSchema).min(1),
+    defaultSize: SizeSchema,
+    maxN: z.number().int().min(1).max(10),
+    /** Images one upstream call can return; above it the gateway fans out. */
+    maxNPerCall: z.number().int().min(1).max(10),
+    parameters: z.array(z.enum(PARAMETERS)),
+    qualities: z.array(z.string()).default([]),
+    defaultQuality: z.string().optional(),
+    /** US cents per image, by size then quality (`default` when quality does not change the price). */
+    pricePerImage: z.partialRecord(SizeSchema, z.record(z.string(), z.number().min(0))),
+    timeoutMs: z.number().int().min(1000).max(600_000).default(180_000),
+    maxPromptChars: z.number().int().min(1).default(32_000),
+    safetySettings: z
+      .array(z.strictObject({ category: z.string(), threshold: z.string() }))
+      .optional(),
+  })
+  .refine((model) => model.sizes.every((size) => model.pricePerImage[size] !== undefined), {
+    message: 'every size in `sizes` needs a price in `pricePerImage`',
+    path: ['pricePerImage'],
+  })
+  .refine((model) => model.sizes.includes(model.defaultSize), {
+    message: '`defaultSize` must be one of `sizes`',
+    path: ['defaultSize'],
+  })
+
+export type ModelEntry = z.output<typeof ModelEntrySchema>
+export type Size = z.infer<typeof SizeSchema>
+
+export const CatalogFileSchema = z.strictObject({ models: z.array(ModelEntrySchema).min(1) })

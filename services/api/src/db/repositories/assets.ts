@@ -1,0 +1,107 @@
+import { and, desc, eq, gte, like, lt, lte, sql } from 'drizzle-orm'
+import type { Db } from '../client.ts'
+import { type AssetRow, assets } from '../schema/index.ts'
+import { likePrefix } from './cursor.ts'
+
+export type NewAsset = typeof assets.$inferInsert
+
+export type AssetFilter = {
+  kind?: string
+  folderPath?: string
+  sourceTaskId?: string
+  mediaType?: string
+  createdAfter?: string
+  createdBefore?: string
+}
+
+export function createAssetsRepository(db: Db) {
+  return {
+    /** Inserts unless the workspace already has these bytes; answers the row that stands. */
+    insertOrGet(row: NewAsset): { asset: AssetRow; created: boolean } {
+      const inserted = db.insert(assets).values(row).onConflictDoNothing().returning().get()
+      if (inserted) {
+        return { asset: inserted, created: true }
+      }
+      const existing = db
+        .select()
+        .from(assets)
+        .where(
+          and(eq(assets.workspaceId, row.workspaceId), eq(assets.contentHash, row.contentHash)),
+        )
+        .get()
+      if (!existing) {
+        throw new Error('asset insert conflicted but no row stands')
+      }
+      return { asset: existing, created: false }
+    },
+
+    get(workspaceId: string, id: string): AssetRow | undefined {
+      return db
+        .select()
+        .from(assets)
+        .where(and(eq(assets.workspaceId, workspaceId), eq(assets.id, id)))
+        .get()
+    },
+
+    getMany(workspaceId: string, ids: string[]): AssetRow[] {
+      return ids
+        .map((id) => this.get(workspaceId, id))
+        .filter((row): row is AssetRow => row !== undefined)
+    },
+
+    /** Newest first, keyset on the time-ordered id: each page costs the same however many rows exist. */
+    list(workspaceId: string, filter: AssetFilter, page: { limit: number; beforeId?: string }) {
+      const conditions = [eq(assets.workspaceId, workspaceId)]
+      if (page.beforeId) {
+        conditions.push(lt(assets.id, page.beforeId))
+      }
+      if (filter.kind) {
+        conditions.push(eq(assets.kind, filter.kind))
+      }
+      if (filter.folderPath) {
+        conditions.push(like(assets.folderPath, likePrefix(filter.folderPath)))
+      }
+      if (filter.sourceTaskId) {
+        conditions.push(eq(assets.sourceTaskId, filter.sourceTaskId))
+      }
+      if (filter.mediaType) {
+        conditions.push(eq(assets.mediaType, filter.mediaType))
+      }
+      if (filter.createdAfter) {
+        conditions.push(gte(assets.createdAt, filter.createdAfter))
+      }
+      if (filter.createdBefore) {
+        conditions.push(lte(assets.createdAt, filter.createdBefore))
+      }
+      return db
+        .select()
+        .from(assets)
+        .where(and(...conditions))
+        .orderBy(desc(assets.id))
+        .limit(page.limit + 1)
+        .all()
+    },
+
+    delete(workspaceId: string, id: string): AssetRow | undefined {
+      return db
+        .delete(assets)
+        .where(and(eq(assets.workspaceId, workspaceId), eq(assets.id, id)))
+        .returning()
+        .get()
+    },
+
+    /** Whether any workspace still references these bytes (the GC's mark phase). */
+    isHashReferenced(contentHash: string): boolean {
+      return (
+        db
+          .select({ one: sql<number>`1` })
+          .from(assets)
+          .where(eq(assets.contentHash, contentHash))
+          .limit(1)
+          .get() !== undefined
+      )
+    },
+  }
+}
+
+export type AssetsRepository = ReturnType<typeof createAssetsRepository>

@@ -1,0 +1,20 @@
+/** Opaque keyset cursors: the last id of a page, base64url-encoded so clients don't build them. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ id: lastId })).toString('base64url')
+}
+
+export function decodeCursor(cursor: string): string | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { id?: unknown }
+    return typeof parsed.id === 'string' && /^[a-z]+_[0-9A-Z]{26}$/.test(parsed.id)
+      ? parsed.id
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Escapes LIKE wildcards so a folder prefix matches literally. */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`
+}

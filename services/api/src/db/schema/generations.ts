@@ -1,0 +1,45 @@
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { workspaces } from './workspaces.ts'
+
+/** One row per generation request: what was asked, what happened upstream, what it cost. */
+export const generations = sqliteTable(
+  'generations',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    status: text('status', { enum: ['running', 'succeeded', 'failed'] }).notNull(),
+    operation: text('operation', { enum: ['generate', 'edit', 'skill'] }).notNull(),
+    prompt: text('prompt').notNull(),
+    promptHash: text('prompt_hash').notNull(),
+    model: text('model').notNull(),
+    provider: text('provider').notNull(),
+    size: text('size'),
+    seed: integer('seed'),
+    n: integer('n').notNull(),
+    parameters: text('parameters', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    assetIds: text('asset_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    attempts: text('attempts', { mode: 'json' }).$type<unknown[]>().notNull(),
+    warnings: text('warnings', { mode: 'json' }).$type<string[]>().notNull(),
+    usage: text('usage', { mode: 'json' }).$type<Record<string, number>>(),
+    costCents: real('cost_cents').notNull(),
+    error: text('error', { mode: 'json' }).$type<Record<string, unknown>>(),
+    timings: text('timings', { mode: 'json' }).$type<Record<string, number>>(),
+    parentGenerationId: text('parent_generation_id'),
+    rootGenerationId: text('root_generation_id'),
+    inputAssetIds: text('input_asset_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    /** What a refinement replays (e.g. Gemini's model turn with thought signatures). Never sent to clients. */
+    modelTurn: text('model_turn', { mode: 'json' }).$type<unknown>(),
+    sourceTaskId: text('source_task_id'),
+    createdAt: text('created_at').notNull(),
+    finishedAt: text('finished_at'),
+  },
+  (table) => [
+    index('generations_workspace_id').on(table.workspaceId, table.id),
+    index('generations_workspace_root').on(table.workspaceId, table.rootGenerationId, table.id),
+  ],
+)
+
+export type GenerationRow = typeof generations.$inferSelect
+export type NewGeneration = typeof generations.$inferInsert

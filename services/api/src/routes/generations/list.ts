@@ -1,0 +1,53 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { decodeCursor, encodeCursor } from '../../db/repositories/cursor.ts'
+import { InvalidRequestError } from '../../errors/app-error.ts'
+import { errorResponses } from '../../errors/responses.ts'
+import type { HandlerFactory } from '../../http/route-types.ts'
+import { GenerationPageSchema } from '../../schemas/generation.ts'
+import { PaginationQuerySchema } from '../../schemas/pagination.ts'
+import { toGenerationDto } from '../../services/generation/dto.ts'
+
+const query = (name: string, description: string) => ({ param: { name, in: 'query' as const }, description })
+
+const ListGenerationsQuerySchema = PaginationQuerySchema.extend({
+  status: z.enum(['running', 'succeeded', 'failed']).optional().openapi(query('status', 'Only records in this status')),
+  model: z.string().max(200).optional().openapi(query('model', 'Only records of this model')),
+  provider: z.enum(['local', 'openai', 'gemini']).optional().openapi(query('provider', 'Only records of this provider')),
+  rootId: z.string().max(64).optional().openapi(query('rootId', 'A whole refinement chain, oldest first')),
+  createdAfter: z.iso.datetime().optional().openapi(query('createdAfter', 'Created at or after this instant')),
+  createdBefore: z.iso.datetime().optional().openapi(query('createdBefore', 'Created at or before this instant')),
+})
+
+export const route = createRoute({
+  method: 'get',
+  path: '/v1/generations',
+  operationId: 'listGenerations',
+  tags: ['Generations'],
+  summary: 'List generation records',
+  description: 'Newest first (a chain selected with `rootId`: oldest first), with keyset pagination.',
+  request: { query: ListGenerationsQuerySchema },
+  responses: {
+    200: { description: 'A page of records', content: { 'application/json': { schema: GenerationPageSchema } } },
+    ...errorResponses(400),
+  },
+})
+
+export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+  const { limit, cursor, ...filter } = c.req.valid('query')
+  const afterId = cursor === undefined ? undefined : decodeCursor(cursor)
+  if (cursor !== undefined && afterId === undefined) {
+    throw new InvalidRequestError('cursor is not one this server issued', { param: 'cursor' })
+  }
+  const rows = deps.generationsRepo.list(c.get('workspaceId'), filter, { limit, afterId })
+  const hasMore = rows.length > limit
+  const data = hasMore ? rows.slice(0, limit) : rows
+  const last = data.at(-1)
+  return c.json(
+    {
+      data: data.map(toGenerationDto),
+      nextCursor: hasMore && last ? encodeCursor(last.id) : null,
+      hasMore,
+    },
+    200,
+  )
+}

@@ -1,0 +1,105 @@
+import { createRoute } from '@hono/zod-openapi'
+import type { AppDeps } from '../../deps.ts'
+import { errorResponses } from '../../errors/responses.ts'
+import type { App } from '../../http/route-types.ts'
+import { SkillFailureSchema, SkillRequestSchema, SkillSuccessSchema } from '../../schemas/skill.ts'
+import { assetContentPath } from '../../services/asset-dto.ts'
+
+/** Error responses of the skill: the same error object, wrapped as `{ ok: false, error }`. */
+function skillErrors() {
+  const plain = errorResponses(400, 502, 503, 504)
+  return Object.fromEntries(
+    Object.entries(plain).map(([status, response]) => [
+      status,
+      {
+        description: response.description,
+        content: {
+          'application/json': {
+            schema: SkillFailureSchema,
+            example: { ok: false, error: (response.content['application/json'].example as { error: unknown }).error },
+          },
+        },
+      },
+    ]),
+  ) as { [K in keyof typeof plain]: { description: string; content: { 'application/json': { schema: typeof SkillFailureSchema; example: unknown } } } }
+}
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/skills/image-generate',
+  operationId: 'runImageGenerateSkill',
+  tags: ['Skills'],
+  summary: 'Generate one image for an agent',
+  description:
+    'The image-generate skill: one image, stored as an asset in /generated/images/YYYY-MM, answered ' +
+    'as `{ ok, result, contentBlocks }` with an image ContentBlock that references the asset. No ' +
+    'base64 anywhere. Failures answer `{ ok: false, error }` with the matching HTTP status.',
+  request: {
+    body: { required: true, content: { 'application/json': { schema: SkillRequestSchema } } },
+  },
+  responses: {
+    200: {
+      description: 'The stored image, as a result and an image ContentBlock',
+      content: { 'application/json': { schema: SkillSuccessSchema } },
+    },
+    ...skillErrors(),
+  },
+})
+
+const altText = (prompt: string) => (prompt.length <= 100 ? prompt : `${prompt.slice(0, 99)}…`)
+
+export function register(app: App, deps: AppDeps) {
+  app.use('/v1/skills/image-generate', async (c, next) => {
+    c.set('errorEnvelope', 'skill')
+    await next()
+  })
+  app.openapi(route, async (c) => {
+    const input = c.req.valid('json')
+    const outcome = await deps.generations.generate(c.get('workspaceId'), {
+      prompt: input.prompt,
+      size: input.size,
+      n: 1,
+      ...(input.model ? { model: input.model } : {}),
+      ...(input.sourceTaskId ? { sourceTaskId: input.sourceTaskId } : {}),
+      ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
+      operation: 'skill',
+    })
+    const image = outcome.images[0]
+    if (!image) {
+      throw new Error('a successful generation returned no image')
+    }
+    const { asset } = image
+    const cost = outcome.generation.costCents
+    const promptPreview = input.prompt.length > 60 ? `${input.prompt.slice(0, 60)}…` : input.prompt
+    c.get('log').info(
+      `[image-generate] generated assetId=${asset.id} model=${outcome.model.id} size=${outcome.plan.size} sha=${asset.contentHash.slice(0, 12)} cost=${cost}c prompt=${JSON.stringify(promptPreview)}`,
+    )
+    c.header('x-imagegate-overhead-ms', String(outcome.overheadMs))
+    return c.json(
+      {
+        ok: true as const,
+        result: {
+          assetId: asset.id,
+          contentHash: asset.contentHash,
+          sizeBytes: asset.sizeBytes,
+          cdnUrl: assetContentPath(asset.id),
+          model: outcome.model.id,
+          size: outcome.plan.size,
+          promptHash: outcome.generation.promptHash,
+          generationId: outcome.generation.id,
+          cost,
+        },
+        contentBlocks: [
+          {
+            kind: 'image' as const,
+            assetId: asset.id,
+            mediaType: asset.mediaType as 'image/png',
+            alt: altText(input.prompt),
+          },
+        ],
+      },
+      200,
+    )
+  })
+}
+

@@ -1,0 +1,197 @@
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import type { AssetFilter, AssetsRepository } from '../db/repositories/assets.ts'
+import { decodeCursor, encodeCursor } from '../db/repositories/cursor.ts'
+import type { AssetRow } from '../db/schema/index.ts'
+import { AppError, InvalidRequestError, NotFoundError } from '../errors/app-error.ts'
+import { assertDeclaredLength, readMultipart } from '../http/multipart.ts'
+import type { Clock, IdGenerator } from '../ids.ts'
+import { inspectImage } from '../images/inspect.ts'
+import { AssetKindSchema, FolderPathSchema } from '../schemas/asset.ts'
+import type { BlobStore, ByteRange, ByteSource, PutResult } from '../storage/blob-store.ts'
+import { BlobCorruptError, BlobNotFoundError } from '../storage/errors.ts'
+import type { BlobPins } from './blob-pins.ts'
+
+const DIGEST = /^[0-9a-f]{64}$/
+
+const UploadMetaSchema = z.object({
+  kind: AssetKindSchema.default('image'),
+  description: z.string().max(2000).optional(),
+  folderPath: FolderPathSchema.default('/uploads'),
+  sourceTaskId: z.string().min(1).max(200).optional(),
+  sourceAgentImUserId: z.string().min(1).max(200).optional(),
+})
+
+export type AssetMeta = z.input<typeof UploadMetaSchema>
+
+export type AssetServiceDeps = {
+  repo: AssetsRepository
+  blobs: BlobStore
+  pins: BlobPins
+  ids: IdGenerator
+  clock: Clock
+  log: Logger
+  limits: { maxUploadBytes: number; maxPixels: number }
+}
+
+/** Validates the `x-content-sha256` header: required, 64 lowercase hex. */
+export function parseDeclaredDigest(header: string | undefined): string {
+  if (header === undefined || header === '') {
+    throw new AppError('missing_digest', 'The x-content-sha256 header is required', {
+      param: 'x-content-sha256',
+    })
+  }
+  if (!DIGEST.test(header)) {
+    throw new AppError(
+      'invalid_digest',
+      'x-content-sha256 must be the sha256 of the file as 64 lowercase hex characters',
+      { param: 'x-content-sha256' },
+    )
+  }
+  return header
+}
+
+function parseMeta(fields: Record<string, string>) {
+  const parsed = UploadMetaSchema.safeParse(fields)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const param = issue?.path.join('.') ?? ''
+    throw new InvalidRequestError(`${param}: ${issue?.message ?? 'invalid'}`, { param })
+  }
+  return parsed.data
+}
+
+export function createAssetService(deps: AssetServiceDeps) {
+  const { repo, blobs, pins, log, limits } = deps
+
+  /** Sniffs and measures stored bytes, then records them as an asset of the workspace. */
+  async function record(
+    workspaceId: string,
+    stored: PutResult,
+    meta: z.output<typeof UploadMetaSchema>,
+  ): Promise<{ asset: AssetRow; created: boolean }> {
+    const image = await inspectImage(
+      { head: stored.head, tail: stored.tail, path: stored.path },
+      { maxPixels: limits.maxPixels },
+    )
+    return repo.insertOrGet({
+      id: deps.ids('ast'),
+      workspaceId,
+      kind: meta.kind,
+      mediaType: image.mediaType,
+      contentHash: stored.sha256,
+      sizeBytes: stored.sizeBytes,
+      width: image.width,
+      height: image.height,
+      description: meta.description ?? null,
+      folderPath: meta.folderPath,
+      sourceTaskId: meta.sourceTaskId ?? null,
+      sourceAgentImUserId: meta.sourceAgentImUserId ?? null,
+      createdAt: deps.clock.now().toISOString(),
+    })
+  }
+
+  /** Drops bytes nobody references, right away (GC would, later). */
+  async function discardIfOrphan(stored: PutResult) {
+    if (stored.created && pins.count(stored.sha256) <= 1 && !repo.isHashReferenced(stored.sha256)) {
+      await blobs.delete(stored.sha256).catch((err: unknown) => log.warn({ err }, 'discard failed'))
+    }
+  }
+
+  return {
+    /** POST /v1/assets: a streamed multipart upload verified against the declared digest. */
+    async upload(workspaceId: string, declaredDigest: string | undefined, request: Request) {
+      const expectedSha256 = parseDeclaredDigest(declaredDigest)
+      assertDeclaredLength(request, limits.maxUploadBytes)
+      const release = pins.pin(expectedSha256)
+      try {
+        const { fields, files } = await readMultipart(request, {
+          fileFields: ['file'],
+          maxFiles: 1,
+          onFile: ({ stream }) =>
+            blobs.put(stream, { maxBytes: limits.maxUploadBytes, expectedSha256 }),
+        })
+        const stored = files[0]?.result
+        if (!stored) {
+          throw new InvalidRequestError('The multipart body has no `file` part', { param: 'file' })
+        }
+        try {
+          const meta = parseMeta(fields)
+          return await record(workspaceId, stored, meta)
+        } catch (err) {
+          await discardIfOrphan(stored)
+          throw err
+        }
+      } finally {
+        release()
+      }
+    },
+
+    /** Stores bytes produced inside imagegate (generated images) as an asset. */
+    async ingest(workspaceId: string, source: ByteSource, meta: AssetMeta) {
+      const stored = await blobs.put(source, { maxBytes: limits.maxUploadBytes })
+      const release = pins.pin(stored.sha256)
+      try {
+        return await record(workspaceId, stored, UploadMetaSchema.parse(meta))
+      } catch (err) {
+        await discardIfOrphan(stored)
+        throw err
+      } finally {
+        release()
+      }
+    },
+
+    get(workspaceId: string, id: string): AssetRow {
+      const row = repo.get(workspaceId, id)
+      if (!row) {
+        throw new NotFoundError('asset', id)
+      }
+      return row
+    },
+
+    list(workspaceId: string, filter: AssetFilter, page: { limit: number; cursor?: string }) {
+      const beforeId = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
+      if (page.cursor !== undefined && beforeId === undefined) {
+        throw new InvalidRequestError('cursor is not one this server issued', { param: 'cursor' })
+      }
+      const rows = repo.list(workspaceId, filter, { limit: page.limit, beforeId })
+      const hasMore = rows.length > page.limit
+      const data = hasMore ? rows.slice(0, page.limit) : rows
+      const last = data.at(-1)
+      return { data, hasMore, nextCursor: hasMore && last ? encodeCursor(last.id) : null }
+    },
+
+    remove(workspaceId: string, id: string): AssetRow {
+      const row = repo.delete(workspaceId, id)
+      if (!row) {
+        throw new NotFoundError('asset', id)
+      }
+      return row
+    },
+
+    /** The verified bytes of an asset; corrupt blobs are quarantined and never served. */
+    async openContent(row: AssetRow, range?: ByteRange) {
+      try {
+        return await blobs.openVerified(row.contentHash, range ? { range } : {})
+      } catch (err) {
+        if (err instanceof BlobCorruptError || err instanceof BlobNotFoundError) {
+          log.error(
+            { err, assetId: row.id, contentHash: row.contentHash },
+            'asset content failed verification; not served',
+          )
+          throw new AppError('internal_error', 'Internal error', { cause: err })
+        }
+        throw err
+      }
+    },
+
+    async collectGarbage(graceMs: number) {
+      return blobs.collectGarbage({
+        graceMs,
+        isReferenced: (sha256) => pins.count(sha256) > 0 || repo.isHashReferenced(sha256),
+      })
+    },
+  }
+}
+
+export type AssetService = ReturnType<typeof createAssetService>

@@ -1,0 +1,305 @@
+import { createHash } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Catalog } from '../../catalog/catalog.ts'
+import type { ModelEntry } from '../../catalog/model-entry.ts'
+import type { GenerationsRepository } from '../../db/repositories/generations.ts'
+import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
+import { AppError } from '../../errors/app-error.ts'
+import type { Clock, IdGenerator } from '../../ids.ts'
+import { assertDecodes } from '../../images/inspect.ts'
+import type { Random } from '../../providers/resilience/backoff.ts'
+import type { CircuitBreaker } from '../../providers/resilience/circuit-breaker.ts'
+import { type AttemptRecord, UpstreamCallFailed, executeWithRetry } from '../../providers/resilience/execute.ts'
+import type { RetryBudget } from '../../providers/resilience/retry-budget.ts'
+import { createSingleflight } from '../../providers/resilience/singleflight.ts'
+import type { Sleep } from '../../providers/resilience/sleep.ts'
+import type { GenerateImagesResult, ImageProvider, ProviderImage, ProviderName } from '../../providers/types.ts'
+import { UpstreamFailure } from '../../providers/types.ts'
+import type { ImageGenerationRequest } from '../../schemas/images.ts'
+import type { AssetService } from '../assets.ts'
+import { type GenerationPlan, planGeneration } from './plan.ts'
+import { toUpstreamAppError } from './upstream-errors.ts'
+
+export type ProviderRuntime = {
+  provider: ImageProvider
+  breaker: CircuitBreaker
+  budget: RetryBudget
+}
+
+export type GenerationServiceDeps = {
+  catalog: Catalog
+  /** Providers that are configured; in mock mode every model is answered by `local`. */
+  providers: ReadonlyMap<ProviderName, ProviderRuntime>
+  mockImages: boolean
+  assets: AssetService
+  repo: GenerationsRepository
+  ids: IdGenerator
+  clock: Clock
+  random: Random
+  sleep: Sleep
+  log: Logger
+}
+
+export type GenerationInput = Omit<ImageGenerationRequest, 'response_format'> & {
+  operation: 'generate' | 'skill'
+  sourceTaskId?: string
+  sourceAgentImUserId?: string
+}
+
+export type GeneratedImage = { asset: AssetRow; bytes: Uint8Array; revisedPrompt?: string }
+
+export type GenerationOutcome = {
+  generation: GenerationRow
+  images: GeneratedImage[]
+  model: ModelEntry
+  plan: GenerationPlan
+  usage?: GenerateImagesResult['usage']
+  /** Time spent outside the provider: parse, verify, hash, store, record. */
+  overheadMs: number
+}
+
+export function sha256Hex(text: string) {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+const CALLS_IN_PARALLEL = 4
+
+function monthFolder(date: Date) {
+  return `/generated/images/${date.toISOString().slice(0, 7)}`
+}
+
+export function createGenerationService(deps: GenerationServiceDeps) {
+  const inFlight = createSingleflight<GenerationOutcome>()
+
+  function runtimeFor(model: ModelEntry): ProviderRuntime {
+    const runtime = deps.providers.get(deps.mockImages ? 'local' : model.provider)
+    if (!runtime) {
+      throw new AppError('model_not_found', `No provider configured for ${model.id}`, { param: 'model' })
+    }
+    return runtime
+  }
+
+  /** One provider call per chunk of at most `maxNPerCall` images, each with the retry policy. */
+  async function dispatch(model: ModelEntry, plan: GenerationPlan, prompt: string, onAttempt: (record: AttemptRecord) => void) {
+    const runtime = runtimeFor(model)
+    const [width = 1024, height = 1024] = plan.size.split('x').map(Number)
+    const deadlineAt = deps.clock.now().getTime() + model.timeoutMs
+    const chunks: number[] = []
+    for (let left = plan.n; left > 0; left -= model.maxNPerCall) {
+      chunks.push(Math.min(left, model.maxNPerCall))
+    }
+    const results: (GenerateImagesResult | UpstreamCallFailed | UpstreamFailure)[] = []
+    for (let start = 0; start < chunks.length; start += CALLS_IN_PARALLEL) {
+      const batch = chunks.slice(start, start + CALLS_IN_PARALLEL)
+      const settled = await Promise.allSettled(
+        batch.map((count, index) =>
+          executeWithRetry(
+            ({ signal }) =>
+              runtime.provider.generate({
+                upstreamModel: model.upstreamModel,
+                prompt,
+                n: count,
+                size: { width, height },
+                quality: plan.quality,
+                ...plan.forwarded,
+                // Distinct seeds per chunk, so fanned-out calls do not return the same image.
+                ...(plan.forwarded.seed === undefined ? {} : { seed: plan.forwarded.seed + (start + index) * model.maxNPerCall }),
+                ...(model.safetySettings ? { safetySettings: model.safetySettings } : {}),
+                signal,
+              }),
+            {
+              provider: runtime.provider.name,
+              deadlineAt,
+              clock: deps.clock,
+              sleep: deps.sleep,
+              random: deps.random,
+              breaker: runtime.breaker,
+              budget: runtime.budget,
+              onAttempt,
+            },
+          ).then((result) => result.value),
+        ),
+      )
+      for (const outcome of settled) {
+        if (outcome.status === 'fulfilled') {
+          results.push(outcome.value)
+        } else if (outcome.reason instanceof UpstreamCallFailed || outcome.reason instanceof UpstreamFailure) {
+          results.push(outcome.reason)
+        } else {
+          throw outcome.reason
+        }
+      }
+    }
+    return results
+  }
+
+  /** Sniffs, decodes and stores one returned image; a bad one is the provider's fault. */
+  async function store(
+    workspaceId: string,
+    input: GenerationInput,
+    image: ProviderImage,
+    provider: ProviderName,
+  ): Promise<GeneratedImage> {
+    try {
+      await assertDecodes(image.bytes)
+    } catch (err) {
+      throw new UpstreamFailure('bad_response', provider, 'The provider returned an image that does not decode', {
+        cause: err,
+      })
+    }
+    const { asset } = await deps.assets.ingest(workspaceId, oneChunk(image.bytes), {
+      kind: 'image',
+      folderPath: monthFolder(deps.clock.now()),
+      description: input.prompt.slice(0, 500),
+      ...(input.sourceTaskId ? { sourceTaskId: input.sourceTaskId } : {}),
+      ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
+    })
+    return { asset, bytes: image.bytes, ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}) }
+  }
+
+  async function run(workspaceId: string, input: GenerationInput): Promise<GenerationOutcome> {
+    const started = performance.now()
+    const model = deps.catalog.resolve(input.model)
+    const plan = planGeneration(model, input)
+    const runtime = runtimeFor(model)
+    const createdAt = deps.clock.now()
+    const id = deps.ids('gen')
+    const attempts: AttemptRecord[] = []
+    const promptHash = sha256Hex(input.prompt)
+    deps.repo.insert({
+      id,
+      workspaceId,
+      status: 'running',
+      operation: input.operation,
+      prompt: input.prompt,
+      promptHash,
+      model: model.id,
+      provider: runtime.provider.name,
+      size: plan.size,
+      seed: plan.forwarded.seed ?? null,
+      n: plan.n,
+      parameters: {
+        ...(input.quality ? { quality: input.quality } : {}),
+        ...plan.forwarded,
+        ...(plan.quality ? { resolvedQuality: plan.quality } : {}),
+        requestedSize: input.size,
+        requestedN: input.n,
+      },
+      assetIds: [],
+      attempts: [],
+      warnings: plan.warnings,
+      costCents: 0,
+      inputAssetIds: [],
+      rootGenerationId: id,
+      sourceTaskId: input.sourceTaskId ?? null,
+      createdAt: createdAt.toISOString(),
+    })
+
+    const upstreamStarted = performance.now()
+    let results: Awaited<ReturnType<typeof dispatch>>
+    try {
+      results = await dispatch(model, plan, input.prompt, (record) => attempts.push(record))
+    } catch (err) {
+      fail(id, attempts, err, started)
+      throw err
+    }
+    const upstreamMs = performance.now() - upstreamStarted
+
+    const warnings = [...plan.warnings]
+    const images: GeneratedImage[] = []
+    let usage: GenerateImagesResult['usage']
+    let modelTurns: unknown[] = []
+    let firstFailure: unknown
+    for (const result of results) {
+      if (result instanceof UpstreamCallFailed || result instanceof UpstreamFailure) {
+        firstFailure ??= result
+        continue
+      }
+      warnings.push(...result.warnings.filter((warning) => !warnings.includes(warning)))
+      if (result.usage) {
+        usage = result.usage
+      }
+      if (result.modelTurn !== undefined) {
+        modelTurns = [...modelTurns, result.modelTurn]
+      }
+      for (const image of result.images) {
+        try {
+          images.push(await store(workspaceId, input, image, runtime.provider.name))
+        } catch (err) {
+          firstFailure ??= err
+        }
+      }
+    }
+    if (images.length === 0) {
+      const error = toUpstreamAppError(firstFailure ?? new UpstreamFailure('bad_response', runtime.provider.name, 'The provider returned no image'))
+      fail(id, attempts, error, started)
+      throw error
+    }
+    if (firstFailure) {
+      warnings.push(`${plan.n - images.length} of ${plan.n} images failed: ${toUpstreamAppError(firstFailure).message}`)
+    }
+
+    const costCents = deps.mockImages ? 0 : Math.round(plan.unitCostCents * images.length * 1000) / 1000
+    const totalMs = performance.now() - started
+    const finishedAt = deps.clock.now().toISOString()
+    deps.repo.update(id, {
+      status: 'succeeded',
+      assetIds: images.map((image) => image.asset.id),
+      attempts,
+      warnings,
+      costCents,
+      ...(usage ? { usage: usage as Record<string, number> } : {}),
+      timings: { upstreamMs: round(upstreamMs), totalMs: round(totalMs) },
+      ...(modelTurns.length > 0 ? { modelTurn: modelTurns } : {}),
+      finishedAt,
+    })
+    const generation = deps.repo.get(workspaceId, id) as GenerationRow
+    return {
+      generation,
+      images,
+      model,
+      plan: { ...plan, warnings },
+      ...(usage ? { usage } : {}),
+      overheadMs: round(totalMs - upstreamMs),
+    }
+  }
+
+  function fail(id: string, attempts: AttemptRecord[], err: unknown, started: number) {
+    const error = toUpstreamAppError(err)
+    deps.repo.update(id, {
+      status: 'failed',
+      attempts,
+      error: { code: error.code, message: error.message },
+      timings: { totalMs: round(performance.now() - started) },
+      finishedAt: deps.clock.now().toISOString(),
+    })
+  }
+
+  return {
+    /**
+     * Generates, stores and records. Identical in-flight requests with an explicit seed share one
+     * upstream call (the answer is deterministic, so paying twice buys nothing).
+     */
+    async generate(workspaceId: string, input: GenerationInput): Promise<GenerationOutcome> {
+      try {
+        if (input.seed === undefined) {
+          return await run(workspaceId, input)
+        }
+        const key = sha256Hex(JSON.stringify([workspaceId, input]))
+        return await inFlight.do(key, () => run(workspaceId, input))
+      } catch (err) {
+        throw toUpstreamAppError(err)
+      }
+    },
+  }
+}
+
+async function* oneChunk(bytes: Uint8Array) {
+  yield bytes
+}
+
+function round(ms: number) {
+  return Math.round(ms * 100) / 100
+}
+
+export type GenerationService = ReturnType<typeof createGenerationService>
