@@ -1,0 +1,270 @@
+import type { Clock } from '../ids.ts'
+import { type ProviderName, UpstreamFailure, type UpstreamFailureKind } from './types.ts'
+
+/** The slice of `fetch` the adapters use; the global fetch and undici's both fit. */
+export type Fetch = (url: string, init: RequestInit) => Promise<Response>
+
+const PROVIDER_LABEL: Record<ProviderName, string> = {
+  local: 'Local renderer',
+  openai: 'OpenAI-compatible upstream',
+  gemini: 'Gemini',
+}
+
+export function providerLabel(provider: ProviderName): string {
+  return PROVIDER_LABEL[provider]
+}
+
+/**
+ * Milliseconds to wait before retrying, from `retry-after-ms` (OpenAI, read first like openai-node
+ * does) or `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP-date).
+ */
+export function parseRetryAfter(headers: Headers, now: Date): number | undefined {
+  const milliseconds = headers.get('retry-after-ms')?.trim()
+  if (milliseconds && /^\d+(\.\d+)?$/.test(milliseconds)) {
+    return Math.ceil(Number(milliseconds))
+  }
+  const value = headers.get('retry-after')?.trim()
+  if (!value) {
+    return undefined
+  }
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    return Math.ceil(Number(value) * 1000)
+  }
+  // Date.parse also accepts bare numbers like "-1"; an HTTP-date always has a month name.
+  const date = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN
+  if (Number.isNaN(date)) {
+    return undefined
+  }
+  return Math.max(0, date - now.getTime())
+}
+
+/** The caller's deadline, tightened by the adapter's own per-attempt limit when it has one. */
+export function withTimeout(signal: AbortSignal, timeoutMs: number | undefined): AbortSignal {
+  return timeoutMs === undefined
+    ? signal
+    : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+}
+
+/** Connection-level codes that mean no byte of the request reached the provider. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+])
+
+/** TLS failures happen during the handshake, before the request is written. */
+const TLS_CODE = /^ERR_TLS_|^ERR_SSL_|CERT/
+
+/** Every `code` along the cause chain (undici wraps the socket error in `TypeError: fetch failed`). */
+function errorCodes(error: unknown, depth = 0): string[] {
+  if (depth > 5 || typeof error !== 'object' || error === null) {
+    return []
+  }
+  const codes: string[] = []
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown }
+  if (typeof code === 'string') {
+    codes.push(code)
+  }
+  codes.push(...errorCodes(cause, depth + 1))
+  if (Array.isArray(errors)) {
+    for (const inner of errors) {
+      codes.push(...errorCodes(inner, depth + 1))
+    }
+  }
+  return codes
+}
+
+/**
+ * Classifies a `fetch` that threw. `phase` says whether a response had already started: once the
+ * status line is in, the provider has the whole request and may have done (and billed) the work.
+ */
+export function transportFailure(
+  provider: ProviderName,
+  error: unknown,
+  signal: AbortSignal,
+  phase: 'request' | 'body',
+): UpstreamFailure {
+  const label = providerLabel(provider)
+  if (signal.aborted) {
+    return new UpstreamFailure('timeout', provider, `${label} did not answer before the deadline`, {
+      cause: error,
+    })
+  }
+  const codes = errorCodes(error)
+  const described = codes.length > 0 ? ` (${codes.join(', ')})` : ''
+  if (
+    phase === 'request' &&
+    codes.some((code) => NOT_SENT_CODES.has(code) || TLS_CODE.test(code))
+  ) {
+    return new UpstreamFailure('not_sent', provider, `Could not reach ${label}${described}`, {
+      cause: error,
+      upstreamCode: codes[0],
+    })
+  }
+  const where = phase === 'body' ? 'while sending its answer' : 'after the request was sent'
+  return new UpstreamFailure(
+    'ambiguous',
+    provider,
+    `${label} connection failed ${where}${described}`,
+    {
+      cause: error,
+      upstreamCode: codes[0],
+    },
+  )
+}
+
+export type FailureDetails = {
+  message: string
+  upstreamCode?: string
+  retryAfterMs?: number
+}
+
+/** The status-only part of the taxonomy; adapters check provider codes (policy, quota) first. */
+export function failureFromStatus(
+  provider: ProviderName,
+  status: number,
+  details: FailureDetails,
+): UpstreamFailure {
+  return new UpstreamFailure(
+    kindForStatus(status),
+    provider,
+    `${providerLabel(provider)} answered ${status}: ${details.message}`,
+    { status, upstreamCode: details.upstreamCode, retryAfterMs: details.retryAfterMs },
+  )
+}
+
+function kindForStatus(status: number): UpstreamFailureKind {
+  if (status === 401 || status === 403) {
+    return 'auth'
+  }
+  // NewAPI-style proxies answer 402 when the operator's balance is spent.
+  if (status === 402) {
+    return 'quota'
+  }
+  // 408: the server gave up waiting for our request, so it never processed it.
+  if (status === 408 || status === 502 || status === 503 || status === 504) {
+    return 'unavailable'
+  }
+  if (status === 429) {
+    return 'rate_limited'
+  }
+  if (status >= 500) {
+    return 'ambiguous'
+  }
+  if (status >= 400) {
+    return 'rejected'
+  }
+  return 'bad_response'
+}
+
+export type ErrorAnswer = {
+  status: number
+  headers: Headers
+  /** The parsed JSON when the body was JSON, otherwise its text (possibly empty). */
+  body: unknown
+  retryAfterMs: number | undefined
+}
+
+export type JsonPost = {
+  provider: ProviderName
+  fetch: Fetch
+  url: string
+  headers: Record<string, string>
+  body: unknown
+  /** Already combined with any per-attempt timeout (see `withTimeout`). */
+  signal: AbortSignal
+  clock: Clock
+  classifyError(answer: ErrorAnswer): UpstreamFailure
+}
+
+/**
+ * One POST with every way it can fail turned into an `UpstreamFailure`; resolves to the parsed
+ * JSON of a 2xx answer.
+ */
+export async function postJson(post: JsonPost): Promise<unknown> {
+  const { provider, signal } = post
+  let response: Response
+  try {
+    response = await post.fetch(post.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...post.headers },
+      body: JSON.stringify(post.body),
+      signal,
+    })
+  } catch (error) {
+    throw transportFailure(provider, error, signal, 'request')
+  }
+
+  let text = ''
+  try {
+    text = await response.text()
+  } catch (error) {
+    // An error status already says what happened; only a 2xx needs its body.
+    if (response.ok || signal.aborted) {
+      throw transportFailure(provider, error, signal, 'body')
+    }
+  }
+
+  if (!response.ok) {
+    throw post.classifyError({
+      status: response.status,
+      headers: response.headers,
+      body: parseJsonOrText(text),
+      retryAfterMs: parseRetryAfter(response.headers, post.clock.now()),
+    })
+  }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw badResponse(provider, `answered ${response.status} with a body that is not JSON`, {
+      status: response.status,
+      cause,
+      snippet: text,
+    })
+  }
+}
+
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+export function badResponse(
+  provider: ProviderName,
+  problem: string,
+  details: {
+    status?: number
+    cause?: unknown
+    snippet?: string
+    finishReason?: string
+    reason?: string
+  } = {},
+): UpstreamFailure {
+  const snippet = details.snippet === undefined ? '' : `: ${shorten(details.snippet)}`
+  return new UpstreamFailure(
+    'bad_response',
+    provider,
+    `${providerLabel(provider)} ${problem}${snippet}`,
+    {
+      status: details.status,
+      cause: details.cause,
+      finishReason: details.finishReason,
+      reason: details.reason,
+    },
+  )
+}
+
+/** Keeps upstream text out of messages beyond a short, single-line excerpt. */
+export function shorten(text: string, max = 200): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim()
+  return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine
+}

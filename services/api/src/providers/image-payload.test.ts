@@ -1,0 +1,51 @@
+import sharp from 'sharp'
+import { describe, expect, it } from 'vitest'
+import { decodeImageBase64 } from './image-payload.ts'
+import { UpstreamFailure } from './types.ts'
+
+const source = sharp({
+  create: { width: 24, height: 16, channels: 3, background: { r: 10, g: 120, b: 200 } },
+})
+const files = {
+  png: await source.clone().png().toBuffer(),
+  jpeg: await source.clone().jpeg().toBuffer(),
+  webp: await source.clone().webp().toBuffer(),
+}
+
+const unpadded = files.png.toString('base64').replace(/=+$/, '')
+
+function decode(text: string) {
+  return decodeImageBase64('gemini', text, 'the image')
+}
+
+describe('decodeImageBase64', () => {
+  it.each(Object.entries(files))('accepts a whole %s', (_format, bytes) => {
+    expect(decode(bytes.toString('base64'))).toEqual(new Uint8Array(bytes))
+  })
+
+  it('accepts base64url and line breaks', () => {
+    const text = files.png.toString('base64url').replace(/(.{76})/g, '$1\n')
+    expect(decode(text)).toEqual(new Uint8Array(files.png))
+  })
+
+  it.each(Object.entries(files))('refuses a %s cut short', (_format, bytes) => {
+    const text = bytes.subarray(0, bytes.length - 3).toString('base64')
+    expect(() => decode(text)).toThrow(UpstreamFailure)
+  })
+
+  it.each([
+    ['empty', ''],
+    [
+      'a stray character',
+      `${files.png.toString('base64').slice(0, 20)}$${files.png.toString('base64').slice(20)}`,
+    ],
+    [
+      'a length no base64 encoder produces',
+      `${unpadded}${'A'.repeat((5 - (unpadded.length % 4)) % 4)}`,
+    ],
+    ['padding in the wrong place', `${files.png.toString('base64').slice(0, 6)}==`],
+    ['a GIF', Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1').toString('base64')],
+  ])('refuses %s', (_name, text) => {
+    expect(() => decode(text)).toThrow(expect.objectContaining({ kind: 'bad_response' }))
+  })
+})

@@ -1,0 +1,253 @@
+import { z } from 'zod'
+import { type Clock, systemClock } from '../ids.ts'
+import {
+  badResponse,
+  type ErrorAnswer,
+  type Fetch,
+  failureFromStatus,
+  postJson,
+  shorten,
+  withTimeout,
+} from './http-errors.ts'
+import { decodeImageBase64, downloadImage } from './image-payload.ts'
+import {
+  type GenerateImagesRequest,
+  type GenerateImagesResult,
+  type ImageProvider,
+  type ProviderImage,
+  UpstreamFailure,
+} from './types.ts'
+
+export type OpenAIProviderOptions = {
+  /** Up to and including the version, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string
+  apiKey: string
+  fetch: Fetch
+  /** Per-attempt limit, on top of the request's own deadline. */
+  timeoutMs?: number
+  clock?: Clock
+}
+
+/**
+ * The OpenAI model families differ in which parameters they accept: GPT Image models reject
+ * `response_format` outright (400 unknown_parameter) and always answer base64; DALL·E answers a
+ * 60-minute URL unless asked for base64. Other models behind OpenAI-compatible endpoints get only
+ * the common parameters and may answer either way.
+ */
+export type OpenAIModelFamily = 'gpt-image' | 'dall-e-3' | 'dall-e-2' | 'other'
+
+export function openAIModelFamily(model: string): OpenAIModelFamily {
+  if (model.startsWith('gpt-image') || model.startsWith('chatgpt-image')) {
+    return 'gpt-image'
+  }
+  if (model.startsWith('dall-e-3')) {
+    return 'dall-e-3'
+  }
+  if (model.startsWith('dall-e-2')) {
+    return 'dall-e-2'
+  }
+  return 'other'
+}
+
+const imagesResponseSchema = z.object({
+  data: z.array(
+    z.object({
+      b64_json: z.string().nullish(),
+      url: z.string().nullish(),
+      revised_prompt: z.string().nullish(),
+    }),
+  ),
+  output_format: z.string().nullish(),
+  usage: z
+    .object({
+      input_tokens: z.number().nullish(),
+      output_tokens: z.number().nullish(),
+      total_tokens: z.number().nullish(),
+    })
+    .nullish(),
+})
+
+const errorEnvelopeSchema = z.object({
+  error: z.object({
+    code: z.union([z.string(), z.number()]).nullish(),
+    type: z.string().nullish(),
+    message: z.string().nullish(),
+    moderation_details: z.object({ moderation_stage: z.string().nullish() }).nullish(),
+  }),
+})
+
+const CONTENT_POLICY_CODES = new Set(['moderation_blocked', 'content_policy_violation'])
+const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached'])
+
+export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvider {
+  const endpoint = `${options.baseUrl.replace(/\/+$/, '')}/images/generations`
+  const clock = options.clock ?? systemClock
+
+  return {
+    name: 'openai',
+    async generate(request: GenerateImagesRequest): Promise<GenerateImagesResult> {
+      const { body, warnings } = buildRequestBody(request)
+      const signal = withTimeout(request.signal, options.timeoutMs)
+      const json = await postJson({
+        provider: 'openai',
+        fetch: options.fetch,
+        url: endpoint,
+        headers: { authorization: `Bearer ${options.apiKey}` },
+        body,
+        signal,
+        clock,
+        classifyError: classifyOpenAIError,
+      })
+
+      const parsed = imagesResponseSchema.safeParse(json)
+      if (!parsed.success && errorEnvelopeSchema.safeParse(json).success) {
+        // Some proxies wrap an upstream error (moderation, quota) in a 200.
+        throw classifyOpenAIError({
+          status: 200,
+          headers: new Headers(),
+          body: json,
+          retryAfterMs: undefined,
+        })
+      }
+      if (!parsed.success) {
+        throw badResponse('openai', 'answered 200 without an Images response', {
+          status: 200,
+          cause: parsed.error,
+        })
+      }
+      const answer = parsed.data
+      if (answer.data.length === 0) {
+        throw badResponse('openai', 'answered 200 with no images', { status: 200 })
+      }
+      const declaredMediaType = answer.output_format ? `image/${answer.output_format}` : undefined
+      const images = await Promise.all(
+        answer.data.map((item, index) =>
+          readImage(item, `image ${index + 1} of ${answer.data.length}`, {
+            fetch: options.fetch,
+            signal,
+            declaredMediaType,
+          }),
+        ),
+      )
+
+      const result: GenerateImagesResult = { images, warnings }
+      if (answer.usage) {
+        result.usage = {
+          inputTokens: answer.usage.input_tokens ?? undefined,
+          outputTokens: answer.usage.output_tokens ?? undefined,
+          totalTokens: answer.usage.total_tokens ?? undefined,
+        }
+      }
+      return result
+    },
+  }
+}
+
+function buildRequestBody(request: GenerateImagesRequest): {
+  body: Record<string, unknown>
+  warnings: string[]
+} {
+  const model = request.upstreamModel
+  const family = openAIModelFamily(model)
+  const warnings: string[] = []
+  const body: Record<string, unknown> = { model, prompt: request.prompt, n: request.n }
+  if (request.size) {
+    body.size = `${request.size.width}x${request.size.height}`
+  }
+  if (request.quality !== undefined) {
+    body.quality = request.quality
+  }
+
+  const gptImageOnly = {
+    output_format: request.outputFormat,
+    output_compression: request.outputCompression,
+    background: request.background,
+    moderation: request.moderation,
+  }
+  for (const [parameter, value] of Object.entries(gptImageOnly)) {
+    if (value === undefined) {
+      continue
+    }
+    if (family === 'gpt-image') {
+      body[parameter] = value
+    } else {
+      warnings.push(`${parameter} is accepted only by GPT Image models; not sent to ${model}`)
+    }
+  }
+  if (request.style !== undefined) {
+    if (family === 'dall-e-3') {
+      body.style = request.style
+    } else {
+      warnings.push(`style is accepted only by dall-e-3; not sent to ${model}`)
+    }
+  }
+  if (request.user !== undefined) {
+    body.user = request.user
+  }
+  if (request.seed !== undefined) {
+    warnings.push(`seed is not an OpenAI Images parameter; seed ${request.seed} was not sent`)
+  }
+  // DALL·E's default is a short-lived URL; GPT Image rejects the parameter. Unknown models are left
+  // to their default, since a URL answer is downloaded anyway.
+  if (family === 'dall-e-3' || family === 'dall-e-2') {
+    body.response_format = 'b64_json'
+  }
+  return { body, warnings }
+}
+
+async function readImage(
+  item: z.infer<typeof imagesResponseSchema>['data'][number],
+  what: string,
+  context: { fetch: Fetch; signal: AbortSignal; declaredMediaType: string | undefined },
+): Promise<ProviderImage> {
+  let image: ProviderImage
+  if (item.b64_json) {
+    image = { bytes: decodeImageBase64('openai', item.b64_json, what) }
+    if (context.declaredMediaType) {
+      image.declaredMediaType = context.declaredMediaType
+    }
+  } else if (item.url) {
+    image = await downloadImage('openai', item.url, what, context)
+  } else {
+    throw badResponse('openai', `sent ${what} with neither b64_json nor url`, { status: 200 })
+  }
+  if (item.revised_prompt) {
+    image.revisedPrompt = item.revised_prompt
+  }
+  return image
+}
+
+function classifyOpenAIError(answer: ErrorAnswer): UpstreamFailure {
+  const error = errorEnvelopeSchema.safeParse(answer.body).data?.error
+  const code = error?.code == null ? undefined : String(error.code)
+  const type = error?.type ?? undefined
+  const message =
+    error?.message ??
+    (typeof answer.body === 'string' && answer.body ? shorten(answer.body) : 'no error message')
+  const upstreamCode = code ?? type
+  const isOneOf = (codes: Set<string>) =>
+    (code !== undefined && codes.has(code)) || (type !== undefined && codes.has(type))
+
+  if (isOneOf(CONTENT_POLICY_CODES)) {
+    const stage = error?.moderation_details?.moderation_stage === 'output' ? 'output' : 'input'
+    return new UpstreamFailure(
+      'content_policy',
+      'openai',
+      `The upstream safety system refused the ${stage === 'input' ? 'prompt' : 'image'}: ${message}`,
+      { status: answer.status, stage, reason: message, upstreamCode },
+    )
+  }
+  if (isOneOf(QUOTA_CODES)) {
+    return new UpstreamFailure(
+      'quota',
+      'openai',
+      `The operator's upstream quota or billing limit is exhausted: ${message}`,
+      { status: answer.status, upstreamCode, retryAfterMs: answer.retryAfterMs },
+    )
+  }
+  return failureFromStatus('openai', answer.status, {
+    message,
+    upstreamCode,
+    retryAfterMs: answer.retryAfterMs,
+  })
+}

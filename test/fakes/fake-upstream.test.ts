@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createGeminiProvider } from '../../services/api/src/providers/gemini.ts'
+import { createOpenAIProvider } from '../../services/api/src/providers/openai.ts'
+import {
+  type GenerateImagesRequest,
+  type ImageProvider,
+  UpstreamFailure,
+} from '../../services/api/src/providers/types.ts'
+import { type FakeUpstream, type Fault, startFakeUpstream } from './fake-upstream.ts'
+
+let up: FakeUpstream
+
+beforeAll(async () => {
+  up = await startFakeUpstream()
+})
+afterAll(async () => {
+  await up.close()
+})
+beforeEach(() => {
+  up.reset()
+})
+
+function openai(options: { timeoutMs?: number } = {}): ImageProvider {
+  return createOpenAIProvider({ baseUrl: `${up.url}/v1`, apiKey: 'sk-fake', fetch, ...options })
+}
+
+function gemini(options: { timeoutMs?: number } = {}): ImageProvider {
+  return createGeminiProvider({
+    baseUrl: `${up.url}/v1beta`,
+    apiKey: 'fake-key',
+    fetch,
+    ...options,
+  })
+}
+
+function request(
+  model: string,
+  overrides: Partial<GenerateImagesRequest> = {},
+): GenerateImagesRequest {
+  return {
+    upstreamModel: model,
+    prompt: 'a lighthouse at dusk',
+    n: 1,
+    size: { width: 1024, height: 1024 },
+    signal: AbortSignal.timeout(10_000),
+    ...overrides,
+  }
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
+  expect(error).toBeInstanceOf(UpstreamFailure)
+  return error as UpstreamFailure
+}
+
+/** Deep equality walks a 1.5 MB array element by element (seconds); compare buffers instead. */
+function isUpstreamImage(bytes: Uint8Array | undefined): boolean {
+  return bytes !== undefined && Buffer.from(up.image).equals(bytes)
+}
+
+const generations = () => up.calls.filter((call) => call.shape !== 'file')
+
+describe('the fake upstream itself', () => {
+  it('serves a large, incompressible PNG by default', () => {
+    expect(up.image.length).toBeGreaterThan(1_400_000)
+    expect([...up.image.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  })
+
+  it('answers unknown routes with 404 and still counts them', async () => {
+    const response = await fetch(`${up.url}/v1/models`)
+    expect(response.status).toBe(404)
+    expect(up.calls).toMatchObject([{ shape: 'unknown', method: 'GET', path: '/v1/models' }])
+  })
+
+  it('plays a script in order, then the default', async () => {
+    up.script(['unavailable_503', 'server_error_500'])
+    up.setDefault('no_image')
+    const provider = openai()
+    const kinds = []
+    for (let attempt = 0; attempt < 3; attempt++) {
+      kinds.push((await failureOf(provider.generate(request('gpt-image-1')))).kind)
+    }
+    expect(kinds).toEqual(['unavailable', 'ambiguous', 'bad_response'])
+    expect(up.calls.map((call) => call.fault)).toEqual([
+      'unavailable_503',
+      'server_error_500',
+      'no_image',
+    ])
+  })
+})
+
+describe('OpenAI adapter against the fake over real HTTP', () => {
+  it('gets the image bytes intact and the fake records what was sent', async () => {
+    const result = await openai().generate(request('gpt-image-1', { n: 2, outputFormat: 'png' }))
+    expect(result.images).toHaveLength(2)
+    expect(isUpstreamImage(result.images[0]?.bytes)).toBe(true)
+    expect(result.usage).toEqual({ inputTokens: 12, outputTokens: 2112, totalTokens: 2124 })
+    expect(up.calls).toHaveLength(1)
+    expect(up.calls[0]).toMatchObject({
+      shape: 'openai',
+      model: 'gpt-image-1',
+      headers: { authorization: 'Bearer sk-fake', 'content-type': 'application/json' },
+      body: { model: 'gpt-image-1', n: 2, size: '1024x1024', output_format: 'png' },
+    })
+    expect(up.calls[0]?.body).not.toHaveProperty('response_format')
+  })
+
+  it('asks DALL·E for base64, so no download is needed', async () => {
+    const result = await openai().generate(request('dall-e-3'))
+    expect(up.calls).toHaveLength(1)
+    expect(up.calls[0]?.body).toMatchObject({ response_format: 'b64_json' })
+    expect(isUpstreamImage(result.images[0]?.bytes)).toBe(true)
+    expect(result.images[0]?.revisedPrompt).toBe('a lighthouse at dusk')
+  })
+
+  it('downloads a URL answer from the other path, without the API key', async () => {
+    up.script(['url'])
+    const result = await openai().generate(request('gpt-image-1'))
+    expect(isUpstreamImage(result.images[0]?.bytes)).toBe(true)
+    expect(result.images[0]?.declaredMediaType).toBe('image/png')
+    expect(up.calls.map((call) => call.shape)).toEqual(['openai', 'file'])
+    expect(up.calls[1]?.headers.authorization).toBeUndefined()
+  })
+
+  it('waits out a slow answer within its timeout', async () => {
+    up.script([{ mode: 'ok', delayMs: 50 }])
+    const result = await openai({ timeoutMs: 2_000 }).generate(request('gpt-image-1'))
+    expect(result.images).toHaveLength(1)
+  })
+
+  it.each<[string, Fault, Partial<UpstreamFailure>]>([
+    [
+      '429 Retry-After seconds',
+      { mode: 'rate_limit_seconds', retryAfterSeconds: 2 },
+      { kind: 'rate_limited', status: 429, retryAfterMs: 2000 },
+    ],
+    ['429 insufficient_quota', 'insufficient_quota', { kind: 'quota', status: 429 }],
+    ['401', 'unauthorized', { kind: 'auth', status: 401 }],
+    ['500', 'server_error_500', { kind: 'ambiguous', status: 500 }],
+    ['502', 'bad_gateway_502', { kind: 'unavailable', status: 502 }],
+    ['503', 'unavailable_503', { kind: 'unavailable', status: 503 }],
+    ['reset after headers', 'reset_after_headers', { kind: 'ambiguous' }],
+    ['malformed JSON', 'malformed_json', { kind: 'bad_response', status: 200 }],
+    ['truncated base64', 'truncated_base64', { kind: 'bad_response', status: 200 }],
+    [
+      'moderation_blocked',
+      'safety_block',
+      { kind: 'content_policy', stage: 'input', upstreamCode: 'moderation_blocked' },
+    ],
+    ['content_policy_violation', 'prompt_blocked', { kind: 'content_policy', stage: 'input' }],
+    ['200 without an image', 'no_image', { kind: 'bad_response', status: 200 }],
+  ])('%s', async (_name, fault, expected) => {
+    up.script([fault])
+    const failure = await failureOf(openai().generate(request('gpt-image-1')))
+    expect(failure).toMatchObject({ provider: 'openai', ...expected })
+    expect(generations()).toHaveLength(1)
+  })
+
+  it('429 Retry-After as an HTTP-date', async () => {
+    up.script([{ mode: 'rate_limit_date', retryAfterSeconds: 3 }])
+    const failure = await failureOf(openai().generate(request('gpt-image-1')))
+    expect(failure.kind).toBe('rate_limited')
+    expect(failure.retryAfterMs).toBeGreaterThan(2_000)
+    expect(failure.retryAfterMs).toBeLessThanOrEqual(4_000)
+  })
+
+  it('a slow answer past timeoutMs is a timeout', async () => {
+    up.script([{ mode: 'ok', delayMs: 1_000 }])
+    const failure = await failureOf(openai({ timeoutMs: 100 }).generate(request('gpt-image-1')))
+    expect(failure.kind).toBe('timeout')
+  })
+
+  it('a slow answer past the request deadline is a timeout', async () => {
+    up.script([{ mode: 'ok', delayMs: 1_000 }])
+    const signal = AbortSignal.timeout(100)
+    const failure = await failureOf(openai().generate(request('gpt-image-1', { signal })))
+    expect(failure.kind).toBe('timeout')
+  })
+})
+
+describe('Gemini adapter against the fake over real HTTP', () => {
+  it('gets the image bytes intact and keeps the model turn with its signature', async () => {
+    const result = await gemini().generate(request('gemini-3-pro-image-preview'))
+    expect(result.images).toHaveLength(1)
+    expect(isUpstreamImage(result.images[0]?.bytes)).toBe(true)
+    expect(result.images[0]?.declaredMediaType).toBe('image/png')
+    expect(result.text).toBe('Here is your image.')
+    expect(result.modelTurn).toMatchObject({
+      role: 'model',
+      parts: [
+        { thought: true },
+        { text: 'Here is your image.' },
+        { thoughtSignature: Buffer.from('fake-signature-0').toString('base64') },
+      ],
+    })
+    expect(up.calls).toMatchObject([
+      {
+        shape: 'gemini',
+        path: '/v1beta/models/gemini-3-pro-image-preview:generateContent',
+        model: 'gemini-3-pro-image-preview',
+        headers: { 'x-goog-api-key': 'fake-key' },
+        body: { generationConfig: { imageConfig: { aspectRatio: '1:1', imageSize: '1K' } } },
+      },
+    ])
+  })
+
+  it('fans n=3 out into three calls', async () => {
+    const result = await gemini().generate(request('gemini-2.5-flash-image', { n: 3 }))
+    expect(result.images).toHaveLength(3)
+    expect(up.calls).toHaveLength(3)
+    expect(result.modelTurn).toHaveLength(3)
+  })
+
+  it.each<[string, Fault, Partial<UpstreamFailure>]>([
+    [
+      '429 Retry-After seconds',
+      { mode: 'rate_limit_seconds', retryAfterSeconds: 4 },
+      { kind: 'rate_limited', status: 429, retryAfterMs: 4000 },
+    ],
+    ['429 quota of zero', 'insufficient_quota', { kind: 'quota', status: 429 }],
+    ['400 bad API key', 'unauthorized', { kind: 'auth', status: 400 }],
+    ['500', 'server_error_500', { kind: 'ambiguous', status: 500 }],
+    ['502', 'bad_gateway_502', { kind: 'unavailable', status: 502 }],
+    ['503', 'unavailable_503', { kind: 'unavailable', status: 503, upstreamCode: 'UNAVAILABLE' }],
+    ['reset after headers', 'reset_after_headers', { kind: 'ambiguous' }],
+    ['malformed JSON', 'malformed_json', { kind: 'bad_response', status: 200 }],
+    ['truncated base64', 'truncated_base64', { kind: 'bad_response', status: 200 }],
+    [
+      'IMAGE_SAFETY',
+      'safety_block',
+      { kind: 'content_policy', stage: 'output', finishReason: 'IMAGE_SAFETY' },
+    ],
+    [
+      'blockReason',
+      'prompt_blocked',
+      { kind: 'content_policy', stage: 'input', upstreamCode: 'PROHIBITED_CONTENT' },
+    ],
+    ['200 without an image', 'no_image', { kind: 'bad_response', finishReason: 'STOP' }],
+  ])('%s', async (_name, fault, expected) => {
+    up.script([fault])
+    const failure = await failureOf(gemini().generate(request('gemini-2.5-flash-image')))
+    expect(failure).toMatchObject({ provider: 'gemini', ...expected })
+    expect(up.calls).toHaveLength(1)
+  })
+
+  it('429 Retry-After as an HTTP-date', async () => {
+    up.script([{ mode: 'rate_limit_date', retryAfterSeconds: 3 }])
+    const failure = await failureOf(gemini().generate(request('gemini-2.5-flash-image')))
+    expect(failure.kind).toBe('rate_limited')
+    expect(failure.retryAfterMs).toBeGreaterThan(2_000)
+    expect(failure.retryAfterMs).toBeLessThanOrEqual(4_000)
+  })
+
+  it('a slow answer past timeoutMs is a timeout', async () => {
+    up.script([{ mode: 'ok', delayMs: 1_000 }])
+    const failure = await failureOf(
+      gemini({ timeoutMs: 100 }).generate(request('gemini-2.5-flash-image')),
+    )
+    expect(failure.kind).toBe('timeout')
+  })
+})
+
+describe('an upstream that is not there', () => {
+  it('is not_sent for both adapters', async () => {
+    const gone = await startFakeUpstream({ image: up.image })
+    const baseUrl = gone.url
+    await gone.close()
+    const providers = [
+      createOpenAIProvider({ baseUrl: `${baseUrl}/v1`, apiKey: 'sk-fake', fetch }),
+      createGeminiProvider({ baseUrl: `${baseUrl}/v1beta`, apiKey: 'fake-key', fetch }),
+    ]
+    for (const provider of providers) {
+      const failure = await failureOf(provider.generate(request('gpt-image-1')))
+      expect(failure).toMatchObject({ kind: 'not_sent', upstreamCode: 'ECONNREFUSED' })
+    }
+  })
+})

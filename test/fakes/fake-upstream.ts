@@ -1,0 +1,426 @@
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { noisePng } from './noise-png.ts'
+
+/**
+ * A real HTTP server on 127.0.0.1 that speaks OpenAI Images (`POST /v1/images/generations`) and
+ * Gemini (`POST /v1beta/models/:model:generateContent`), with scripted faults per call.
+ */
+
+export type FaultMode =
+  /** A normal answer (after `delayMs`, if given: the "slow answer" mode). */
+  | 'ok'
+  /** OpenAI: the image as a URL on this server. Gemini has no URL answers: same as ok. */
+  | 'url'
+  /** 429 with `Retry-After: <seconds>`. */
+  | 'rate_limit_seconds'
+  /** 429 with `Retry-After: <HTTP-date>`. */
+  | 'rate_limit_date'
+  /** 429 insufficient_quota (OpenAI) / RESOURCE_EXHAUSTED with a quota of 0 (Gemini). */
+  | 'insufficient_quota'
+  | 'unauthorized'
+  | 'server_error_500'
+  | 'bad_gateway_502'
+  | 'unavailable_503'
+  /** 200 and its headers, half the body, then the socket is destroyed. */
+  | 'reset_after_headers'
+  | 'malformed_json'
+  /** Valid JSON whose base64 is cut at a 4-character boundary (decodes, but to half a PNG). */
+  | 'truncated_base64'
+  /** OpenAI 400 moderation_blocked / Gemini finishReason IMAGE_SAFETY. */
+  | 'safety_block'
+  /** OpenAI 400 content_policy_violation / Gemini promptFeedback.blockReason. */
+  | 'prompt_blocked'
+  /** OpenAI `data: []` / Gemini STOP with text only. */
+  | 'no_image'
+
+export type Fault =
+  | FaultMode
+  | {
+      mode: FaultMode
+      /** Wait this long before answering (the "slow answer" mode when mode is ok). */
+      delayMs?: number
+      /** For the rate-limit modes; default 1. */
+      retryAfterSeconds?: number
+    }
+
+export type UpstreamCall = {
+  shape: 'openai' | 'gemini' | 'file' | 'unknown'
+  method: string
+  path: string
+  /** Gemini: the model in the path; OpenAI: the `model` field. */
+  model: string | undefined
+  headers: IncomingHttpHeaders
+  /** Parsed JSON when the body was JSON, else its text ('' for none). */
+  body: unknown
+  /** The fault this call was answered with (generation calls only). */
+  fault: FaultMode | undefined
+}
+
+export type FakeUpstream = {
+  /** `http://127.0.0.1:<port>`; OpenAI base is `${url}/v1`, Gemini base `${url}/v1beta`. */
+  url: string
+  /** The image every successful answer carries. */
+  image: Uint8Array
+  /** Every request in arrival order, file downloads included. */
+  calls: UpstreamCall[]
+  /** Faults for the next generation calls, in order; once used up, the default applies. */
+  script(faults: Fault[]): void
+  setDefault(fault: Fault): void
+  /** Forgets calls and script and sets the default back to ok. */
+  reset(): void
+  close(): Promise<void>
+}
+
+export type FakeUpstreamOptions = {
+  image?: Uint8Array
+  mediaType?: string
+}
+
+let defaultImage: Uint8Array | undefined
+
+type Reply = {
+  status: number
+  headers?: Record<string, string>
+  body: string | Uint8Array
+  /** Send the headers and half the body, then destroy the socket. */
+  reset?: boolean
+}
+
+type Script = { mode: FaultMode; retryAfterSeconds: number }
+
+export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  defaultImage ??= noisePng()
+  const image = options.image ?? defaultImage
+  const mediaType = options.mediaType ?? 'image/png'
+  const base64 = Buffer.from(image).toString('base64')
+  const calls: UpstreamCall[] = []
+  const timers = new Set<NodeJS.Timeout>()
+  let queue: Fault[] = []
+  let fallback: Fault = 'ok'
+  let url = ''
+
+  const answers = {
+    openai: (script: Script, body: Record<string, unknown>, callIndex: number): Reply =>
+      openAIReply(script, body, { base64, fileUrl: `${url}/files/${callIndex}.png` }),
+    gemini: (script: Script, _body: unknown, callIndex: number): Reply =>
+      geminiReply(script, { base64, mediaType, callIndex }),
+  }
+
+  const server = createServer(async (req, res) => {
+    const text = await readBody(req)
+    const path = req.url ?? '/'
+    const body = parseJsonOrText(text)
+    const geminiPath = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path)
+    const shape: UpstreamCall['shape'] =
+      req.method === 'POST' && path === '/v1/images/generations'
+        ? 'openai'
+        : req.method === 'POST' && geminiPath
+          ? 'gemini'
+          : req.method === 'GET' && /^\/files\/\d+\.png$/.test(path)
+            ? 'file'
+            : 'unknown'
+    const model =
+      shape === 'gemini'
+        ? decodeURIComponent(geminiPath?.[1] ?? '')
+        : shape === 'openai' && isRecord(body) && typeof body.model === 'string'
+          ? body.model
+          : undefined
+    const call: UpstreamCall = {
+      shape,
+      method: req.method ?? '',
+      path,
+      model,
+      headers: req.headers,
+      body,
+      fault: undefined,
+    }
+    calls.push(call)
+
+    if (shape === 'file') {
+      send(res, { status: 200, headers: { 'content-type': mediaType }, body: image })
+      return
+    }
+    if (shape === 'unknown') {
+      send(res, json(404, { error: { message: `No route for ${req.method} ${path}` } }))
+      return
+    }
+    const fault = normalise(queue.shift() ?? fallback)
+    call.fault = fault.mode
+    const reply = answers[shape](fault, isRecord(body) ? body : {}, calls.length - 1)
+    if (!fault.delayMs) {
+      send(res, reply)
+      return
+    }
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      send(res, reply)
+    }, fault.delayMs)
+    timers.add(timer)
+  })
+
+  // Tests may block the event loop for a while; an idle keep-alive socket must not expire meanwhile.
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  return {
+    url,
+    image,
+    calls,
+    script(faults) {
+      queue = [...faults]
+    },
+    setDefault(fault) {
+      fallback = fault
+    },
+    reset() {
+      calls.length = 0
+      queue = []
+      fallback = 'ok'
+    },
+    async close() {
+      for (const timer of timers) {
+        clearTimeout(timer)
+      }
+      timers.clear()
+      server.closeAllConnections()
+      await new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      )
+    },
+  }
+}
+
+function normalise(fault: Fault): Script & { delayMs: number } {
+  const spelled = typeof fault === 'string' ? { mode: fault } : fault
+  return {
+    mode: spelled.mode,
+    delayMs: spelled.delayMs ?? 0,
+    retryAfterSeconds: spelled.retryAfterSeconds ?? 1,
+  }
+}
+
+function retryAfter(script: Script): Record<string, string> {
+  if (script.mode === 'rate_limit_date') {
+    // HTTP-dates have whole seconds: round up so the advised wait is never shorter than asked.
+    const at = Math.ceil((Date.now() + script.retryAfterSeconds * 1000) / 1000) * 1000
+    return { 'retry-after': new Date(at).toUTCString() }
+  }
+  return { 'retry-after': String(script.retryAfterSeconds) }
+}
+
+function openAIReply(
+  script: Script,
+  request: Record<string, unknown>,
+  context: { base64: string; fileUrl: string },
+): Reply {
+  const model = typeof request.model === 'string' ? request.model : 'gpt-image-1'
+  const gptImage = !model.startsWith('dall-e')
+  const n = typeof request.n === 'number' ? Math.min(Math.max(1, request.n), 10) : 1
+  const error = (status: number, code: string | null, type: string, message: string) =>
+    json(status, { error: { message, type, param: null, code } })
+  const image = (b64: string) =>
+    json(200, {
+      created: 1763726400,
+      data: Array.from({ length: n }, () =>
+        gptImage ? { b64_json: b64 } : { b64_json: b64, revised_prompt: `${request.prompt}` },
+      ),
+      ...(gptImage
+        ? {
+            output_format: 'png',
+            usage: { input_tokens: 12, output_tokens: 1056 * n, total_tokens: 12 + 1056 * n },
+          }
+        : {}),
+    })
+
+  switch (script.mode) {
+    case 'ok':
+    case 'url':
+      // DALL·E answers a URL unless asked for base64; GPT Image always answers base64.
+      if (script.mode === 'url' || (!gptImage && request.response_format !== 'b64_json')) {
+        return json(200, {
+          created: 1763726400,
+          data: Array.from({ length: n }, () => ({ url: context.fileUrl })),
+        })
+      }
+      return image(context.base64)
+    case 'rate_limit_seconds':
+    case 'rate_limit_date':
+      return {
+        ...error(429, 'rate_limit_exceeded', 'requests', `Rate limit reached for ${model}.`),
+        headers: { 'content-type': 'application/json', ...retryAfter(script) },
+      }
+    case 'insufficient_quota':
+      return error(429, 'insufficient_quota', 'insufficient_quota', 'You exceeded your quota.')
+    case 'unauthorized':
+      return error(401, 'invalid_api_key', 'invalid_request_error', 'Incorrect API key provided.')
+    case 'server_error_500':
+      return error(500, null, 'server_error', 'The server had an error processing your request.')
+    case 'bad_gateway_502':
+      return {
+        status: 502,
+        headers: { 'content-type': 'text/html' },
+        body: '<h1>502 Bad Gateway</h1>',
+      }
+    case 'unavailable_503':
+      return error(503, null, 'server_error', 'The engine is currently overloaded.')
+    case 'reset_after_headers':
+      return { ...image(context.base64), reset: true }
+    case 'malformed_json':
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"created":1763726400,"data":[{"b64_json":',
+      }
+    case 'truncated_base64':
+      return image(truncate(context.base64))
+    case 'safety_block':
+      return json(400, {
+        error: {
+          message: 'Your request was rejected by the safety system.',
+          type: 'image_generation_user_error',
+          param: null,
+          code: 'moderation_blocked',
+          moderation_details: { moderation_stage: 'input', categories: ['violence'] },
+        },
+      })
+    case 'prompt_blocked':
+      return error(
+        400,
+        'content_policy_violation',
+        'invalid_request_error',
+        'Your request was rejected as a result of our safety system.',
+      )
+    case 'no_image':
+      return json(200, { created: 1763726400, data: [] })
+  }
+}
+
+function geminiReply(
+  script: Script,
+  context: { base64: string; mediaType: string; callIndex: number },
+): Reply {
+  const error = (status: number, code: string, message: string) =>
+    json(status, { error: { code: status, message, status: code } })
+  const candidate = (parts: unknown[], finishReason = 'STOP') =>
+    json(200, {
+      candidates: [{ content: { role: 'model', parts }, finishReason, index: 0 }],
+      usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 1120, totalTokenCount: 1132 },
+      modelVersion: 'fake-gemini-image',
+    })
+  const image = (data: string) =>
+    candidate([
+      { text: 'Planning the composition.', thought: true },
+      { text: 'Here is your image.' },
+      {
+        inlineData: { mimeType: context.mediaType, data },
+        thoughtSignature: Buffer.from(`fake-signature-${context.callIndex}`).toString('base64'),
+      },
+    ])
+
+  switch (script.mode) {
+    case 'ok':
+    case 'url':
+      return image(context.base64)
+    case 'rate_limit_seconds':
+    case 'rate_limit_date':
+      return {
+        ...error(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).'),
+        headers: { 'content-type': 'application/json', ...retryAfter(script) },
+      }
+    case 'insufficient_quota':
+      return error(
+        429,
+        'RESOURCE_EXHAUSTED',
+        'Quota exceeded for metric: generate_content_free_tier_requests, limit: 0',
+      )
+    case 'unauthorized':
+      return error(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.')
+    case 'server_error_500':
+      return error(500, 'INTERNAL', 'An internal error has occurred.')
+    case 'bad_gateway_502':
+      return {
+        status: 502,
+        headers: { 'content-type': 'text/html' },
+        body: '<h1>502 Bad Gateway</h1>',
+      }
+    case 'unavailable_503':
+      return error(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.')
+    case 'reset_after_headers':
+      return { ...image(context.base64), reset: true }
+    case 'malformed_json':
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"candidates":[{"content":',
+      }
+    case 'truncated_base64':
+      return image(truncate(context.base64))
+    case 'safety_block':
+      return json(200, {
+        candidates: [
+          {
+            finishReason: 'IMAGE_SAFETY',
+            finishMessage: 'Unable to show the generated image.',
+            index: 0,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 },
+      })
+    case 'prompt_blocked':
+      return json(200, {
+        promptFeedback: { blockReason: 'PROHIBITED_CONTENT' },
+        usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 },
+      })
+    case 'no_image':
+      return candidate([{ text: 'I can only describe this scene in words.' }])
+  }
+}
+
+/** Half the base64, cut at a 4-character boundary so it still decodes. */
+function truncate(base64: string): string {
+  return base64.slice(0, Math.floor(base64.length / 8) * 4)
+}
+
+function json(status: number, body: unknown): Reply {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (res.destroyed || res.socket?.destroyed) {
+    return
+  }
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.from(reply.body)
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body.length) })
+  if (!reply.reset) {
+    res.end(body)
+    return
+  }
+  res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy())
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) {
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
