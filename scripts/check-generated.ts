@@ -19,7 +19,12 @@ const read = (file: string) => {
   }
 }
 
-const stale: string[] = []
+// Migrations first: building the app for the spec applies them, and fails if they are stale.
+const stale: string[] = migrationDrift()
+if (stale.length > 0) {
+  console.error(`Generated files are stale (run \`pnpm gen\` and commit):\n  ${stale.join('\n  ')}`)
+  process.exit(1)
+}
 const spec = generateSpec()
 if (read(specPath) !== spec) {
   stale.push('openapi/openapi.json')
@@ -27,7 +32,6 @@ if (read(specPath) !== spec) {
 if (read(clientTypesPath) !== (await generateClientTypes(spec))) {
   stale.push('packages/client/src/schema.d.ts')
 }
-stale.push(...migrationDrift())
 
 if (stale.length > 0) {
   console.error(`Generated files are stale (run \`pnpm gen\` and commit):\n  ${stale.join('\n  ')}`)

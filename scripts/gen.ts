@@ -9,8 +9,9 @@ import {
   specPath,
 } from './generated.ts'
 
+// Migrations first: building the app for the spec applies them.
+runDrizzleGenerate(migrationsDir)
 const spec = generateSpec()
 writeFileSync(specPath, spec)
 writeFileSync(clientTypesPath, await generateClientTypes(spec))
-runDrizzleGenerate(migrationsDir)
 console.log('generated openapi/openapi.json, packages/client/src/schema.d.ts, services/api/drizzle')

@@ -49,11 +49,17 @@ function listFiles(dir: string): Map<string, string> {
 
 /** Runs drizzle-kit generate into `outDir` (a copy of the committed migrations, or the real folder). */
 export function runDrizzleGenerate(outDir: string) {
-  execFileSync('pnpm', ['exec', 'drizzle-kit', 'generate'], {
+  // drizzle-kit prefixes `out` with './', so it must be relative to the config's folder.
+  const output = execFileSync('pnpm', ['exec', 'drizzle-kit', 'generate'], {
     cwd: apiDir,
-    env: { ...process.env, IMAGEGATE_MIGRATIONS_OUT: outDir },
+    env: { ...process.env, IMAGEGATE_MIGRATIONS_OUT: path.relative(apiDir, outDir) || '.' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
   })
+  // It exits 0 even when it failed, so its output is the only signal.
+  if (/error/i.test(output)) {
+    throw new Error(`drizzle-kit generate failed:\n${output}`)
+  }
 }
 
 /** Files drizzle-kit would add or change if it ran now; empty when migrations are current. */

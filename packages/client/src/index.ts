@@ -1,7 +1,9 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import { assetHelpers } from './assets.ts'
 import { toImagegateError } from './errors.ts'
 import type { components, paths } from './schema.d.ts'
 
+export { type Asset, type DownloadedAsset, type UploadMeta, sha256Hex } from './assets.ts'
 export { ImagegateError, type ErrorBody, type ErrorCode } from './errors.ts'
 export type { components, paths } from './schema.d.ts'
 
@@ -26,7 +28,7 @@ const throwOnError: Middleware = {
   },
 }
 
-export type ImagegateClient = Client<paths>
+export type ImagegateClient = Client<paths> & ReturnType<typeof assetHelpers>
 
 /** A typed client of the imagegate contract (openapi/openapi.json). */
 export function createImagegateClient(options: ImagegateClientOptions): ImagegateClient {
@@ -40,5 +42,5 @@ export function createImagegateClient(options: ImagegateClientOptions): Imagegat
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   client.use(throwOnError)
-  return client
+  return Object.assign(client, assetHelpers(client))
 }

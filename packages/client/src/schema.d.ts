@@ -63,10 +63,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List assets
+         * @description Newest first, with keyset pagination: pass `nextCursor` as `cursor` for the next page. Each page costs the same however many assets the workspace has.
+         */
+        get: operations["listAssets"];
+        put?: never;
+        /**
+         * Upload an image
+         * @description Streams a multipart upload to disk while hashing it. The `x-content-sha256` header must equal the sha256 of the file; the media type is sniffed from the bytes (PNG, JPEG, WebP, GIF). New bytes answer 201; bytes this workspace already has answer 200 with the existing asset.
+         */
+        post: operations["uploadAsset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an asset
+         * @description An asset's metadata. Ids of other workspaces answer 404.
+         */
+        get: operations["getAsset"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an asset
+         * @description Removes the asset from the workspace. The stored bytes are collected by GC once no asset of any workspace references them.
+         */
+        delete: operations["deleteAsset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download asset bytes
+         * @description The bytes, verified against their sha256 before they are served; a blob that fails verification is quarantined and answers 500, never corrupt bytes. Supports a single Range, If-None-Match revalidation (the ETag is the hash) and immutable caching.
+         */
+        get: operations["getAssetContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * Asset content headers
+         * @description The headers of GET /v1/assets/{id}/content, without the body.
+         */
+        head: operations["headAssetContent"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List generation records
+         * @description Newest first (a chain selected with `rootId`: oldest first), with keyset pagination.
+         */
+        get: operations["listGenerations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/generations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a generation record
+         * @description What was asked, every upstream attempt and its outcome, timings, cost and the assets produced.
+         */
+        get: operations["getGeneration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate images (OpenAI-compatible)
+         * @description The OpenAI Images API shape: the official SDKs work with `baseURL` pointed here. Every image is verified and stored as an asset; `url` answers point at the stored asset and never expire. Settings a model cannot honour are mapped or dropped and reported in `warnings`.
+         */
+        post: operations["createImageGeneration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List models
+         * @description The model catalog in the OpenAI list shape, each model with its provider, whether this gateway can serve it, its capabilities and its price per image.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/skills/image-generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate one image for an agent
+         * @description The image-generate skill: one image, stored as an asset in /generated/images/YYYY-MM, answered as `{ ok, result, contentBlocks }` with an image ContentBlock that references the asset. No base64 anywhere. Failures answer `{ ok: false, error }` with the matching HTTP status.
+         */
+        post: operations["runImageGenerateSkill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "id": "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA",
+         *       "workspaceId": "default",
+         *       "kind": "image",
+         *       "mediaType": "image/png",
+         *       "contentHash": "f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2",
+         *       "sizeBytes": 48213,
+         *       "width": 1024,
+         *       "height": 1024,
+         *       "description": "A lighthouse at dusk, watercolor",
+         *       "folderPath": "/generated/images/2026-11",
+         *       "uri": "imagegate://assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA",
+         *       "cdnUrl": "/v1/assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA/content",
+         *       "createdAt": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        Asset: {
+            /** @example /v1/assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA/content */
+            cdnUrl: string;
+            /** @example f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2 */
+            contentHash: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            createdAt: string;
+            description?: string;
+            /** @example /generated/images/2026-11 */
+            folderPath: string;
+            height?: number;
+            /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
+            id: string;
+            /**
+             * @description What the asset is for: image, reference, logo, face, character, mask…
+             * @example image
+             */
+            kind: string;
+            /** @enum {string} */
+            mediaType: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+            sizeBytes: number;
+            sourceAgentImUserId?: string;
+            sourceTaskId?: string;
+            /** @example imagegate://assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
+            uri: string;
+            width?: number;
+            workspaceId: string;
+        };
+        AssetPage: {
+            data: components["schemas"]["Asset"][];
+            hasMore: boolean;
+            nextCursor: string | null;
+        };
+        AssetUpload: {
+            description?: string;
+            /**
+             * Format: binary
+             * @description The image bytes
+             */
+            file: string;
+            /** @example /generated/images/2026-11 */
+            folderPath?: string;
+            /**
+             * @description What the asset is for: image, reference, logo, face, character, mask…
+             * @example image
+             */
+            kind?: string;
+            sourceAgentImUserId?: string;
+            sourceTaskId?: string;
+        };
         /**
          * @example {
          *       "kind": "audio",
@@ -151,6 +393,96 @@ export interface components {
             kind: "file";
             mediaType: string;
         };
+        /**
+         * @example {
+         *       "id": "gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB",
+         *       "status": "succeeded",
+         *       "operation": "generate",
+         *       "prompt": "A lighthouse at dusk, watercolor",
+         *       "promptHash": "9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab",
+         *       "model": "local-sketch",
+         *       "provider": "local",
+         *       "size": "1024x1024",
+         *       "n": 1,
+         *       "parameters": {
+         *         "response_format": "b64_json"
+         *       },
+         *       "assetIds": [
+         *         "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA"
+         *       ],
+         *       "inputAssetIds": [],
+         *       "attempts": [
+         *         {
+         *           "attempt": 1,
+         *           "startedAt": "2026-11-21T10:00:00.000Z",
+         *           "durationMs": 95.2,
+         *           "outcome": "success"
+         *         }
+         *       ],
+         *       "warnings": [],
+         *       "cost": 0,
+         *       "timings": {
+         *         "upstreamMs": 95.2,
+         *         "totalMs": 104.8
+         *       },
+         *       "rootGenerationId": "gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB",
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "finishedAt": "2026-11-21T10:00:00.105Z"
+         *     }
+         */
+        Generation: {
+            assetIds: string[];
+            attempts: components["schemas"]["GenerationAttempt"][];
+            /** @description US cents */
+            cost: number;
+            createdAt: string;
+            error?: {
+                code: string;
+                message: string;
+            };
+            finishedAt?: string;
+            id: string;
+            inputAssetIds: string[];
+            model: string;
+            n: number;
+            /** @enum {string} */
+            operation: "generate" | "edit" | "skill";
+            parameters: {
+                [key: string]: unknown;
+            };
+            parentGenerationId?: string;
+            prompt: string;
+            promptHash: string;
+            provider: string;
+            rootGenerationId: string;
+            seed?: number;
+            size?: string;
+            sourceTaskId?: string;
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+            timings?: {
+                [key: string]: number;
+            };
+            usage?: {
+                [key: string]: number;
+            };
+            warnings: string[];
+        };
+        GenerationAttempt: {
+            attempt: number;
+            durationMs: number;
+            /** @description success, or the failure kind (rate_limited, unavailable, …) */
+            outcome: string;
+            retryAfterMs?: number;
+            startedAt: string;
+            status?: number;
+            waitedMs?: number;
+        };
+        GenerationPage: {
+            data: components["schemas"]["Generation"][];
+            hasMore: boolean;
+            nextCursor: string | null;
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -175,6 +507,198 @@ export interface components {
             kind: "image";
             /** @enum {string} */
             mediaType: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+        };
+        ImageData: {
+            asset_id: string;
+            b64_json?: string;
+            /** @example f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2 */
+            content_hash: string;
+            height: number;
+            /** @enum {string} */
+            media_type: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+            revised_prompt?: string;
+            url?: string;
+            width: number;
+        };
+        ImageGenerateSkillFailure: {
+            error: components["schemas"]["ErrorObject"];
+            /** @enum {boolean} */
+            ok: false;
+        };
+        /**
+         * @example {
+         *       "prompt": "A lighthouse at dusk, watercolor",
+         *       "size": "1024x1024"
+         *     }
+         */
+        ImageGenerateSkillRequest: {
+            model?: string;
+            /**
+             * @default 1
+             * @enum {number}
+             */
+            n: 1;
+            prompt: string;
+            /**
+             * @default 1024x1024
+             * @enum {string}
+             */
+            size: "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
+            sourceAgentImUserId?: string;
+            sourceTaskId?: string;
+        };
+        ImageGenerateSkillResult: {
+            /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
+            assetId: string;
+            cdnUrl: string;
+            /** @example f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2 */
+            contentHash: string;
+            /** @description US cents */
+            cost: number;
+            generationId: string;
+            model: string;
+            /** @example f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2 */
+            promptHash: string;
+            size: string;
+            sizeBytes: number;
+        };
+        /**
+         * @example {
+         *       "ok": true,
+         *       "result": {
+         *         "assetId": "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA",
+         *         "contentHash": "f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2",
+         *         "sizeBytes": 48213,
+         *         "cdnUrl": "/v1/assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA/content",
+         *         "model": "local-sketch",
+         *         "size": "1024x1024",
+         *         "promptHash": "9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab",
+         *         "generationId": "gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB",
+         *         "cost": 0
+         *       },
+         *       "contentBlocks": [
+         *         {
+         *           "kind": "image",
+         *           "assetId": "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA",
+         *           "mediaType": "image/png",
+         *           "alt": "A lighthouse at dusk, watercolor"
+         *         }
+         *       ]
+         *     }
+         */
+        ImageGenerateSkillSuccess: {
+            contentBlocks: components["schemas"]["ContentBlock"][];
+            /** @enum {boolean} */
+            ok: true;
+            result: components["schemas"]["ImageGenerateSkillResult"];
+        };
+        /**
+         * @example {
+         *       "prompt": "A lighthouse at dusk, watercolor",
+         *       "model": "local-sketch",
+         *       "n": 1,
+         *       "size": "1024x1024"
+         *     }
+         */
+        ImageGenerationRequest: {
+            /** @enum {string} */
+            background?: "transparent" | "opaque" | "auto";
+            /** @description Gemini: Google Search grounding */
+            grounding?: boolean;
+            model?: string;
+            /** @enum {string} */
+            moderation?: "auto" | "low";
+            /** @default 1 */
+            n: number;
+            output_compression?: number;
+            /** @enum {string} */
+            output_format?: "png" | "jpeg" | "webp";
+            prompt: string;
+            /** @enum {string} */
+            quality?: "auto" | "low" | "medium" | "high" | "standard" | "hd";
+            /**
+             * @default b64_json
+             * @enum {string}
+             */
+            response_format: "b64_json" | "url";
+            seed?: number;
+            /**
+             * @description Pixel size; mapped to the nearest size the model supports, with a warning
+             * @default auto
+             * @enum {string}
+             */
+            size: "auto" | "256x256" | "512x512" | "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
+            /** @enum {string} */
+            style?: "vivid" | "natural";
+            user?: string;
+        };
+        /**
+         * @example {
+         *       "created": 1795255200,
+         *       "data": [
+         *         {
+         *           "url": "http://127.0.0.1:8787/v1/assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA/content",
+         *           "asset_id": "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA",
+         *           "content_hash": "f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2",
+         *           "media_type": "image/png",
+         *           "width": 1024,
+         *           "height": 1024
+         *         }
+         *       ],
+         *       "generation_id": "gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB",
+         *       "model": "local-sketch",
+         *       "cost": 0,
+         *       "warnings": []
+         *     }
+         */
+        ImageGenerationResponse: {
+            /** @description US cents, from the images actually returned */
+            cost: number;
+            /** @description Unix seconds */
+            created: number;
+            data: components["schemas"]["ImageData"][];
+            generation_id: string;
+            model: string;
+            usage?: components["schemas"]["ImageUsage"];
+            warnings: string[];
+        };
+        ImageUsage: {
+            input_tokens?: number;
+            output_tokens?: number;
+            total_tokens?: number;
+        };
+        Model: {
+            /** @description Whether this gateway is configured to serve it */
+            available: boolean;
+            capabilities: {
+                default_size: string;
+                max_n: number;
+                parameters: string[];
+                qualities: string[];
+                sizes: string[];
+            };
+            created: number;
+            description: string;
+            id: string;
+            /** @enum {string} */
+            object: "model";
+            owned_by: string;
+            pricing: {
+                per_image: {
+                    [key: string]: {
+                        [key: string]: number;
+                    };
+                };
+                /** @enum {string} */
+                unit: "usd_cents_per_image";
+            };
+            /** @enum {string} */
+            provider: "local" | "openai" | "gemini";
+        };
+        ModelList: {
+            data: components["schemas"]["Model"][];
+            /** @enum {string} */
+            object: "list";
         };
         Readiness: {
             checks: {
@@ -441,6 +965,1051 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    listAssets: {
+        parameters: {
+            query?: {
+                /** @description Only assets created at or after this instant */
+                createdAfter?: string;
+                /** @description Only assets created at or before this instant */
+                createdBefore?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description Only assets whose folderPath starts with this prefix */
+                folderPath?: string;
+                /** @description Only assets of this kind */
+                kind?: string;
+                limit?: number;
+                /** @description Only assets of this media type */
+                mediaType?: "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+                /** @description Only assets of this task */
+                sourceTaskId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of assets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetPage"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    uploadAsset: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description sha256 of the file part, 64 lowercase hex */
+                "x-content-sha256": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["AssetUpload"];
+            };
+        };
+        responses: {
+            /** @description The workspace already had these bytes: the existing asset */
+            200: {
+                headers: {
+                    /** @description sha256 of the stored bytes, 64 lowercase hex (echo of the request header) */
+                    "x-content-sha256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description Stored new bytes as a new asset */
+            201: {
+                headers: {
+                    /** @description sha256 of the stored bytes, 64 lowercase hex (echo of the request header) */
+                    "x-content-sha256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The body is larger than allowed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The media type is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_media_type",
+                     *         "message": "The media type is not supported",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request is well-formed but cannot be processed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "digest_mismatch",
+                     *         "message": "The request is well-formed but cannot be processed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The asset */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAssetContent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An ETag from an earlier answer */
+                "if-none-match"?: string;
+                /** @description A single byte range, e.g. bytes=0-1023 */
+                range?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verified bytes */
+            200: {
+                headers: {
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description inline; filename="generated-<hash8>.<ext>" */
+                    "content-disposition"?: string;
+                    /** @description sandbox */
+                    "content-security-policy"?: string;
+                    /** @description The sha256 of the content, quoted */
+                    etag?: string;
+                    /** @description nosniff */
+                    "x-content-type-options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description The requested byte range */
+            206: {
+                headers: {
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description bytes <first>-<last>/<size> */
+                    "content-range"?: string;
+                    /** @description sandbox */
+                    "content-security-policy"?: string;
+                    /** @description The sha256 of the content, quoted */
+                    etag?: string;
+                    /** @description nosniff */
+                    "x-content-type-options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified: the ETag matched */
+            304: {
+                headers: {
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description sandbox */
+                    "content-security-policy"?: string;
+                    /** @description The sha256 of the content, quoted */
+                    etag?: string;
+                    /** @description nosniff */
+                    "x-content-type-options"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The requested range cannot be satisfied */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "range_not_satisfiable",
+                     *         "message": "The requested range cannot be satisfied",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    headAssetContent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An ETag from an earlier answer */
+                "if-none-match"?: string;
+                /** @description A single byte range, e.g. bytes=0-1023 */
+                range?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verified bytes */
+            200: {
+                headers: {
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description inline; filename="generated-<hash8>.<ext>" */
+                    "content-disposition"?: string;
+                    /** @description sandbox */
+                    "content-security-policy"?: string;
+                    /** @description The sha256 of the content, quoted */
+                    etag?: string;
+                    /** @description nosniff */
+                    "x-content-type-options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description The requested byte range */
+            206: {
+                headers: {
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description bytes <first>-<last>/<size> */
+                    "content-range"?: string;
+                    /** @description sandbox */
+                    "content-security-policy"?: string;
+                    /** @description The sha256 of the content, quoted */
+                    etag?: string;
+                    /** @description nosniff */
+                    "x-content-type-options"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified: the ETag matched */
+            304: {
+                headers: {
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description sandbox */
+                    "content-security-policy"?: string;
+                    /** @description The sha256 of the content, quoted */
+                    etag?: string;
+                    /** @description nosniff */
+                    "x-content-type-options"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The requested range cannot be satisfied */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "range_not_satisfiable",
+                     *         "message": "The requested range cannot be satisfied",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listGenerations: {
+        parameters: {
+            query?: {
+                /** @description Created at or after this instant */
+                createdAfter?: string;
+                /** @description Created at or before this instant */
+                createdBefore?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                /** @description Only records of this model */
+                model?: string;
+                /** @description Only records of this provider */
+                provider?: "local" | "openai" | "gemini";
+                /** @description A whole refinement chain, oldest first */
+                rootId?: string;
+                /** @description Only records in this status */
+                status?: "running" | "succeeded" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of records */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationPage"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGeneration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Generation"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createImageGeneration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageGenerationRequest"];
+            };
+        };
+        responses: {
+            /** @description The generated images */
+            200: {
+                headers: {
+                    /** @description Time imagegate added on top of the provider (parse, verify, hash, store, record) */
+                    "x-imagegate-overhead-ms"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageGenerationResponse"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_error",
+                     *         "message": "The upstream provider failed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_unavailable",
+                     *         "message": "The upstream provider is unavailable",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_timeout",
+                     *         "message": "The upstream provider timed out",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalog */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runImageGenerateSkill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageGenerateSkillRequest"];
+            };
+        };
+        responses: {
+            /** @description The stored image, as a result and an image ContentBlock */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageGenerateSkillSuccess"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description The upstream provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_error",
+                     *         "message": "The upstream provider failed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description The upstream provider is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_unavailable",
+                     *         "message": "The upstream provider is unavailable",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description The upstream provider timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_timeout",
+                     *         "message": "The upstream provider timed out",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
                 };
             };
         };
