@@ -1,4 +1,4 @@
-import { ImagegateError, createImagegateClient } from '@imagegate/client'
+import { createImagegateClient, ImagegateError } from '@imagegate/client'
 import { describe, expect, inject, it } from 'vitest'
 
 const client = createImagegateClient({ baseUrl: inject('prismMockUrl') })

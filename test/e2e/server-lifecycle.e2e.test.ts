@@ -61,11 +61,15 @@ describe('the server process', () => {
   })
 
   it('refuses to start with one message listing every bad variable', () => {
-    const result = spawnSync(path.join(repoRoot, 'node_modules/.bin/tsx'), ['services/api/src/main.ts'], {
-      cwd: repoRoot,
-      env: { ...process.env, PORT: 'http', IMAGEGATE_LOG_LEVEL: 'chatty' },
-      encoding: 'utf8',
-    })
+    const result = spawnSync(
+      path.join(repoRoot, 'node_modules/.bin/tsx'),
+      ['services/api/src/main.ts'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, PORT: 'http', IMAGEGATE_LOG_LEVEL: 'chatty' },
+        encoding: 'utf8',
+      },
+    )
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('Invalid configuration')
     expect(result.stderr).toContain('PORT="http"')

@@ -39,7 +39,10 @@ function uploadForm(bytes: Uint8Array, meta: UploadMeta) {
  */
 export function assetHelpers(client: Client<paths>) {
   return {
-    async uploadAsset(bytes: Uint8Array, meta: UploadMeta = {}): Promise<Asset & { created: boolean }> {
+    async uploadAsset(
+      bytes: Uint8Array,
+      meta: UploadMeta = {},
+    ): Promise<Asset & { created: boolean }> {
       const contentHash = await sha256Hex(bytes)
       for (let attempt = 1; ; attempt++) {
         try {

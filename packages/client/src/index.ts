@@ -3,8 +3,8 @@ import { assetHelpers } from './assets.ts'
 import { toImagegateError } from './errors.ts'
 import type { components, paths } from './schema.d.ts'
 
-export { type Asset, type DownloadedAsset, type UploadMeta, sha256Hex } from './assets.ts'
-export { ImagegateError, type ErrorBody, type ErrorCode } from './errors.ts'
+export { type Asset, type DownloadedAsset, sha256Hex, type UploadMeta } from './assets.ts'
+export { type ErrorBody, type ErrorCode, ImagegateError } from './errors.ts'
 export type { components, paths } from './schema.d.ts'
 
 export type ContentBlock = components['schemas']['ContentBlock']

@@ -7,12 +7,12 @@ import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
 import { createAssetsRepository } from './db/repositories/assets.ts'
 import {
-  type GenerationsRepository,
   createGenerationsRepository,
+  type GenerationsRepository,
 } from './db/repositories/generations.ts'
 import { ensureWorkspace } from './db/repositories/workspaces.ts'
-import { type HttpMetrics, createMetrics } from './http/metrics.ts'
-import { type Clock, type IdGenerator, createIdGenerator, systemClock } from './ids.ts'
+import { createMetrics, type HttpMetrics } from './http/metrics.ts'
+import { type Clock, createIdGenerator, type IdGenerator, systemClock } from './ids.ts'
 import { createLogger } from './logger.ts'
 import { createGeminiProvider } from './providers/gemini.ts'
 import type { Fetch } from './providers/http-errors.ts'
@@ -26,9 +26,9 @@ import type { ImageProvider, ProviderName } from './providers/types.ts'
 import { type AssetService, createAssetService } from './services/assets.ts'
 import { createBlobPins } from './services/blob-pins.ts'
 import {
+  createGenerationService,
   type GenerationService,
   type ProviderRuntime,
-  createGenerationService,
 } from './services/generation/generate.ts'
 import type { BlobStore } from './storage/blob-store.ts'
 import { createFsBlobStore } from './storage/fs-blob-store.ts'
@@ -55,7 +55,9 @@ export type AppDeps = {
   close(): Promise<void>
 }
 
-export type DepsOverrides = Partial<Pick<AppDeps, 'log' | 'clock' | 'ids' | 'metrics' | 'blobs'>> & {
+export type DepsOverrides = Partial<
+  Pick<AppDeps, 'log' | 'clock' | 'ids' | 'metrics' | 'blobs'>
+> & {
   databaseFile?: string
   /** Upstream HTTP (tests inject a recording fake). */
   fetch?: Fetch
@@ -91,9 +93,14 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   const log = overrides.log ?? createLogger(config)
   const ids = overrides.ids ?? createIdGenerator(clock)
   const database = openDatabase(overrides.databaseFile ?? path.join(config.dataDir, 'imagegate.db'))
-  ensureWorkspace(database.db, { id: DEFAULT_WORKSPACE_ID, name: 'Default', createdAt: clock.now() })
+  ensureWorkspace(database.db, {
+    id: DEFAULT_WORKSPACE_ID,
+    name: 'Default',
+    createdAt: clock.now(),
+  })
 
-  const blobs = overrides.blobs ?? createFsBlobStore({ root: path.join(config.dataDir, 'blobs'), clock })
+  const blobs =
+    overrides.blobs ?? createFsBlobStore({ root: path.join(config.dataDir, 'blobs'), clock })
   const assetsRepo = createAssetsRepository(database.db)
   const assets = createAssetService({
     repo: assetsRepo,
@@ -113,12 +120,22 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   if (config.openai.apiKey || overrides.providers?.openai) {
     adapters.openai =
       overrides.providers?.openai ??
-      createOpenAIProvider({ baseUrl: config.openai.baseUrl, apiKey: config.openai.apiKey ?? '', fetch, clock })
+      createOpenAIProvider({
+        baseUrl: config.openai.baseUrl,
+        apiKey: config.openai.apiKey ?? '',
+        fetch,
+        clock,
+      })
   }
   if (config.gemini.apiKey || overrides.providers?.gemini) {
     adapters.gemini =
       overrides.providers?.gemini ??
-      createGeminiProvider({ baseUrl: config.gemini.baseUrl, apiKey: config.gemini.apiKey ?? '', fetch, clock })
+      createGeminiProvider({
+        baseUrl: config.gemini.baseUrl,
+        apiKey: config.gemini.apiKey ?? '',
+        fetch,
+        clock,
+      })
   }
   const providers = new Map<ProviderName, ProviderRuntime>()
   for (const [name, provider] of Object.entries(adapters) as [ProviderName, ImageProvider][]) {

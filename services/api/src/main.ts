@@ -18,7 +18,9 @@ function start() {
   const log = createLogger(config)
   const deps = createDeps(config, { log })
   const app = createApp(deps)
-  void deps.startMaintenance().catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))
+  void deps
+    .startMaintenance()
+    .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     log.info(

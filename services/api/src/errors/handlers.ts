@@ -71,12 +71,13 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
       ...err.details,
     },
   }
-  const envelope = c.get('errorEnvelope') === 'skill' ? { ok: false as const, error: body.error } : body
+  const envelope =
+    c.get('errorEnvelope') === 'skill' ? { ok: false as const, error: body.error } : body
   const headers = new Headers(err.headers)
   headers.set('content-type', 'application/json; charset=utf-8')
   headers.set('x-should-retry', String(shouldRetry))
   return c.body(
-    JSON.stringify(body),
+    JSON.stringify(envelope),
     err.status as ContentfulStatusCode,
     Object.fromEntries(headers),
   )

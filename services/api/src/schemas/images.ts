@@ -2,11 +2,9 @@ import { z } from '@hono/zod-openapi'
 import { SIZES } from '../catalog/model-entry.ts'
 import { MediaTypeSchema, Sha256Schema } from './asset.ts'
 
-export const SizeParamSchema = z
-  .enum(['auto', ...SIZES])
-  .openapi({
-    description: 'Pixel size; mapped to the nearest size the model supports, with a warning',
-  })
+export const SizeParamSchema = z.enum(['auto', ...SIZES]).openapi({
+  description: 'Pixel size; mapped to the nearest size the model supports, with a warning',
+})
 
 /** POST /v1/images/generations — OpenAI's field names, plus imagegate's additive ones. */
 export const ImageGenerationRequestSchema = z

@@ -11,14 +11,21 @@ export const route = createRoute({
   operationId: 'getGeneration',
   tags: ['Generations'],
   summary: 'Get a generation record',
-  description: 'What was asked, every upstream attempt and its outcome, timings, cost and the assets produced.',
+  description:
+    'What was asked, every upstream attempt and its outcome, timings, cost and the assets produced.',
   request: {
     params: z.object({
-      id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB' }),
+      id: z
+        .string()
+        .max(64)
+        .openapi({ param: { name: 'id', in: 'path' }, example: 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB' }),
     }),
   },
   responses: {
-    200: { description: 'The record', content: { 'application/json': { schema: GenerationSchema } } },
+    200: {
+      description: 'The record',
+      content: { 'application/json': { schema: GenerationSchema } },
+    },
     ...errorResponses(404),
   },
 })

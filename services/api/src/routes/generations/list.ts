@@ -7,15 +7,34 @@ import { GenerationPageSchema } from '../../schemas/generation.ts'
 import { PaginationQuerySchema } from '../../schemas/pagination.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
 
-const query = (name: string, description: string) => ({ param: { name, in: 'query' as const }, description })
+const query = (name: string, description: string) => ({
+  param: { name, in: 'query' as const },
+  description,
+})
 
 const ListGenerationsQuerySchema = PaginationQuerySchema.extend({
-  status: z.enum(['running', 'succeeded', 'failed']).optional().openapi(query('status', 'Only records in this status')),
+  status: z
+    .enum(['running', 'succeeded', 'failed'])
+    .optional()
+    .openapi(query('status', 'Only records in this status')),
   model: z.string().max(200).optional().openapi(query('model', 'Only records of this model')),
-  provider: z.enum(['local', 'openai', 'gemini']).optional().openapi(query('provider', 'Only records of this provider')),
-  rootId: z.string().max(64).optional().openapi(query('rootId', 'A whole refinement chain, oldest first')),
-  createdAfter: z.iso.datetime().optional().openapi(query('createdAfter', 'Created at or after this instant')),
-  createdBefore: z.iso.datetime().optional().openapi(query('createdBefore', 'Created at or before this instant')),
+  provider: z
+    .enum(['local', 'openai', 'gemini'])
+    .optional()
+    .openapi(query('provider', 'Only records of this provider')),
+  rootId: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi(query('rootId', 'A whole refinement chain, oldest first')),
+  createdAfter: z.iso
+    .datetime()
+    .optional()
+    .openapi(query('createdAfter', 'Created at or after this instant')),
+  createdBefore: z.iso
+    .datetime()
+    .optional()
+    .openapi(query('createdBefore', 'Created at or before this instant')),
 })
 
 export const route = createRoute({
@@ -24,10 +43,14 @@ export const route = createRoute({
   operationId: 'listGenerations',
   tags: ['Generations'],
   summary: 'List generation records',
-  description: 'Newest first (a chain selected with `rootId`: oldest first), with keyset pagination.',
+  description:
+    'Newest first (a chain selected with `rootId`: oldest first), with keyset pagination.',
   request: { query: ListGenerationsQuerySchema },
   responses: {
-    200: { description: 'A page of records', content: { 'application/json': { schema: GenerationPageSchema } } },
+    200: {
+      description: 'A page of records',
+      content: { 'application/json': { schema: GenerationPageSchema } },
+    },
     ...errorResponses(400),
   },
 })

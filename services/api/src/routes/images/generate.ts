@@ -18,14 +18,18 @@ export const route = createRoute({
     'is verified and stored as an asset; `url` answers point at the stored asset and never expire. ' +
     'Settings a model cannot honour are mapped or dropped and reported in `warnings`.',
   request: {
-    body: { required: true, content: { 'application/json': { schema: ImageGenerationRequestSchema } } },
+    body: {
+      required: true,
+      content: { 'application/json': { schema: ImageGenerationRequestSchema } },
+    },
   },
   responses: {
     200: {
       description: 'The generated images',
       headers: {
         'x-imagegate-overhead-ms': {
-          description: 'Time imagegate added on top of the provider (parse, verify, hash, store, record)',
+          description:
+            'Time imagegate added on top of the provider (parse, verify, hash, store, record)',
           schema: { type: 'string' },
         },
       },
@@ -37,7 +41,10 @@ export const route = createRoute({
 
 export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
   const { response_format: responseFormat, ...input } = c.req.valid('json')
-  const outcome = await deps.generations.generate(c.get('workspaceId'), { ...input, operation: 'generate' })
+  const outcome = await deps.generations.generate(c.get('workspaceId'), {
+    ...input,
+    operation: 'generate',
+  })
   const origin = deps.config.publicUrl ?? new URL(c.req.url).origin
   c.header('x-imagegate-overhead-ms', String(outcome.overheadMs))
   return c.json(
@@ -57,9 +64,15 @@ export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
       ...(outcome.usage
         ? {
             usage: {
-              ...(outcome.usage.inputTokens === undefined ? {} : { input_tokens: outcome.usage.inputTokens }),
-              ...(outcome.usage.outputTokens === undefined ? {} : { output_tokens: outcome.usage.outputTokens }),
-              ...(outcome.usage.totalTokens === undefined ? {} : { total_tokens: outcome.usage.totalTokens }),
+              ...(outcome.usage.inputTokens === undefined
+                ? {}
+                : { input_tokens: outcome.usage.inputTokens }),
+              ...(outcome.usage.outputTokens === undefined
+                ? {}
+                : { output_tokens: outcome.usage.outputTokens }),
+              ...(outcome.usage.totalTokens === undefined
+                ? {}
+                : { total_tokens: outcome.usage.totalTokens }),
             },
           }
         : {}),

@@ -13,7 +13,10 @@ export const route = createRoute({
     'The model catalog in the OpenAI list shape, each model with its provider, whether this ' +
     'gateway can serve it, its capabilities and its price per image.',
   responses: {
-    200: { description: 'The catalog', content: { 'application/json': { schema: ModelListSchema } } },
+    200: {
+      description: 'The catalog',
+      content: { 'application/json': { schema: ModelListSchema } },
+    },
     ...errorResponses(500),
   },
 })

@@ -16,12 +16,20 @@ function skillErrors() {
         content: {
           'application/json': {
             schema: SkillFailureSchema,
-            example: { ok: false, error: (response.content['application/json'].example as { error: unknown }).error },
+            example: {
+              ok: false,
+              error: (response.content['application/json'].example as { error: unknown }).error,
+            },
           },
         },
       },
     ]),
-  ) as { [K in keyof typeof plain]: { description: string; content: { 'application/json': { schema: typeof SkillFailureSchema; example: unknown } } } }
+  ) as {
+    [K in keyof typeof plain]: {
+      description: string
+      content: { 'application/json': { schema: typeof SkillFailureSchema; example: unknown } }
+    }
+  }
 }
 
 export const route = createRoute({
@@ -102,4 +110,3 @@ export function register(app: App, deps: AppDeps) {
     )
   })
 }
-

@@ -1,5 +1,5 @@
-import type { GenerationRow } from '../../db/schema/index.ts'
 import type { z } from '@hono/zod-openapi'
+import type { GenerationRow } from '../../db/schema/index.ts'
 import type { GenerationSchema } from '../../schemas/generation.ts'
 
 type Generation = z.infer<typeof GenerationSchema>
@@ -24,7 +24,10 @@ export function toGenerationDto(row: GenerationRow): Generation {
       const record = attempt as { startedAt: number | string } & Record<string, unknown>
       return {
         ...record,
-        startedAt: typeof record.startedAt === 'number' ? new Date(record.startedAt).toISOString() : record.startedAt,
+        startedAt:
+          typeof record.startedAt === 'number'
+            ? new Date(record.startedAt).toISOString()
+            : record.startedAt,
       } as Generation['attempts'][number]
     }),
     warnings: row.warnings,

@@ -9,11 +9,20 @@ import type { Clock, IdGenerator } from '../../ids.ts'
 import { assertDecodes } from '../../images/inspect.ts'
 import type { Random } from '../../providers/resilience/backoff.ts'
 import type { CircuitBreaker } from '../../providers/resilience/circuit-breaker.ts'
-import { type AttemptRecord, UpstreamCallFailed, executeWithRetry } from '../../providers/resilience/execute.ts'
+import {
+  type AttemptRecord,
+  executeWithRetry,
+  UpstreamCallFailed,
+} from '../../providers/resilience/execute.ts'
 import type { RetryBudget } from '../../providers/resilience/retry-budget.ts'
 import { createSingleflight } from '../../providers/resilience/singleflight.ts'
 import type { Sleep } from '../../providers/resilience/sleep.ts'
-import type { GenerateImagesResult, ImageProvider, ProviderImage, ProviderName } from '../../providers/types.ts'
+import type {
+  GenerateImagesResult,
+  ImageProvider,
+  ProviderImage,
+  ProviderName,
+} from '../../providers/types.ts'
 import { UpstreamFailure } from '../../providers/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
 import type { AssetService } from '../assets.ts'
@@ -74,13 +83,20 @@ export function createGenerationService(deps: GenerationServiceDeps) {
   function runtimeFor(model: ModelEntry): ProviderRuntime {
     const runtime = deps.providers.get(deps.mockImages ? 'local' : model.provider)
     if (!runtime) {
-      throw new AppError('model_not_found', `No provider configured for ${model.id}`, { param: 'model' })
+      throw new AppError('model_not_found', `No provider configured for ${model.id}`, {
+        param: 'model',
+      })
     }
     return runtime
   }
 
   /** One provider call per chunk of at most `maxNPerCall` images, each with the retry policy. */
-  async function dispatch(model: ModelEntry, plan: GenerationPlan, prompt: string, onAttempt: (record: AttemptRecord) => void) {
+  async function dispatch(
+    model: ModelEntry,
+    plan: GenerationPlan,
+    prompt: string,
+    onAttempt: (record: AttemptRecord) => void,
+  ) {
     const runtime = runtimeFor(model)
     const [width = 1024, height = 1024] = plan.size.split('x').map(Number)
     const deadlineAt = deps.clock.now().getTime() + model.timeoutMs
@@ -103,7 +119,9 @@ export function createGenerationService(deps: GenerationServiceDeps) {
                 quality: plan.quality,
                 ...plan.forwarded,
                 // Distinct seeds per chunk, so fanned-out calls do not return the same image.
-                ...(plan.forwarded.seed === undefined ? {} : { seed: plan.forwarded.seed + (start + index) * model.maxNPerCall }),
+                ...(plan.forwarded.seed === undefined
+                  ? {}
+                  : { seed: plan.forwarded.seed + (start + index) * model.maxNPerCall }),
                 ...(model.safetySettings ? { safetySettings: model.safetySettings } : {}),
                 signal,
               }),
@@ -123,7 +141,10 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       for (const outcome of settled) {
         if (outcome.status === 'fulfilled') {
           results.push(outcome.value)
-        } else if (outcome.reason instanceof UpstreamCallFailed || outcome.reason instanceof UpstreamFailure) {
+        } else if (
+          outcome.reason instanceof UpstreamCallFailed ||
+          outcome.reason instanceof UpstreamFailure
+        ) {
           results.push(outcome.reason)
         } else {
           throw outcome.reason
@@ -143,9 +164,14 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     try {
       await assertDecodes(image.bytes)
     } catch (err) {
-      throw new UpstreamFailure('bad_response', provider, 'The provider returned an image that does not decode', {
-        cause: err,
-      })
+      throw new UpstreamFailure(
+        'bad_response',
+        provider,
+        'The provider returned an image that does not decode',
+        {
+          cause: err,
+        },
+      )
     }
     const { asset } = await deps.assets.ingest(workspaceId, oneChunk(image.bytes), {
       kind: 'image',
@@ -154,7 +180,11 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       ...(input.sourceTaskId ? { sourceTaskId: input.sourceTaskId } : {}),
       ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
     })
-    return { asset, bytes: image.bytes, ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}) }
+    return {
+      asset,
+      bytes: image.bytes,
+      ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
+    }
   }
 
   async function run(workspaceId: string, input: GenerationInput): Promise<GenerationOutcome> {
@@ -231,15 +261,26 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       }
     }
     if (images.length === 0) {
-      const error = toUpstreamAppError(firstFailure ?? new UpstreamFailure('bad_response', runtime.provider.name, 'The provider returned no image'))
+      const error = toUpstreamAppError(
+        firstFailure ??
+          new UpstreamFailure(
+            'bad_response',
+            runtime.provider.name,
+            'The provider returned no image',
+          ),
+      )
       fail(id, attempts, error, started)
       throw error
     }
     if (firstFailure) {
-      warnings.push(`${plan.n - images.length} of ${plan.n} images failed: ${toUpstreamAppError(firstFailure).message}`)
+      warnings.push(
+        `${plan.n - images.length} of ${plan.n} images failed: ${toUpstreamAppError(firstFailure).message}`,
+      )
     }
 
-    const costCents = deps.mockImages ? 0 : Math.round(plan.unitCostCents * images.length * 1000) / 1000
+    const costCents = deps.mockImages
+      ? 0
+      : Math.round(plan.unitCostCents * images.length * 1000) / 1000
     const totalMs = performance.now() - started
     const finishedAt = deps.clock.now().toISOString()
     deps.repo.update(id, {

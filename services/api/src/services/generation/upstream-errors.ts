@@ -2,7 +2,8 @@ import { AppError } from '../../errors/app-error.ts'
 import { UpstreamCallFailed } from '../../providers/resilience/execute.ts'
 import { UpstreamFailure } from '../../providers/types.ts'
 
-const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.max(1, Math.ceil(ms / 1000)))
+const seconds = (ms: number | undefined) =>
+  ms === undefined ? undefined : Math.max(1, Math.ceil(ms / 1000))
 
 /**
  * The answer to give when a provider call failed for good. The gateway already retried what was
@@ -13,7 +14,9 @@ export function toUpstreamAppError(thrown: unknown): AppError {
   const failed = thrown instanceof UpstreamCallFailed ? thrown : undefined
   const failure = failed?.failure ?? (thrown instanceof UpstreamFailure ? thrown : undefined)
   if (!failure) {
-    return thrown instanceof AppError ? thrown : new AppError('internal_error', 'Internal error', { cause: thrown })
+    return thrown instanceof AppError
+      ? thrown
+      : new AppError('internal_error', 'Internal error', { cause: thrown })
   }
   const provider = failure.provider
   const base = {
@@ -21,7 +24,9 @@ export function toUpstreamAppError(thrown: unknown): AppError {
     ...(failure.status === undefined ? {} : { upstreamStatus: failure.status }),
   }
   const retryAfter = seconds(failure.retryAfterMs)
-  const retryHeaders: Record<string, string> = retryAfter ? { 'retry-after': String(retryAfter) } : {}
+  const retryHeaders: Record<string, string> = retryAfter
+    ? { 'retry-after': String(retryAfter) }
+    : {}
   switch (failure.kind) {
     case 'content_policy':
       return new AppError(
@@ -42,7 +47,11 @@ export function toUpstreamAppError(thrown: unknown): AppError {
       return new AppError(
         'upstream_unavailable',
         `The gateway's ${provider} account is out of quota or over its billing limit; this is not the caller's fault`,
-        { details: { ...base, reason: failure.upstreamCode ?? 'quota' }, shouldRetry: false, cause: thrown },
+        {
+          details: { ...base, reason: failure.upstreamCode ?? 'quota' },
+          shouldRetry: false,
+          cause: thrown,
+        },
       )
     case 'rate_limited':
     case 'unavailable':
@@ -54,7 +63,11 @@ export function toUpstreamAppError(thrown: unknown): AppError {
           ? `${provider} is failing; requests fail fast until it recovers`
           : `${provider} is unavailable (${failure.message})`,
         {
-          details: { ...base, ...(retryAfter ? { retryAfterSeconds: retryAfter } : {}), reason: circuitOpen ? 'circuit_open' : failure.kind },
+          details: {
+            ...base,
+            ...(retryAfter ? { retryAfterSeconds: retryAfter } : {}),
+            reason: circuitOpen ? 'circuit_open' : failure.kind,
+          },
           headers: retryHeaders,
           shouldRetry: circuitOpen,
           cause: thrown,
