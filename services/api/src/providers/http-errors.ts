@@ -1,4 +1,6 @@
 import type { Clock } from '../ids.ts'
+import { classifyTransportError } from './resilience/classify-transport.ts'
+import { parseRetryAfter } from './resilience/retry-after.ts'
 import { type ProviderName, UpstreamFailure, type UpstreamFailureKind } from './types.ts'
 
 /** The slice of `fetch` the adapters use; the global fetch and undici's both fit. */
@@ -14,52 +16,12 @@ export function providerLabel(provider: ProviderName): string {
   return PROVIDER_LABEL[provider]
 }
 
-/**
- * Milliseconds to wait before retrying, from `retry-after-ms` (OpenAI, read first like openai-node
- * does) or `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP-date).
- */
-export function parseRetryAfter(headers: Headers, now: Date): number | undefined {
-  const milliseconds = headers.get('retry-after-ms')?.trim()
-  if (milliseconds && /^\d+(\.\d+)?$/.test(milliseconds)) {
-    return Math.ceil(Number(milliseconds))
-  }
-  const value = headers.get('retry-after')?.trim()
-  if (!value) {
-    return undefined
-  }
-  if (/^\d+(\.\d+)?$/.test(value)) {
-    return Math.ceil(Number(value) * 1000)
-  }
-  // Date.parse also accepts bare numbers like "-1"; an HTTP-date always has a month name.
-  const date = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN
-  if (Number.isNaN(date)) {
-    return undefined
-  }
-  return Math.max(0, date - now.getTime())
-}
-
 /** The caller's deadline, tightened by the adapter's own per-attempt limit when it has one. */
 export function withTimeout(signal: AbortSignal, timeoutMs: number | undefined): AbortSignal {
   return timeoutMs === undefined
     ? signal
     : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
 }
-
-/** Connection-level codes that mean no byte of the request reached the provider. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_NONAME',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
-])
-
-/** TLS failures happen during the handshake, before the request is written. */
-const TLS_CODE = /^ERR_TLS_|^ERR_SSL_|CERT/
 
 /** Every `code` along the cause chain (undici wraps the socket error in `TypeError: fetch failed`). */
 function errorCodes(error: unknown, depth = 0): string[] {
@@ -98,10 +60,7 @@ export function transportFailure(
   }
   const codes = errorCodes(error)
   const described = codes.length > 0 ? ` (${codes.join(', ')})` : ''
-  if (
-    phase === 'request' &&
-    codes.some((code) => NOT_SENT_CODES.has(code) || TLS_CODE.test(code))
-  ) {
+  if (phase === 'request' && classifyTransportError(error) === 'not_sent') {
     return new UpstreamFailure('not_sent', provider, `Could not reach ${label}${described}`, {
       cause: error,
       upstreamCode: codes[0],
