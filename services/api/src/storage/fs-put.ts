@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto'
+import { type FileHandle, link, open, rm, stat, utimes } from 'node:fs/promises'
+import path from 'node:path'
+import { assertSha256Hex } from './blob-hash.ts'
+import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
+import { fsyncDirectory, makeDirectoryDurably } from './durable-fs.ts'
+import { hasErrorCode } from './errno.ts'
+import { DigestMismatchError } from './errors.ts'
+import { moveToQuarantine } from './fs-quarantine.ts'
+import type { FsStoreContext } from './fs-store-context.ts'
+import { streamIntoFile } from './stream-into-file.ts'
+
+/** Blobs are never written after publication; read-only files make that visible on disk. */
+const BLOB_FILE_MODE = 0o444
+const PUBLISH_ATTEMPTS = 3
+
+/**
+ * Puts the finished temp file in place under the digest's lock. `link` rather than `rename`
+ * because it refuses to replace: EEXIST means the bytes are already stored, so the existing
+ * blob is kept and its mtime refreshed (GC then treats it as new). An existing file of the
+ * wrong size is corrupt and is replaced by this good copy.
+ */
+async function publish(
+  context: FsStoreContext,
+  tempPath: string,
+  sha256: string,
+  sizeBytes: number,
+  publishedAt: Date,
+): Promise<boolean> {
+  const shardDir = context.layout.shardDir(sha256)
+  const blobPath = context.layout.blobPath(sha256)
+  for (let attempt = 1; ; attempt++) {
+    await makeDirectoryDurably(shardDir)
+    try {
+      await link(tempPath, blobPath)
+      await fsyncDirectory(shardDir)
+      return true
+    } catch (error) {
+      if (!hasErrorCode(error, 'EEXIST')) {
+        throw error
+      }
+    }
+    try {
+      const existing = await stat(blobPath)
+      if (existing.size === sizeBytes) {
+        await utimes(blobPath, publishedAt, publishedAt)
+        return false
+      }
+      await moveToQuarantine(context, sha256)
+    } catch (error) {
+      // Gone between link and stat (removed outside this process): publish again.
+      if (!hasErrorCode(error, 'ENOENT') || attempt >= PUBLISH_ATTEMPTS) {
+        throw error
+      }
+    }
+    if (attempt >= PUBLISH_ATTEMPTS) {
+      throw new Error(`Could not publish blob ${sha256}`)
+    }
+  }
+}
+
+/**
+ * The durable write protocol: temp file (O_EXCL) → stream + hash + count → verify → fsync →
+ * link → fsync(shard dir). Only then does it resolve, so a row committed afterwards always
+ * points at a blob that exists. Every failure removes the temp file.
+ */
+export async function putBlob(
+  context: FsStoreContext,
+  source: ByteSource,
+  options: PutOptions,
+): Promise<PutResult> {
+  const { maxBytes, expectedSha256 } = options
+  if (expectedSha256 !== undefined) {
+    assertSha256Hex(expectedSha256)
+  }
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new RangeError('maxBytes must be a non-negative integer')
+  }
+  await context.ensureDirectories()
+  const tempPath = path.join(context.layout.tmpDir, `${randomUUID()}.part`)
+  const protectedHashes: string[] = []
+  const protect = (sha256: string) => {
+    context.writing.add(sha256)
+    protectedHashes.push(sha256)
+  }
+  if (expectedSha256 !== undefined) {
+    protect(expectedSha256)
+  }
+  context.activeTempFiles.add(tempPath)
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(tempPath, 'wx', BLOB_FILE_MODE)
+    const content = await streamIntoFile(handle, source, maxBytes)
+    if (expectedSha256 !== undefined && content.sha256 !== expectedSha256) {
+      throw new DigestMismatchError(expectedSha256, content.sha256)
+    }
+    if (content.sha256 !== expectedSha256) {
+      protect(content.sha256)
+    }
+    // The store's clock stamps the blob so GC's grace period and the clock agree.
+    const publishedAt = context.clock.now()
+    await handle.utimes(publishedAt, publishedAt)
+    await handle.sync()
+    await handle.close()
+    handle = undefined
+    const created = await context.withLock(content.sha256, () =>
+      publish(context, tempPath, content.sha256, content.sizeBytes, publishedAt),
+    )
+    return {
+      sha256: content.sha256,
+      sizeBytes: content.sizeBytes,
+      path: context.layout.blobPath(content.sha256),
+      created,
+      head: content.head,
+      tail: content.tail,
+    }
+  } finally {
+    await handle?.close().catch(() => {})
+    // After a successful link this only drops the temp name; the blob keeps its own.
+    await rm(tempPath, { force: true }).catch(() => {})
+    context.activeTempFiles.delete(tempPath)
+    for (const sha256 of protectedHashes) {
+      context.writing.remove(sha256)
+    }
+  }
+}

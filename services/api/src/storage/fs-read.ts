@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto'
+import type { BigIntStats } from 'node:fs'
+import { type FileHandle, open } from 'node:fs/promises'
+import { assertSha256Hex } from './blob-hash.ts'
+import type { OpenOptions, VerifiedBlob } from './blob-store.ts'
+import { resolveRange } from './byte-range.ts'
+import { hasErrorCode } from './errno.ts'
+import { BlobCorruptError, BlobNotFoundError } from './errors.ts'
+import { moveToQuarantine } from './fs-quarantine.ts'
+import type { FsStoreContext } from './fs-store-context.ts'
+
+const HASH_CHUNK_BYTES = 1024 * 1024
+const STREAM_CHUNK_BYTES = 256 * 1024
+
+/** Reads `length` bytes at `offset`; fewer means the file shrank under us. */
+async function readAt(handle: FileHandle, offset: number, length: number): Promise<Uint8Array> {
+  // Not pooled: a pooled view would let `.buffer` reach unrelated memory.
+  const bytes = Buffer.allocUnsafeSlow(length)
+  let filled = 0
+  while (filled < length) {
+    const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled)
+    if (bytesRead === 0) {
+      break
+    }
+    filled += bytesRead
+  }
+  return bytes.subarray(0, filled)
+}
+
+async function hashWholeFile(handle: FileHandle, sizeBytes: number): Promise<string> {
+  const hash = createHash('sha256')
+  const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, Math.max(sizeBytes, 1)))
+  let position = 0
+  while (true) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, position)
+    if (bytesRead === 0) {
+      return hash.digest('hex')
+    }
+    hash.update(buffer.subarray(0, bytesRead))
+    position += bytesRead
+  }
+}
+
+/** A web stream over part of an open file; it owns the handle and closes it when done. */
+function streamRange(handle: FileHandle, offset: number, length: number) {
+  let position = offset
+  const end = offset + length
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const wanted = Math.min(STREAM_CHUNK_BYTES, end - position)
+        const chunk = wanted > 0 ? await readAt(handle, position, wanted) : new Uint8Array(0)
+        if (chunk.byteLength === 0) {
+          await handle.close()
+          controller.close()
+          return
+        }
+        position += chunk.byteLength
+        controller.enqueue(chunk)
+      } catch (error) {
+        await handle.close().catch(() => {})
+        controller.error(error)
+      }
+    },
+    async cancel() {
+      await handle.close()
+    },
+  })
+}
+
+async function rejectCorrupt(
+  context: FsStoreContext,
+  sha256: string,
+  actualSha256: string,
+  stats: BigIntStats,
+): Promise<never> {
+  context.verified.forget(sha256)
+  const quarantinedTo = await context.withLock(sha256, () =>
+    moveToQuarantine(context, sha256, stats.ino),
+  )
+  throw new BlobCorruptError(sha256, actualSha256, quarantinedTo)
+}
+
+/**
+ * Returns a blob's content (or a range of it) only after the whole blob was proven to hash to
+ * its name, or was proven so earlier and the file is unchanged since (see verification-cache).
+ * The descriptor is opened once: what is verified is what is served, even if the name is
+ * replaced meanwhile. A small blob costs open + fstat + one read (+ one hash when not cached).
+ */
+export async function openVerifiedBlob(
+  context: FsStoreContext,
+  sha256: string,
+  options: OpenOptions = {},
+): Promise<VerifiedBlob> {
+  assertSha256Hex(sha256)
+  let handle: FileHandle
+  try {
+    handle = await open(context.layout.blobPath(sha256), 'r')
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) {
+      throw new BlobNotFoundError(sha256)
+    }
+    throw error
+  }
+  let handedOver = false
+  try {
+    const stats = await handle.stat({ bigint: true })
+    const sizeBytes = Number(stats.size)
+    const { offset, length } = resolveRange(options.range, sizeBytes)
+    const facts = { sha256, sizeBytes, offset, length }
+    const trusted = options.rehash !== true && context.verified.isVerified(sha256, stats)
+
+    if (sizeBytes <= context.streamThresholdBytes) {
+      if (trusted) {
+        const part = await readAt(handle, offset, length)
+        if (part.byteLength === length) {
+          return { ...facts, kind: 'bytes', bytes: part }
+        }
+      }
+      const whole = await readAt(handle, 0, sizeBytes)
+      const actual = createHash('sha256').update(whole).digest('hex')
+      if (actual !== sha256 || whole.byteLength !== sizeBytes) {
+        return await rejectCorrupt(context, sha256, actual, stats)
+      }
+      context.verified.markVerified(sha256, stats)
+      return { ...facts, kind: 'bytes', bytes: whole.subarray(offset, offset + length) }
+    }
+
+    if (!trusted) {
+      const actual = await hashWholeFile(handle, sizeBytes)
+      if (actual !== sha256) {
+        return await rejectCorrupt(context, sha256, actual, stats)
+      }
+      context.verified.markVerified(sha256, stats)
+    }
+    handedOver = true
+    return { ...facts, kind: 'stream', stream: streamRange(handle, offset, length) }
+  } finally {
+    if (!handedOver) {
+      await handle.close()
+    }
+  }
+}
