@@ -1,4 +1,4 @@
-import { ImageTooLargeError, UnsupportedImageError } from '../images/errors.ts'
+import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from '../images/errors.ts'
 import {
   BlobCorruptError,
   BlobNotFoundError,
@@ -37,6 +37,9 @@ export function fromDomainError(err: unknown): AppError | undefined {
   }
   if (err instanceof UnsupportedImageError) {
     return new AppError('unsupported_media_type', err.message)
+  }
+  if (err instanceof ImageDecodeError) {
+    return new AppError('unsupported_media_type', 'The file is not a decodable image')
   }
   if (err instanceof ImageTooLargeError) {
     return new AppError('payload_too_large', err.message)
