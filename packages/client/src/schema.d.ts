@@ -537,13 +537,13 @@ export interface components {
              * @default 1
              * @enum {number}
              */
-            n: 1;
+            n?: 1;
             prompt: string;
             /**
              * @default 1024x1024
              * @enum {string}
              */
-            size: "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
+            size?: "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
             sourceAgentImUserId?: string;
             sourceTaskId?: string;
         };
@@ -609,7 +609,7 @@ export interface components {
             /** @enum {string} */
             moderation?: "auto" | "low";
             /** @default 1 */
-            n: number;
+            n?: number;
             output_compression?: number;
             /** @enum {string} */
             output_format?: "png" | "jpeg" | "webp";
@@ -620,14 +620,14 @@ export interface components {
              * @default b64_json
              * @enum {string}
              */
-            response_format: "b64_json" | "url";
+            response_format?: "b64_json" | "url";
             seed?: number;
             /**
              * @description Pixel size; mapped to the nearest size the model supports, with a warning
              * @default auto
              * @enum {string}
              */
-            size: "auto" | "256x256" | "512x512" | "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
+            size?: "auto" | "256x256" | "512x512" | "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
             /** @enum {string} */
             style?: "vivid" | "natural";
             user?: string;

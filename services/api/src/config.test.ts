@@ -16,7 +16,12 @@ describe('loadConfig', () => {
       IMAGEGATE_DATA_DIR: '/tmp/ig',
       IMAGEGATE_LOG_LEVEL: 'debug',
     })
-    expect(config).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/tmp/ig', logLevel: 'debug' })
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      dataDir: '/tmp/ig',
+      logLevel: 'debug',
+    })
   })
 
   it('lists every bad variable in one error', () => {

@@ -6,7 +6,7 @@ import { createImagegateClient } from '@imagegate/client'
 import pino from 'pino'
 import { createApp } from '../app.ts'
 import { type Config, loadConfig } from '../config.ts'
-import { type DepsOverrides, createDeps } from '../deps.ts'
+import { createDeps, type DepsOverrides } from '../deps.ts'
 
 export type TestAppOptions = DepsOverrides & { env?: Record<string, string> }
 
