@@ -146,6 +146,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     })
   }
   const catalog = loadCatalog(config, new Set(providers.keys()))
+  const metrics = overrides.metrics ?? createMetrics({ defaultMetrics: true })
   const generationsRepo = createGenerationsRepository(database.db)
   const generations = createGenerationService({
     catalog,
@@ -158,6 +159,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     random: overrides.random ?? Math.random,
     sleep: overrides.sleep ?? systemSleep,
     log,
+    metrics,
   })
 
   let gcTimer: NodeJS.Timeout | undefined
@@ -176,7 +178,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     config,
     database,
     log,
-    metrics: overrides.metrics ?? createMetrics({ defaultMetrics: true }),
+    metrics,
     clock,
     ids,
     blobs,

@@ -7,6 +7,10 @@ export type HttpMetrics = {
   registry: Registry
   requests: Counter<'method' | 'route' | 'status'>
   duration: Histogram<'method' | 'route' | 'status'>
+  /** Images verified and stored, by model and provider. */
+  images: Counter<'model' | 'provider'>
+  /** Generations that failed for good, by error code. */
+  generationFailures: Counter<'model' | 'code'>
 }
 
 /** One registry per app, so tests that build many apps never share counters. */
@@ -28,6 +32,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): HttpM
       help: 'HTTP request latency by route template and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
+      registers: [registry],
+    }),
+    images: new Counter({
+      name: 'imagegate_images_generated_total',
+      help: 'Images returned by providers, verified and stored',
+      labelNames: ['model', 'provider'],
+      registers: [registry],
+    }),
+    generationFailures: new Counter({
+      name: 'imagegate_generation_failures_total',
+      help: 'Generation requests that failed for good, by error code',
+      labelNames: ['model', 'code'],
       registers: [registry],
     }),
   }

@@ -58,6 +58,15 @@ describe('system routes', () => {
     )
   })
 
+  it('GET /metrics counts generated images by model and provider', async () => {
+    t = createTestApp()
+    await t.client.POST('/v1/images/generations', { body: { prompt: 'two foxes', n: 2, size: '256x256' } })
+    const text = await (await t.app.request('/metrics')).text()
+    expect(text).toMatch(
+      /imagegate_images_generated_total\{model="local-sketch",provider="local"\} 2/,
+    )
+  })
+
   it('GET /openapi.json serves the committed contract', async () => {
     t = createTestApp()
     const res = await t.app.request('/openapi.json')

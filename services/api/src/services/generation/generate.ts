@@ -5,6 +5,7 @@ import type { ModelEntry } from '../../catalog/model-entry.ts'
 import type { GenerationsRepository } from '../../db/repositories/generations.ts'
 import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import { AppError } from '../../errors/app-error.ts'
+import type { HttpMetrics } from '../../http/metrics.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
 import { assertDecodes } from '../../images/inspect.ts'
 import type { Random } from '../../providers/resilience/backoff.ts'
@@ -47,6 +48,7 @@ export type GenerationServiceDeps = {
   random: Random
   sleep: Sleep
   log: Logger
+  metrics: Pick<HttpMetrics, 'images' | 'generationFailures'>
 }
 
 export type GenerationInput = Omit<ImageGenerationRequest, 'response_format'> & {
@@ -230,7 +232,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     try {
       results = await dispatch(model, plan, input.prompt, (record) => attempts.push(record))
     } catch (err) {
-      fail(id, attempts, err, started)
+      fail(id, model, attempts, err, started)
       throw err
     }
     const upstreamMs = performance.now() - upstreamStarted
@@ -269,7 +271,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
             'The provider returned no image',
           ),
       )
-      fail(id, attempts, error, started)
+      fail(id, model, attempts, error, started)
       throw error
     }
     if (firstFailure) {
@@ -294,6 +296,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       ...(modelTurns.length > 0 ? { modelTurn: modelTurns } : {}),
       finishedAt,
     })
+    deps.metrics.images.inc({ model: model.id, provider: runtime.provider.name }, images.length)
     const generation = deps.repo.get(workspaceId, id) as GenerationRow
     return {
       generation,
@@ -305,8 +308,15 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     }
   }
 
-  function fail(id: string, attempts: AttemptRecord[], err: unknown, started: number) {
+  function fail(
+    id: string,
+    model: ModelEntry,
+    attempts: AttemptRecord[],
+    err: unknown,
+    started: number,
+  ) {
     const error = toUpstreamAppError(err)
+    deps.metrics.generationFailures.inc({ model: model.id, code: error.code })
     deps.repo.update(id, {
       status: 'failed',
       attempts,
