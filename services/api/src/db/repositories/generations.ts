@@ -48,11 +48,13 @@ export function createGenerationsRepository(db: Db) {
       if (filter.rootId) {
         conditions.push(eq(generations.rootGenerationId, filter.rootId))
       }
+      // Stored times are toISOString() strings; a bound spelled `…:00Z` or `…:00.5Z` must be
+      // respelled that way, or comparing the strings does not compare the instants.
       if (filter.createdAfter) {
-        conditions.push(gte(generations.createdAt, filter.createdAfter))
+        conditions.push(gte(generations.createdAt, new Date(filter.createdAfter).toISOString()))
       }
       if (filter.createdBefore) {
-        conditions.push(lte(generations.createdAt, filter.createdBefore))
+        conditions.push(lte(generations.createdAt, new Date(filter.createdBefore).toISOString()))
       }
       const query = db
         .select()

@@ -1,0 +1,144 @@
+import { createOpenAI } from '@ai-sdk/openai'
+import { APICallError, generateImage } from 'ai'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type Gateway, startGateway } from '../support/gateway.ts'
+
+/** The official SDKs, unchanged, with their base URL pointed at the real server. */
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const isPng = (bytes: Uint8Array) => Buffer.from(bytes.subarray(0, 8)).equals(PNG_SIGNATURE)
+
+let gw: Gateway
+let openai: OpenAI
+beforeAll(async () => {
+  gw = await startGateway()
+  openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-caller' })
+})
+afterAll(async () => {
+  await gw?.close()
+})
+beforeEach(() => {
+  gw.fake.reset()
+})
+
+describe('openai SDK: client.images.generate', () => {
+  it('gets base64 PNGs from local-sketch', async () => {
+    const result = await openai.images.generate({
+      model: 'local-sketch',
+      prompt: 'a paper boat',
+      n: 2,
+      size: '256x256',
+      response_format: 'b64_json',
+    })
+    expect(result.data).toHaveLength(2)
+    for (const image of result.data ?? []) {
+      expect(isPng(Buffer.from(image.b64_json ?? '', 'base64'))).toBe(true)
+    }
+    expect(result.created).toBeGreaterThan(0)
+  })
+
+  it('gets a url that serves the stored image', async () => {
+    const result = await openai.images.generate({
+      model: 'local-sketch',
+      prompt: 'a paper plane',
+      size: '256x256',
+      response_format: 'url',
+    })
+    const url = result.data?.[0]?.url ?? ''
+    expect(url.startsWith(`${gw.url}/v1/assets/ast_`)).toBe(true)
+    const response = await fetch(url)
+    expect(response.headers.get('content-type')).toBe('image/png')
+    expect(isPng(new Uint8Array(await response.arrayBuffer()))).toBe(true)
+  })
+
+  it('gets gpt-image-1 from the upstream, with usage', async () => {
+    const result = await openai.images.generate({ model: 'gpt-image-1', prompt: 'a lighthouse' })
+    expect(
+      Buffer.from(result.data?.[0]?.b64_json ?? '', 'base64').equals(Buffer.from(gw.fake.image)),
+    ).toBe(true)
+    expect(result.usage).toMatchObject({
+      input_tokens: 12,
+      output_tokens: 1056,
+      total_tokens: 1068,
+    })
+    expect(gw.fake.calls).toHaveLength(1)
+  })
+
+  it('surfaces status, code, param and the request id of an error', async () => {
+    const error = await openai.images.generate({ model: 'no-such-model', prompt: 'x' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
+    const apiError = error as InstanceType<typeof OpenAI.BadRequestError>
+    expect(apiError.status).toBe(400)
+    expect(apiError.code).toBe('model_not_found')
+    expect(apiError.param).toBe('model')
+    expect(apiError.type).toBe('invalid_request_error')
+    expect(apiError.requestID).toMatch(/^req_/)
+    expect((apiError.error as { requestId?: string }).requestId).toBe(apiError.requestID)
+  })
+
+  it('surfaces a content-policy refusal from the upstream as a 400 it does not retry', async () => {
+    gw.fake.script(['safety_block'])
+    const error = await openai.images
+      .generate({ model: 'gpt-image-1', prompt: 'something refused' })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+    const apiError = error as InstanceType<typeof OpenAI.APIError>
+    expect(apiError.status).toBe(400)
+    expect(apiError.code).toBe('content_policy_violation')
+    expect(apiError.error).toMatchObject({ stage: 'input' })
+    expect(gw.fake.calls).toHaveLength(1)
+  })
+})
+
+describe('AI SDK: generateImage through createOpenAI({ baseURL })', () => {
+  const provider = () => createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-caller' })
+
+  it('returns images from local-sketch (one call per image, as for unknown models)', async () => {
+    const result = await generateImage({
+      model: provider().image('local-sketch'),
+      prompt: 'a tin robot',
+      n: 2,
+      size: '256x256',
+    })
+    expect(result.images).toHaveLength(2)
+    for (const image of result.images) {
+      expect(image.mediaType).toBe('image/png')
+      expect(isPng(image.uint8Array)).toBe(true)
+    }
+    // Two n=1 calls of one prompt without a seed: local-sketch derives the seed from the prompt.
+    expect(result.images[0]?.base64).toBe(result.images[1]?.base64)
+  })
+
+  it('returns gpt-image-1 images from the upstream', async () => {
+    const result = await generateImage({
+      model: provider().image('gpt-image-1'),
+      prompt: 'a harbour',
+    })
+    expect(Buffer.from(result.image.uint8Array).equals(Buffer.from(gw.fake.image))).toBe(true)
+    expect(gw.fake.calls).toHaveLength(1)
+    expect(gw.fake.calls[0]?.body).not.toHaveProperty('response_format')
+  })
+
+  it('surfaces the error status and body', async () => {
+    const error = await generateImage({
+      model: provider().image('gpt-image-2-nope'),
+      prompt: 'x',
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(APICallError.isInstance(error)).toBe(true)
+    const callError = error as APICallError
+    expect(callError.statusCode).toBe(400)
+    expect(callError.isRetryable).toBe(false)
+    expect(JSON.parse(callError.responseBody ?? '{}')).toMatchObject({
+      error: { code: 'model_not_found', requestId: expect.stringMatching(/^req_/) },
+    })
+  })
+})
