@@ -218,3 +218,29 @@ describe('generation records', () => {
     expect(text).not.toContain('modelTurn')
   })
 })
+
+describe('requests refused before a provider is called', () => {
+  it('leave a failed record with the error', async () => {
+    const t = createTestApp()
+    try {
+      const failure = await t.client
+        .POST('/v1/images/generations', { body: { prompt: 'a heron', model: 'no-such-model' } })
+        .catch((err: unknown) => err as ImagegateError)
+      expect((failure as ImagegateError).code).toBe('model_not_found')
+      const { data } = await t.client.GET('/v1/generations', {
+        params: { query: { status: 'failed' } },
+      })
+      expect(data?.data).toHaveLength(1)
+      expect(data?.data[0]).toMatchObject({
+        status: 'failed',
+        model: 'no-such-model',
+        provider: 'none',
+        promptHash: sha256('a heron'),
+        attempts: [],
+        error: { code: 'model_not_found' },
+      })
+    } finally {
+      await t.close()
+    }
+  })
+})

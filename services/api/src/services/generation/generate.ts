@@ -189,11 +189,51 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     }
   }
 
+  /** A request refused before any provider was called still leaves its record. */
+  function recordRefusal(workspaceId: string, input: GenerationInput, err: unknown) {
+    const error = toUpstreamAppError(err)
+    const now = deps.clock.now().toISOString()
+    const id = deps.ids('gen')
+    deps.repo.insert({
+      id,
+      workspaceId,
+      status: 'failed',
+      operation: input.operation,
+      prompt: input.prompt,
+      promptHash: sha256Hex(input.prompt),
+      model: input.model ?? deps.catalog.defaultModelId,
+      provider: deps.catalog.models.find((entry) => entry.id === input.model)?.provider ?? 'none',
+      size: input.size,
+      seed: input.seed ?? null,
+      n: input.n,
+      parameters: { requestedSize: input.size, requestedN: input.n },
+      assetIds: [],
+      attempts: [],
+      warnings: [],
+      costCents: 0,
+      error: { code: error.code, message: error.message },
+      inputAssetIds: [],
+      rootGenerationId: id,
+      sourceTaskId: input.sourceTaskId ?? null,
+      createdAt: now,
+      finishedAt: now,
+    })
+    deps.metrics.generationFailures.inc({ model: input.model ?? 'default', code: error.code })
+  }
+
   async function run(workspaceId: string, input: GenerationInput): Promise<GenerationOutcome> {
     const started = performance.now()
-    const model = deps.catalog.resolve(input.model)
-    const plan = planGeneration(model, input)
-    const runtime = runtimeFor(model)
+    let model: ModelEntry
+    let plan: GenerationPlan
+    let runtime: ProviderRuntime
+    try {
+      model = deps.catalog.resolve(input.model)
+      plan = planGeneration(model, input)
+      runtime = runtimeFor(model)
+    } catch (err) {
+      recordRefusal(workspaceId, input, err)
+      throw err
+    }
     const createdAt = deps.clock.now()
     const id = deps.ids('gen')
     const attempts: AttemptRecord[] = []
