@@ -1,0 +1,155 @@
+import Sqlite from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { requestFingerprint } from './fingerprint.ts'
+import { createIdempotency, type IdempotencyClaim } from './idempotency.ts'
+import type { StoredResponse } from './idempotency-store.ts'
+import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts'
+import { tokenSequence } from './testing/idempotency-stores.ts'
+import { ledgerFixture } from './testing/ledger-fixture.ts'
+
+/**
+ * The charged-request sequence the integration wires up, with the idempotency table and the
+ * ledger on one connection: claim → reserve (reference = attempt token) → upstream → finish,
+ * settling or releasing inside the same commit that stores or releases the key.
+ */
+const LEASE_MS = 5 * 60_000
+const COST = 7
+
+function setup() {
+  const sqlite = new Sqlite(':memory:')
+  const { ledger, clock, count } = ledgerFixture(sqlite)
+  const store = new SqliteIdempotencyStore(sqlite)
+  store.ensureSchema()
+  const idempotency = createIdempotency({
+    store,
+    clock,
+    newToken: tokenSequence(),
+    leaseMs: LEASE_MS,
+  })
+  ledger.grant('ws', 100)
+  const request = {
+    workspaceId: 'ws',
+    key: 'retry-me',
+    fingerprint: requestFingerprint({
+      method: 'POST',
+      route: '/v1/images/generations',
+      body: { prompt: 'fox' },
+    }),
+  }
+  const entries = (kind: string) =>
+    count(`SELECT COUNT(*) AS n FROM credit_ledger WHERE kind = '${kind}'`)
+  return { sqlite, ledger, clock, store, idempotency, request, entries }
+}
+
+const response = (status: number, text: string): StoredResponse => ({
+  status,
+  headers: [['content-type', 'application/json']],
+  body: new TextEncoder().encode(text),
+})
+
+describe('charged requests', () => {
+  it('I1: five sends of one request → one upstream call, one debit, identical answers', () => {
+    const { ledger, idempotency, request, entries } = setup()
+    let upstreamCalls = 0
+    const bodies: string[] = []
+    for (let send = 0; send < 5; send += 1) {
+      const outcome = idempotency.begin(request)
+      if (outcome.outcome === 'claimed') {
+        const { claim } = outcome
+        const reservation = ledger.reserve('ws', COST, claim.token, { model: 'gpt-image-1' })
+        upstreamCalls += 1
+        const answer = response(200, '{"data":[{"b64_json":"iVBORw0KGgo="}]}')
+        idempotency.finish(claim, answer, (way) =>
+          way === 'stored'
+            ? ledger.settle(reservation.id, COST, { images: 1 })
+            : ledger.release(reservation.id),
+        )
+        bodies.push(new TextDecoder().decode(answer.body))
+      } else if (outcome.outcome === 'replay') {
+        bodies.push(new TextDecoder().decode(outcome.response.body))
+      }
+    }
+    expect(upstreamCalls).toBe(1)
+    expect(new Set(bodies).size).toBe(1)
+    expect(bodies).toHaveLength(5)
+    expect(ledger.balance('ws')).toBe(100 - COST)
+    expect([entries('reserve'), entries('settle'), entries('release')]).toEqual([1, 1, 0])
+  })
+
+  it('I5: a crash mid-flight, then a retry after the lease → exactly one net debit', () => {
+    const { ledger, clock, sqlite, idempotency, request, entries } = setup()
+    const crashed = idempotency.begin(request)
+    if (crashed.outcome !== 'claimed') {
+      throw new Error('first attempt must claim')
+    }
+    ledger.reserve('ws', COST, crashed.claim.token)
+    // The process dies here: no settle, no release, the key still in flight.
+    clock.advance(LEASE_MS)
+    const retry = idempotency.begin(request)
+    if (retry.outcome !== 'claimed') {
+      throw new Error('the retry must take the key over')
+    }
+    const claim: IdempotencyClaim = retry.claim
+    expect(claim.superseded).toBe(crashed.claim.token)
+    const reservation = sqlite.transaction(() => {
+      if (claim.superseded) {
+        ledger.releaseHeldByReference(claim.superseded)
+      }
+      return ledger.reserve('ws', COST, claim.token)
+    })()
+    expect(
+      idempotency.finish(claim, response(200, '{"ok":1}'), () =>
+        ledger.settle(reservation.id, COST),
+      ),
+    ).toBe('stored')
+    expect(ledger.balance('ws')).toBe(100 - COST)
+    expect([entries('reserve'), entries('settle'), entries('release')]).toEqual([2, 1, 1])
+    expect(ledger.audit()).toEqual([])
+  })
+
+  it('a crash whose client never retries: the stale-hold sweep gives the credits back', () => {
+    const { ledger, clock, idempotency, request } = setup()
+    const crashed = idempotency.begin(request)
+    if (crashed.outcome !== 'claimed') {
+      throw new Error('first attempt must claim')
+    }
+    ledger.reserve('ws', COST, crashed.claim.token)
+    clock.advance(LEASE_MS + 1)
+    expect(ledger.releaseStale(new Date(clock.ms() - LEASE_MS))).toBe(1)
+    expect(ledger.balance('ws')).toBe(100)
+  })
+
+  it('a 503 releases the credits and the key in one commit; the retry is charged once', () => {
+    const { ledger, idempotency, request, entries } = setup()
+    const first = idempotency.begin(request)
+    if (first.outcome !== 'claimed') {
+      throw new Error('must claim')
+    }
+    const held = ledger.reserve('ws', COST, first.claim.token)
+    expect(
+      idempotency.finish(first.claim, response(503, '{"error":{}}'), (way) => {
+        expect(way).toBe('released')
+        ledger.release(held.id)
+      }),
+    ).toBe('released')
+    expect(ledger.balance('ws')).toBe(100)
+    const second = idempotency.begin(request)
+    expect(second.outcome).toBe('claimed')
+    expect(entries('release')).toBe(1)
+  })
+
+  it('a settlement that fails rolls the stored answer back with it', () => {
+    const { ledger, idempotency, request, store } = setup()
+    const outcome = idempotency.begin(request)
+    if (outcome.outcome !== 'claimed') {
+      throw new Error('must claim')
+    }
+    const held = ledger.reserve('ws', COST, outcome.claim.token)
+    ledger.release(held.id)
+    expect(() =>
+      idempotency.finish(outcome.claim, response(200, '{}'), () => ledger.settle(held.id, COST)),
+    ).toThrow(/already released/)
+    expect(store.get({ workspaceId: 'ws', key: 'retry-me' })?.state).toBe('in_flight')
+    expect(ledger.balance('ws')).toBe(100)
+  })
+})

@@ -1,0 +1,105 @@
+import { AppError, InvalidRequestError } from '../errors/app-error.ts'
+import type { AuthFailureState } from './auth-failures.ts'
+import { unitsToCredits } from './credit-units.ts'
+import type { BeginOutcome } from './idempotency.ts'
+import type { ParsedIdempotencyKey } from './idempotency-key.ts'
+import {
+  InsufficientCreditsError,
+  ReservationClosedError,
+  ReservationConflictError,
+  ReservationNotFoundError,
+} from './ledger-errors.ts'
+import { rateLimitedHeaders, retryAfterHeaders } from './rate-limit-headers.ts'
+import type { RateLimitDecision } from './rate-limiter.ts'
+import type { Access } from './scopes.ts'
+
+/**
+ * Access outcomes as AppErrors, so `errors/handlers.ts` stays the only place that writes an
+ * error body. Nothing here is a response yet.
+ */
+
+/** One body for every authentication failure: missing, malformed, bad checksum, unknown, revoked. */
+export function unauthorizedError(): AppError {
+  return new AppError('unauthorized', 'Missing or invalid API key')
+}
+
+/** A valid key without the scope (401, as OpenAI answers missing scopes). */
+export function missingScopeError(needed: Access): AppError {
+  return new AppError('unauthorized', `This API key lacks the '${needed}' scope`)
+}
+
+const retrySeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
+
+export function authLockedError(state: Extract<AuthFailureState, { locked: true }>): AppError {
+  return new AppError('rate_limited', 'Too many failed authentication attempts; retry later', {
+    headers: retryAfterHeaders(state.retryAfterMs),
+    details: { retryAfterSeconds: retrySeconds(state.retryAfterMs) },
+  })
+}
+
+export function rateLimitedError(decision: RateLimitDecision): AppError {
+  const violated = decision.policies
+    .filter((policy) => !policy.allowed)
+    .map((policy) => policy.name)
+  if (!Number.isFinite(decision.retryAfterMs)) {
+    return new AppError(
+      'rate_limited',
+      `This request needs more than the ${violated.join(', ')} limit allows at once`,
+      { headers: rateLimitedHeaders(decision), shouldRetry: false },
+    )
+  }
+  return new AppError('rate_limited', `Rate limit exceeded: ${violated.join(', ')}`, {
+    headers: rateLimitedHeaders(decision),
+    details: { retryAfterSeconds: retrySeconds(decision.retryAfterMs) },
+  })
+}
+
+export function invalidIdempotencyKeyError(
+  parsed: Extract<ParsedIdempotencyKey, { ok: false }>,
+): AppError {
+  return new InvalidRequestError(parsed.message, { param: 'Idempotency-Key' })
+}
+
+/** The answer for an idempotent request that may not run: 422 reused or 409 in use. */
+export function idempotencyConflictError(
+  outcome: Extract<BeginOutcome, { outcome: 'reused' | 'in_use' }>,
+): AppError {
+  if (outcome.outcome === 'reused') {
+    return new AppError(
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different request',
+      { param: 'Idempotency-Key' },
+    )
+  }
+  return new AppError(
+    'idempotency_key_in_use',
+    'A request with this Idempotency-Key is still in progress; retry after it completes',
+    {
+      param: 'Idempotency-Key',
+      headers: retryAfterHeaders(outcome.retryAfterMs),
+      details: { retryAfterSeconds: retrySeconds(outcome.retryAfterMs) },
+    },
+  )
+}
+
+/** For `errors/domain.ts`: the ledger's typed errors (amounts shown in credits). */
+export function fromAccessError(err: unknown): AppError | undefined {
+  if (err instanceof InsufficientCreditsError) {
+    const cost = unitsToCredits(err.cost)
+    const balance = unitsToCredits(err.balance)
+    return new AppError(
+      'insufficient_credits',
+      `This request costs ${cost} credits; the workspace has ${balance}`,
+      { details: { cost, balance }, shouldRetry: false },
+    )
+  }
+  if (
+    err instanceof ReservationConflictError ||
+    err instanceof ReservationClosedError ||
+    err instanceof ReservationNotFoundError
+  ) {
+    // A broken invariant in the caller, never the client's doing.
+    return new AppError('internal_error', 'Internal error', { cause: err })
+  }
+  return undefined
+}

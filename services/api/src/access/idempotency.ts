@@ -1,0 +1,146 @@
+import type { Clock } from '../ids.ts'
+import type { IdempotencyScope, IdempotencyStore, StoredResponse } from './idempotency-store.ts'
+
+/**
+ * Stripe / IETF-draft idempotency (reliability.md §2), independent of HTTP:
+ * - the first request with a key claims it with a lease and runs;
+ * - the same key and the same request after completion gets the stored response, byte for byte;
+ * - the same key with a different request is refused (422 idempotency_key_reused);
+ * - the same key while the first is still running is refused (409 idempotency_key_in_use);
+ * - 429 and 5xx results are not kept: the key is released and a retry runs again;
+ * - records expire after 24 h; a lease that runs out (a crash mid-flight) lets the same request
+ *   take the key over, so a key is never stuck.
+ */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000
+
+export type IdempotencyOptions = {
+  store: IdempotencyStore
+  clock: Clock
+  /** A fresh random id per attempt. */
+  newToken: () => string
+  /** How long a claim holds the key; must exceed the longest upstream deadline. */
+  leaseMs: number
+  retentionMs?: number
+  /** The Retry-After suggested to a duplicate that arrives while the first is running. */
+  inUseRetryAfterMs?: number
+}
+
+export type IdempotentRequest = IdempotencyScope & { fingerprint: string }
+
+export type IdempotencyClaim = {
+  scope: IdempotencyScope
+  token: string
+  fingerprint: string
+  leaseUntilMs: number
+  /**
+   * Set when this claim took over from an attempt whose lease ran out: that attempt's token,
+   * so its credit reservation can be released in the same commit as the new one is made.
+   */
+  superseded?: string
+}
+
+export type BeginOutcome =
+  | { outcome: 'claimed'; claim: IdempotencyClaim }
+  | { outcome: 'replay'; response: StoredResponse }
+  | { outcome: 'reused' }
+  | { outcome: 'in_use'; retryAfterMs: number }
+
+/** stored: kept for replay · released: the key may run again · lost: another attempt owns it. */
+export type FinishOutcome = 'stored' | 'released' | 'lost'
+
+/** Fullstory's variant of Stripe's rule: keep every result except 429 and 5xx. */
+export function isStorableStatus(status: number): boolean {
+  return status !== 429 && status < 500
+}
+
+export type Idempotency = ReturnType<typeof createIdempotency>
+
+export function createIdempotency(options: IdempotencyOptions) {
+  const { store, clock, newToken, leaseMs } = options
+  const retentionMs = options.retentionMs ?? IDEMPOTENCY_RETENTION_MS
+  const inUseRetryAfterMs = options.inUseRetryAfterMs ?? 1000
+  if (!(leaseMs > 0 && leaseMs < retentionMs)) {
+    throw new RangeError('leaseMs must be positive and shorter than the retention')
+  }
+  const nowMs = () => clock.now().getTime()
+
+  /**
+   * The decision for one incoming request. `claimed` means: run it, then call `finish` (or
+   * `abandon` if it throws before it has a response).
+   */
+  function begin(request: IdempotentRequest): BeginOutcome {
+    const now = nowMs()
+    const scope = { workspaceId: request.workspaceId, key: request.key }
+    const result = store.claim(scope, {
+      token: newToken(),
+      fingerprint: request.fingerprint,
+      nowMs: now,
+      leaseUntilMs: now + leaseMs,
+      expiresAtMs: now + retentionMs,
+    })
+    if (result.claimed) {
+      return {
+        outcome: 'claimed',
+        claim: {
+          scope,
+          token: result.record.token,
+          fingerprint: result.record.fingerprint,
+          leaseUntilMs: result.record.leaseUntilMs,
+          ...(result.superseded ? { superseded: result.superseded } : {}),
+        },
+      }
+    }
+    const { record } = result
+    if (record.fingerprint !== request.fingerprint) {
+      return { outcome: 'reused' }
+    }
+    if (record.state === 'completed') {
+      return { outcome: 'replay', response: record.response }
+    }
+    return {
+      outcome: 'in_use',
+      retryAfterMs: Math.max(1, Math.min(inUseRetryAfterMs, record.leaseUntilMs - now)),
+    }
+  }
+
+  /**
+   * Records the result of a claimed request: stored for replay, or released if it was a 429 or
+   * 5xx. `alsoCommit` runs inside the same transaction, only while the claim is still owned,
+   * and is told which way it went: that is where the ledger settles (stored) or releases
+   * (released) the reservation, so "answer kept" and "credits moved" can never disagree.
+   */
+  function finish(
+    claim: IdempotencyClaim,
+    response: StoredResponse,
+    alsoCommit?: (outcome: 'stored' | 'released') => void,
+  ): FinishOutcome {
+    return store.transaction(() => {
+      const record = store.get(claim.scope)
+      if (record?.state !== 'in_flight' || record.token !== claim.token) {
+        return 'lost'
+      }
+      if (isStorableStatus(response.status)) {
+        alsoCommit?.('stored')
+        store.complete(claim.scope, claim.token, response, nowMs() + retentionMs)
+        return 'stored'
+      }
+      alsoCommit?.('released')
+      store.release(claim.scope, claim.token)
+      return 'released'
+    })
+  }
+
+  /** Gives the key back without a result (the handler threw). Same `alsoCommit` contract. */
+  function abandon(claim: IdempotencyClaim, alsoCommit?: () => void): boolean {
+    return store.transaction(() => {
+      const record = store.get(claim.scope)
+      if (record?.state !== 'in_flight' || record.token !== claim.token) {
+        return false
+      }
+      alsoCommit?.()
+      return store.release(claim.scope, claim.token)
+    })
+  }
+
+  return { begin, finish, abandon, purgeExpired: () => store.purgeExpired(nowMs()) }
+}

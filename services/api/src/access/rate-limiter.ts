@@ -1,0 +1,107 @@
+import type { Clock } from '../ids.ts'
+import { type GcraDecision, type GcraLimit, gcraDecide, gcraParams } from './gcra.ts'
+import { createTatTable } from './tat-table.ts'
+
+export type RateLimitUnit = 'requests' | 'images'
+
+/** One limit applied to one request: which bucket, its policy, and what this request costs. */
+export type RateLimitRule = GcraLimit & {
+  /** The policy's name in the headers, e.g. `key-requests`. */
+  name: string
+  /** Whose budget: `key:<id>`, `workspace:<id>`, … */
+  bucket: string
+  unit: RateLimitUnit
+  cost: number
+}
+
+/** A policy's figures after the decision, for the response headers. */
+export type PolicyState = {
+  name: string
+  unit: RateLimitUnit
+  quota: number
+  windowMs: number
+  /** Whether this policy alone would have let the request through. */
+  allowed: boolean
+  remaining: number
+  nextUnitMs: number
+  resetMs: number
+  /** Set on the policies that refused: how long until they would not. */
+  retryAfterMs?: number
+}
+
+export type RateLimitDecision = {
+  allowed: boolean
+  /** 0 when allowed; the longest wait any refusing policy asks for (Infinity: never). */
+  retryAfterMs: number
+  policies: PolicyState[]
+}
+
+export type RateLimiter = {
+  /**
+   * All or nothing: the request passes only if every rule admits it, and only then is any
+   * budget spent. A refused request changes nothing, so refusals cost the caller no quota.
+   */
+  check(rules: readonly RateLimitRule[]): RateLimitDecision
+  /** Drops buckets that are full again (also done automatically as the table grows). */
+  sweep(): number
+  readonly size: number
+}
+
+function stateOf(rule: RateLimitRule, decision: GcraDecision): PolicyState {
+  return {
+    name: rule.name,
+    unit: rule.unit,
+    quota: rule.quota,
+    windowMs: rule.windowMs,
+    allowed: decision.allowed,
+    remaining: decision.remaining,
+    nextUnitMs: decision.nextUnitMs,
+    resetMs: decision.resetMs,
+    ...(decision.allowed ? {} : { retryAfterMs: decision.retryAfterMs }),
+  }
+}
+
+/** In-memory GCRA limiter for one process (the SQLite deployment runs one). */
+export function createRateLimiter(options: { clock: Clock; minSweepSize?: number }): RateLimiter {
+  const table = createTatTable({ minSweepSize: options.minSweepSize })
+  const nowMs = () => Math.floor(options.clock.now().getTime())
+
+  return {
+    check(rules) {
+      const now = nowMs()
+      const slots = rules.map((rule) => {
+        const slot = `${rule.unit}\u0000${rule.bucket}`
+        const params = gcraParams(rule)
+        return { rule, slot, params, decision: gcraDecide(table.get(slot), now, params, rule.cost) }
+      })
+      if (new Set(slots.map((slot) => slot.slot)).size !== slots.length) {
+        throw new Error('each rate-limit bucket may appear once per check')
+      }
+      const allowed = slots.every((slot) => slot.decision.allowed)
+      if (allowed) {
+        for (const slot of slots) {
+          table.set(slot.slot, slot.decision.tat, now)
+        }
+        return {
+          allowed,
+          retryAfterMs: 0,
+          policies: slots.map((slot) => stateOf(slot.rule, slot.decision)),
+        }
+      }
+      let retryAfterMs = 0
+      const policies = slots.map(({ rule, slot, params, decision }) => {
+        if (!decision.allowed) {
+          retryAfterMs = Math.max(retryAfterMs, decision.retryAfterMs)
+          return stateOf(rule, decision)
+        }
+        // Nothing was spent: report what this policy has left as things stand.
+        return stateOf(rule, gcraDecide(table.get(slot), now, params, 0))
+      })
+      return { allowed, retryAfterMs, policies }
+    },
+    sweep: () => table.sweep(nowMs()),
+    get size() {
+      return table.size
+    },
+  }
+}

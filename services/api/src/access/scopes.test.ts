@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { allows, isScope, routeAccess, routeAccessTable, type Scope } from './scopes.ts'
+
+const spec = JSON.parse(
+  readFileSync(path.resolve(import.meta.dirname, '../../../../openapi/openapi.json'), 'utf8'),
+) as { paths: Record<string, Record<string, unknown>> }
+
+describe('routeAccessTable', () => {
+  it('has a row for every operation of the committed contract', () => {
+    const operations = Object.entries(spec.paths).flatMap(([route, item]) =>
+      Object.keys(item)
+        .filter((key) => ['get', 'head', 'post', 'put', 'patch', 'delete'].includes(key))
+        .map((method) => `${method.toUpperCase()} ${route}`),
+    )
+    expect(operations.length).toBeGreaterThan(10)
+    const rows = new Set(routeAccessTable.map((row) => `${row.method} ${row.route}`))
+    expect(operations.filter((operation) => !rows.has(operation))).toEqual([])
+  })
+
+  it('lists every route once', () => {
+    const rows = routeAccessTable.map((row) => `${row.method} ${row.route}`)
+    expect(new Set(rows).size).toBe(rows.length)
+  })
+
+  it('marks idempotency only on POSTs', () => {
+    for (const row of routeAccessTable.filter((entry) => entry.idempotent)) {
+      expect(row.method).toBe('POST')
+    }
+  })
+})
+
+describe('routeAccess', () => {
+  it.each([
+    ['GET', '/healthz', 'public'],
+    ['GET', '/readyz', 'public'],
+    ['GET', '/openapi.json', 'public'],
+    ['GET', '/docs', 'public'],
+    ['GET', '/metrics', 'admin'],
+    ['POST', '/v1/images/generations', 'generate'],
+    ['POST', '/v1/images/edits', 'generate'],
+    ['POST', '/v1/skills/image-generate', 'generate'],
+    ['POST', '/v1/assets', 'generate'],
+    ['DELETE', '/v1/assets/ast_01J9', 'generate'],
+    ['GET', '/v1/models', 'read'],
+    ['GET', '/v1/assets', 'read'],
+    ['GET', '/v1/assets/ast_01J9', 'read'],
+    ['GET', '/v1/assets/ast_01J9/content', 'read'],
+    ['HEAD', '/v1/assets/ast_01J9/content', 'read'],
+    ['HEAD', '/v1/assets/ast_01J9', 'read'],
+    ['GET', '/v1/generations/gen_1', 'read'],
+    ['POST', '/v1/workspaces', 'admin'],
+    ['GET', '/v1/workspaces', 'admin'],
+    ['POST', '/v1/workspaces/ws_1/keys', 'admin'],
+    ['GET', '/v1/workspaces/ws_1/keys', 'admin'],
+    ['DELETE', '/v1/keys/key_1', 'admin'],
+    ['POST', '/v1/workspaces/ws_1/credits', 'admin'],
+    ['GET', '/v1/workspaces/ws_1/usage', 'admin'],
+    ['GET', '/v1/nothing-here', 'read'],
+    ['POST', '/v1/models', 'read'],
+    ['GET', '/v1', 'read'],
+    ['GET', '/favicon.ico', 'public'],
+  ])('%s %s needs %s', (method, path, access) => {
+    expect(routeAccess(method, path).access).toBe(access)
+  })
+
+  it('takes templates in OpenAPI and Hono form, and lower-case methods', () => {
+    expect(routeAccess('get', '/v1/assets/{id}/content')).toBe(
+      routeAccess('GET', '/v1/assets/:id/content'),
+    )
+    expect(routeAccess('GET', '/v1/assets/:id/content').signedUrl).toBe(true)
+    expect(routeAccess('POST', '/v1/images/generations').idempotent).toBe(true)
+    expect(routeAccess('GET', '/v1/assets').idempotent).toBeUndefined()
+  })
+
+  it('does not let a parameter swallow a slash or a prefix match through', () => {
+    expect(routeAccess('DELETE', '/v1/assets/a/b').access).toBe('read')
+    expect(routeAccess('GET', '/v1/workspacesX').access).toBe('read')
+    expect(routeAccess('GET', '/metricsX').access).toBe('public')
+  })
+})
+
+describe('allows', () => {
+  const cases: [Scope[], Scope, boolean][] = [
+    [['admin'], 'admin', true],
+    [['admin'], 'generate', true],
+    [['admin'], 'read', true],
+    [['generate'], 'admin', false],
+    [['generate'], 'generate', true],
+    [['generate'], 'read', true],
+    [['read'], 'admin', false],
+    [['read'], 'generate', false],
+    [['read'], 'read', true],
+    [[], 'read', false],
+    [['read', 'generate'], 'generate', true],
+  ]
+  it.each(cases)('%j may use a %s route: %s', (held, needed, expected) => {
+    expect(allows(held, needed)).toBe(expected)
+  })
+
+  it('lets anyone use public routes', () => {
+    expect(allows([], 'public')).toBe(true)
+  })
+
+  it('recognises scope names', () => {
+    expect(['admin', 'generate', 'read', 'write', 1, undefined].map(isScope)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ])
+  })
+})

@@ -1,0 +1,26 @@
+import Sqlite from 'better-sqlite3'
+import type { IdempotencyStore } from '../idempotency-store.ts'
+import { createMemoryIdempotencyStore } from '../memory-idempotency-store.ts'
+import { SqliteIdempotencyStore } from '../sqlite-idempotency-store.ts'
+
+/** Both stores, so every behaviour test runs against each. */
+export const idempotencyStores: [name: string, create: () => IdempotencyStore][] = [
+  ['memory', () => createMemoryIdempotencyStore()],
+  [
+    'sqlite',
+    () => {
+      const store = new SqliteIdempotencyStore(new Sqlite(':memory:'))
+      store.ensureSchema()
+      return store
+    },
+  ],
+]
+
+/** Distinct tokens in order: tok_1, tok_2, … */
+export function tokenSequence(prefix = 'tok'): () => string {
+  let next = 0
+  return () => {
+    next += 1
+    return `${prefix}_${next}`
+  }
+}
