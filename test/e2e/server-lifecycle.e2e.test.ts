@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createImagegateClient } from '@imagegate/client'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { repoRoot, startServer, stop } from '../support/processes.ts'
 
 const dirs: string[] = []
@@ -29,14 +29,17 @@ describe('the server process', () => {
       expect(data?.status).toBe('ready')
       const requestId = response.headers.get('x-request-id')
       expect(requestId).toMatch(/^req_/)
-      const lines = server
-        .output()
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-      expect(lines.find((line) => line.requestId === requestId)).toMatchObject({
-        path: '/readyz',
-        status: 200,
+      // The log line and the response travel on different pipes: wait for the line to arrive.
+      await vi.waitFor(() => {
+        const lines = server
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+        expect(lines.find((line) => line.requestId === requestId)).toMatchObject({
+          path: '/readyz',
+          status: 200,
+        })
       })
     } finally {
       await stop(server.child)

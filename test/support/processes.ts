@@ -81,11 +81,15 @@ export async function startPrism(mode: 'mock' | 'proxy', upstream?: string) {
   return { url: `http://127.0.0.1:${port}`, child: started.child }
 }
 
-/** The real server (`tsx services/api/src/main.ts`) on a free port with a private data dir. */
+/**
+ * The real server (`node --import tsx services/api/src/main.ts`) on a free port with a private
+ * data dir. One process, not the `tsx` CLI: that runs the server in a child of its own, so a
+ * SIGKILL would end only the wrapper and leave the server running on the same data dir.
+ */
 export async function startServer(env: NodeJS.ProcessEnv) {
   const started = await spawnUntil(
-    path.join(repoRoot, 'node_modules/.bin/tsx'),
-    ['services/api/src/main.ts'],
+    process.execPath,
+    ['--import', 'tsx', 'services/api/src/main.ts'],
     { ready: /imagegate listening on (http:\/\/[\d.]+:\d+)/, env: { PORT: '0', ...env } },
   )
   return { url: started.match[1] as string, child: started.child, output: started.output }

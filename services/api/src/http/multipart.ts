@@ -43,6 +43,10 @@ export async function readMultipart<T>(
     failure ??= err
     source.unpipe(parser)
     source.destroy()
+    // Busboy closes only once every file part has ended; a part whose consumer gave up, or
+    // whose body stopped arriving, never ends. Destroying the parser closes it and fails the
+    // part, so a put still waiting for bytes gives up (and removes its temp file) too.
+    parser.destroy()
   }
 
   await new Promise<void>((resolve) => {
@@ -54,6 +58,9 @@ export async function readMultipart<T>(
       fields[name] = value
     })
     parser.on('file', (name, stream, info) => {
+      // A part failed by `fail` errors; its consumer sees that through its own read, and a
+      // part nobody reads any more must not turn it into an uncaught exception.
+      stream.on('error', () => {})
       if (!options.fileFields.includes(name)) {
         stream.resume()
         fail(new InvalidRequestError(`Unexpected file field '${name}'`, { param: name }))

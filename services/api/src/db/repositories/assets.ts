@@ -1,7 +1,7 @@
-import { and, desc, eq, gte, like, lt, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type AssetRow, assets } from '../schema/index.ts'
-import { likePrefix } from './cursor.ts'
+import { likePrefix, storedInstant } from './cursor.ts'
 
 export type NewAsset = typeof assets.$inferInsert
 
@@ -59,7 +59,8 @@ export function createAssetsRepository(db: Db) {
         conditions.push(eq(assets.kind, filter.kind))
       }
       if (filter.folderPath) {
-        conditions.push(like(assets.folderPath, likePrefix(filter.folderPath)))
+        // SQLite's LIKE has no escape character unless one is named.
+        conditions.push(sql`${assets.folderPath} like ${likePrefix(filter.folderPath)} escape '\\'`)
       }
       if (filter.sourceTaskId) {
         conditions.push(eq(assets.sourceTaskId, filter.sourceTaskId))
@@ -68,10 +69,10 @@ export function createAssetsRepository(db: Db) {
         conditions.push(eq(assets.mediaType, filter.mediaType))
       }
       if (filter.createdAfter) {
-        conditions.push(gte(assets.createdAt, filter.createdAfter))
+        conditions.push(gte(assets.createdAt, storedInstant(filter.createdAfter)))
       }
       if (filter.createdBefore) {
-        conditions.push(lte(assets.createdAt, filter.createdBefore))
+        conditions.push(lte(assets.createdAt, storedInstant(filter.createdBefore)))
       }
       return db
         .select()

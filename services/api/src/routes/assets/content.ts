@@ -76,8 +76,14 @@ export const headRoute = createRoute({
   responses: contentResponses,
 })
 
-function serve(deps: AppDeps, withBody: boolean) {
+/**
+ * One handler for GET and HEAD: Hono answers HEAD by running the GET handler and dropping its
+ * body. HEAD still verifies the content (its headers promise bytes GET must be able to serve),
+ * then lets go of the stream so no file stays open.
+ */
+function serve(deps: AppDeps) {
   return async (c: Context<AppEnv>) => {
+    const withBody = c.req.method !== 'HEAD'
     const row = deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
     const headers = contentHeaders(row)
     if (matchesEtag(c.req.header('if-none-match'), headers.etag)) {
@@ -100,13 +106,16 @@ function serve(deps: AppDeps, withBody: boolean) {
           }
         : {}),
     }
-    if (!withBody) {
-      return c.body(null, status, responseHeaders)
-    }
     const blob = await deps.assets.openContent(
       row,
       range ? { offset: range.offset, length: range.length } : undefined,
     )
+    if (!withBody) {
+      if (blob.kind === 'stream') {
+        await blob.stream.cancel()
+      }
+      return c.body(null, status, responseHeaders)
+    }
     const body = blob.kind === 'bytes' ? blob.bytes : blob.stream
     return c.body(body as Uint8Array<ArrayBuffer>, status, responseHeaders)
   }
@@ -115,6 +124,5 @@ function serve(deps: AppDeps, withBody: boolean) {
 export function register(app: App, deps: AppDeps) {
   app.openAPIRegistry.registerPath(headRoute)
   app.openAPIRegistry.registerPath(getRoute)
-  app.on('HEAD', '/v1/assets/:id/content', serve(deps, false))
-  app.get('/v1/assets/:id/content', serve(deps, true))
+  app.get('/v1/assets/:id/content', serve(deps))
 }
