@@ -163,7 +163,13 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   })
 
   let gcTimer: NodeJS.Timeout | undefined
+  let gcRunning = false
   const runGc = async () => {
+    // A pass that outlasts the interval must not overlap the next one.
+    if (gcRunning) {
+      return
+    }
+    gcRunning = true
     try {
       const result = await assets.collectGarbage(config.gcGraceMs)
       if (result.deleted.length > 0) {
@@ -171,6 +177,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       }
     } catch (err) {
       log.error({ err }, 'blob GC failed')
+    } finally {
+      gcRunning = false
     }
   }
 

@@ -43,8 +43,17 @@ function start() {
       }
     }, config.shutdownGraceMs)
     force.unref()
+    // Keep-alive connections go idle once their in-flight request is answered; close them as
+    // they do, instead of waiting for the keep-alive timeout.
+    const sweepIdle = setInterval(() => {
+      if ('closeIdleConnections' in server) {
+        server.closeIdleConnections()
+      }
+    }, 50)
+    sweepIdle.unref()
     server.close(async () => {
       clearTimeout(force)
+      clearInterval(sweepIdle)
       await deps.close()
       log.info('shutdown complete')
       process.exit(0)

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type AssetRow, assets } from '../schema/index.ts'
-import { likePrefix, storedInstant } from './cursor.ts'
+import { storedInstant } from './cursor.ts'
 
 export type NewAsset = typeof assets.$inferInsert
 
@@ -59,8 +59,9 @@ export function createAssetsRepository(db: Db) {
         conditions.push(eq(assets.kind, filter.kind))
       }
       if (filter.folderPath) {
-        // SQLite's LIKE has no escape character unless one is named.
-        conditions.push(sql`${assets.folderPath} like ${likePrefix(filter.folderPath)} escape '\\'`)
+        // A byte-wise range, not LIKE: case-sensitive (paths are) and served by the folder index.
+        conditions.push(gte(assets.folderPath, filter.folderPath))
+        conditions.push(lt(assets.folderPath, `${filter.folderPath}\u{10FFFF}`))
       }
       if (filter.sourceTaskId) {
         conditions.push(eq(assets.sourceTaskId, filter.sourceTaskId))

@@ -14,11 +14,6 @@ export function decodeCursor(cursor: string): string | undefined {
   }
 }
 
-/** Escapes LIKE wildcards so a folder prefix matches literally. */
-export function likePrefix(prefix: string): string {
-  return `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`
-}
-
 /**
  * An ISO instant in the form timestamps are stored in (`toISOString`, milliseconds, `Z`), so
  * comparing the strings compares the instants: `…:20Z` and `…:20.000Z` are the same moment.

@@ -87,7 +87,7 @@ describe('GET /v1/assets', () => {
     await expectFilter('kind=reference', (asset) => asset.kind === 'reference')
     await expectFilter('folderPath=/a/', (asset) => asset.folderPath.startsWith('/a/'))
     await expectFilter('folderPath=/a', (asset) => asset.folderPath.startsWith('/a'))
-    // LIKE wildcards in the prefix match literally.
+    // Wildcard characters in the prefix match literally, and case matters.
     await expectFilter('folderPath=/a_', (asset) => asset.folderPath === '/a_b')
     await expectFilter('sourceTaskId=task_1', (asset) => asset.sourceTaskId === 'task_1')
     await expectFilter('mediaType=image/jpeg', (asset) => asset.mediaType === 'image/jpeg')
@@ -105,6 +105,7 @@ describe('GET /v1/assets', () => {
         asset.mediaType === 'image/png',
     )
     expect(await listAll('folderPath=/a%25')).toEqual([])
+    expect(await listAll('folderPath=/A')).toEqual([])
     expect(await listAll('sourceTaskId=task_9')).toEqual([])
   })
 
