@@ -60,7 +60,9 @@ describe('system routes', () => {
 
   it('GET /metrics counts generated images by model and provider', async () => {
     t = createTestApp()
-    await t.client.POST('/v1/images/generations', { body: { prompt: 'two foxes', n: 2, size: '256x256' } })
+    await t.client.POST('/v1/images/generations', {
+      body: { prompt: 'two foxes', n: 2, size: '256x256' },
+    })
     const text = await (await t.app.request('/metrics')).text()
     expect(text).toMatch(
       /imagegate_images_generated_total\{model="local-sketch",provider="local"\} 2/,
