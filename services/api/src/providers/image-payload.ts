@@ -8,11 +8,13 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/
  * a cut-off string into a cut-off file, so the text is checked first and the bytes after.
  */
 export function decodeImageBase64(provider: ProviderName, text: string, what: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '')
+  // Whitespace-free text (the usual case) passes as it is: no copy, and one regex pass, not two.
+  const clean = BASE64.test(text)
+  const compact = clean ? text : text.replace(/\s+/g, '')
   const padded = compact.endsWith('=')
   if (
     compact.length === 0 ||
-    !BASE64.test(compact) ||
+    !(clean || BASE64.test(compact)) ||
     (padded ? compact.length % 4 !== 0 : compact.length % 4 === 1)
   ) {
     throw badResponse(provider, `sent ${what} that is not valid base64`, {

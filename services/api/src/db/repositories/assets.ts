@@ -15,6 +15,21 @@ export type AssetFilter = {
 }
 
 export function createAssetsRepository(db: Db) {
+  // The hot lookup (every GET, HEAD and 304 of asset content) is built and prepared once, on
+  // first use: rebuilding the query and re-preparing it on each call cost ~70 µs of CPU.
+  const prepareById = () =>
+    db
+      .select()
+      .from(assets)
+      .where(
+        and(
+          eq(assets.workspaceId, sql.placeholder('workspaceId')),
+          eq(assets.id, sql.placeholder('id')),
+        ),
+      )
+      .prepare()
+  let byId: ReturnType<typeof prepareById> | undefined
+
   return {
     /** Inserts unless the workspace already has these bytes; answers the row that stands. */
     insertOrGet(row: NewAsset): { asset: AssetRow; created: boolean } {
@@ -36,11 +51,8 @@ export function createAssetsRepository(db: Db) {
     },
 
     get(workspaceId: string, id: string): AssetRow | undefined {
-      return db
-        .select()
-        .from(assets)
-        .where(and(eq(assets.workspaceId, workspaceId), eq(assets.id, id)))
-        .get()
+      byId ??= prepareById()
+      return byId.get({ workspaceId, id })
     },
 
     getMany(workspaceId: string, ids: string[]): AssetRow[] {

@@ -1,0 +1,173 @@
+/**
+ * Generation benchmarks (issue 4): imagegate's POST /v1/images/generations (gpt-image-1 on the
+ * fake OpenAI upstream, ~1.5 MB noise PNG per answer) against calling that upstream directly,
+ * in the same run: added latency at concurrency 1, throughput at concurrency 32.
+ */
+import path from 'node:path'
+import type { SuiteContext } from './lib/context.ts'
+import type { PhaseRuns } from './lib/phases.ts'
+import { CLIENT_CORE, cpuMsOf, runWorker, startImagegate, startService } from './lib/procs.ts'
+import type { Row } from './lib/report.ts'
+import { median, round, type Summary } from './lib/stats.ts'
+
+const GROUP = 'generation'
+
+type Latency = {
+  totalOps: number
+  rounds: { direct: Summary; gateway: Summary }[]
+  direct: Summary
+  gateway: Summary
+  overheadHeader: Summary
+  pairDifference: Summary
+}
+
+type Throughput = PhaseRuns
+
+export async function generationBenchmarks(context: SuiteContext): Promise<Row[]> {
+  const rows: Row[] = []
+  const runId = Date.now().toString(36)
+  const upstream = await startService(CLIENT_CORE, 'bench/workers/fake-upstream.ts', {})
+  try {
+    const server = await startImagegate({
+      IMAGEGATE_DATA_DIR: path.join(context.workDir, 'generation'),
+      IMAGEGATE_OPENAI_API_KEY: 'sk-bench',
+      IMAGEGATE_OPENAI_BASE_URL: `${upstream.line}/v1`,
+    })
+    try {
+      const direct = {
+        url: `${upstream.line}/v1/images/generations`,
+        headers: { authorization: 'Bearer sk-bench' },
+      }
+      const gateway = { url: `${server.url}/v1/images/generations`, headers: {} }
+
+      context.log('generation latency, c=1: direct and through imagegate, interleaved')
+      const latencyCpuBefore = cpuMsOf(server.pid)
+      const latency = await runWorker<Latency>(CLIENT_CORE, 'bench/workers/gen-client.ts', {
+        mode: 'latency',
+        direct,
+        gateway,
+        runId,
+        warmup: 5,
+        rounds: 3,
+        pairs: context.quick ? 25 : 80,
+        roundMaxMs: context.quick ? 8000 : 20_000,
+      })
+      const cpuPerGenerationC1 = (cpuMsOf(server.pid) - latencyCpuBefore) / latency.totalOps
+      // Per round: gateway percentile minus direct percentile; the median over rounds.
+      const added = (pick: (summary: Summary) => number) =>
+        median(latency.rounds.map((round) => pick(round.gateway) - pick(round.direct)))
+      // p50: the median over rounds of (gateway p50 - direct p50), as llm-gateway-bench does.
+      const p50 = added((summary) => summary.p50)
+      // p99: of the per-pair differences (each gateway call minus the direct call next to it);
+      // a difference of two p99s is meaningless when either side has its own outliers.
+      const p99 = latency.pairDifference.p99
+      const directP50 = median(latency.rounds.map((round) => round.direct.p50))
+      const directP99 = median(latency.rounds.map((round) => round.direct.p99))
+      const roundsNote = latency.rounds
+        .map(
+          (round) =>
+            `gw ${round.gateway.p50}/${round.gateway.p99} vs direct ${round.direct.p50}/${round.direct.p99}`,
+        )
+        .join('; ')
+      rows.push({
+        group: GROUP,
+        metric: 'overhead p50, c=1',
+        value: p50,
+        unit: 'ms',
+        baseline: { value: directP50, label: 'direct call p50' },
+        ratio: (directP50 + p50) / directP50,
+        target: '≤ 8 ms',
+        pass: p50 <= 8,
+        note: `p50/p99 per round (ms, n=${latency.rounds[0]?.gateway.n} each): ${roundsNote}`,
+      })
+      rows.push({
+        group: GROUP,
+        metric: 'overhead p99 (pairwise), c=1',
+        value: p99,
+        unit: 'ms',
+        baseline: { value: directP99, label: 'direct call p99' },
+        target: '≤ 25 ms',
+        pass: p99 <= 25,
+        note:
+          `p99 of ${latency.pairDifference.n} back-to-back (gateway - direct) differences; ` +
+          `their p50 ${latency.pairDifference.p50} ms; difference of the p99s, median over rounds: ` +
+          `${round(
+            added((summary) => summary.p99),
+            1,
+          )} ms`,
+      })
+      rows.push({
+        group: GROUP,
+        metric: 'x-imagegate-overhead-ms p50 / p99',
+        value: latency.overheadHeader.p50,
+        unit: 'ms',
+        target: `(p99 ${latency.overheadHeader.p99} ms, max ${latency.overheadHeader.max} ms)`,
+        pass: undefined,
+        note:
+          'server-side figure: excludes request parsing, the upstream JSON/base64 decode (counted ' +
+          'as upstream time) and the answer`s serialization; ' +
+          `imagegate CPU per generation at c=1: ${round(cpuPerGenerationC1, 1)} ms (all threads)`,
+      })
+
+      const phases = {
+        concurrency: 32,
+        durationMs: context.quick ? 2000 : 5000,
+        maxCount: 5000,
+        repeats: 1,
+      }
+      const directLoad: Throughput = { runs: [], totalOps: 0 }
+      const gatewayLoad: Throughput = { runs: [], totalOps: 0 }
+      const cpuPerGenerationC32: number[] = []
+      // Alternating direct and gateway runs, so outside load hits both alike.
+      for (let repeat = 0; repeat < 3; repeat++) {
+        const warmupMs = repeat === 0 ? (context.quick ? 1000 : 2000) : 500
+        context.log(`generation throughput, c=32 #${repeat + 1}: direct, through imagegate`)
+        for (const [target, into] of [
+          [direct, directLoad],
+          [gateway, gatewayLoad],
+        ] as const) {
+          const cpuBefore = cpuMsOf(server.pid)
+          const load = await runWorker<Throughput>(CLIENT_CORE, 'bench/workers/gen-client.ts', {
+            ...phases,
+            warmupMs,
+            mode: 'throughput',
+            target,
+            runId: `${runId}-${repeat}`,
+          })
+          into.runs.push(...load.runs)
+          if (into === gatewayLoad) {
+            cpuPerGenerationC32.push((cpuMsOf(server.pid) - cpuBefore) / load.totalOps)
+          }
+        }
+      }
+      const rate = (load: Throughput) => median(load.runs.map((run) => run.opsPerSecond))
+      const errors = gatewayLoad.runs.reduce((sum, run) => sum + run.failures, 0)
+      const gatewayRate = rate(gatewayLoad)
+      const directRate = rate(directLoad)
+      const firstFailure = gatewayLoad.runs.find((run) => run.firstFailure)?.firstFailure
+      rows.push({
+        group: GROUP,
+        metric: 'throughput, c=32',
+        value: gatewayRate,
+        unit: 'req/s',
+        baseline: { value: directRate, label: 'direct to upstream' },
+        ratio: gatewayRate / directRate,
+        target: '≥ 0.8x direct, 0 errors',
+        pass: gatewayRate / directRate >= 0.8 && errors === 0,
+        note:
+          `runs ${gatewayLoad.runs.map((run) => round(run.opsPerSecond, 1)).join(' / ')} req/s ` +
+          `(direct ${directLoad.runs.map((run) => round(run.opsPerSecond, 1)).join(' / ')}); ` +
+          `latency p50 ${gatewayLoad.runs[1]?.latencyMs.p50} ms p99 ${gatewayLoad.runs[1]?.latencyMs.p99} ms; ` +
+          `errors ${errors}${firstFailure ? ` (${firstFailure})` : ''}; ` +
+          `imagegate CPU per generation ${round(median(cpuPerGenerationC32), 1)} ms (all threads); ` +
+          'client and fake upstream share core 1, imagegate has core 0',
+      })
+      context.details.generation = { latency, directLoad, gatewayLoad, phases }
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    await upstream.stop()
+  }
+  return rows
+}
