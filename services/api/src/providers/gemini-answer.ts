@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { badResponse, shorten } from './http-errors.ts'
-import { decodeImageBase64 } from './image-payload.ts'
+import { readImageBase64 } from './image-payload.ts'
 import { type GenerateImagesResult, type ProviderImage, UpstreamFailure } from './types.ts'
 
 /** Reading one generateContent 200: the image, the text, the turn to replay, or the refusal. */
@@ -86,9 +86,11 @@ export function readGeminiAnswer(json: unknown): GeminiCallOutcome {
       : [],
   )
   const images = imageParts.map((inlineData, index) => {
-    const image: ProviderImage = {
-      bytes: decodeImageBase64('gemini', inlineData.data, `image part ${index + 1}`),
-    }
+    const image: ProviderImage = readImageBase64(
+      'gemini',
+      inlineData.data,
+      `image part ${index + 1}`,
+    )
     if (inlineData.mimeType) {
       image.declaredMediaType = inlineData.mimeType
     }

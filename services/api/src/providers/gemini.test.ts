@@ -167,7 +167,13 @@ describe('what the Gemini adapter returns', () => {
     const { provider } = setup(() => jsonResponse(200, success))
     const result = await provider.generate(request())
 
-    expect(result.images).toEqual([{ bytes: finalPng, declaredMediaType: 'image/png' }])
+    expect(result.images).toEqual([
+      {
+        bytes: finalPng,
+        base64: finalImagePart?.inlineData?.data,
+        declaredMediaType: 'image/png',
+      },
+    ])
     expect(result.text).toBe(
       "Here's a watercolor lighthouse at dusk, with the lamp glowing over the rocks.",
     )

@@ -2,7 +2,7 @@ import { type Clock, systemClock } from '../ids.ts'
 import { type GeminiCallOutcome, readGeminiAnswer } from './gemini-answer.ts'
 import { classifyGeminiError } from './gemini-errors.ts'
 import { geminiImageConfig } from './gemini-image-config.ts'
-import { type Fetch, postJson, withTimeout } from './http-errors.ts'
+import { type Fetch, type ProcessingTime, postJson, timed, withTimeout } from './http-errors.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -40,19 +40,21 @@ export function createGeminiProvider(options: GeminiProviderOptions): ImageProvi
       const { body, warnings } = buildRequestBody(request)
       const signal = withTimeout(request.signal, options.timeoutMs)
       const url = `${baseUrl}/models/${encodeURIComponent(request.upstreamModel)}:generateContent`
-      const callOnce = async (): Promise<GeminiCallOutcome> =>
-        readGeminiAnswer(
-          await postJson({
-            provider: 'gemini',
-            fetch: options.fetch,
-            url,
-            headers: { 'x-goog-api-key': options.apiKey },
-            body,
-            signal,
-            clock,
-            classifyError: classifyGeminiError,
-          }),
-        )
+      const processing: ProcessingTime = { ms: 0 }
+      const callOnce = async (): Promise<GeminiCallOutcome> => {
+        const json = await postJson({
+          provider: 'gemini',
+          fetch: options.fetch,
+          url,
+          headers: { 'x-goog-api-key': options.apiKey },
+          body,
+          signal,
+          clock,
+          classifyError: classifyGeminiError,
+          processing,
+        })
+        return timed(processing, () => readGeminiAnswer(json))
+      }
 
       // candidateCount > 1 is not accepted by the image models: one call per image.
       const calls = Math.max(1, request.n)
@@ -78,7 +80,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): ImageProvi
           `${failures.length} of ${calls} Gemini calls failed (${firstFailure.kind}: ${firstFailure.message}); returning ${outcomes.length} images`,
         )
       }
-      return combine(outcomes, warnings, calls === 1)
+      return { ...combine(outcomes, warnings, calls === 1), processingMs: processing.ms }
     },
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../ids.ts'
+import { parseJsonBytes, utf8Text } from './json-bytes.ts'
 import { classifyTransportError } from './resilience/classify-transport.ts'
 import { parseRetryAfter } from './resilience/retry-after.ts'
 import { type ProviderName, UpstreamFailure, type UpstreamFailureKind } from './types.ts'
@@ -122,6 +123,24 @@ function kindForStatus(status: number): UpstreamFailureKind {
   return 'bad_response'
 }
 
+/**
+ * Time spent on answers after they arrived (JSON, base64, image checks), added up across the
+ * calls of one `generate`; see `GenerateImagesResult.processingMs`.
+ */
+export type ProcessingTime = { ms: number }
+
+export function timed<T>(time: ProcessingTime | undefined, work: () => T): T {
+  if (time === undefined) {
+    return work()
+  }
+  const started = performance.now()
+  try {
+    return work()
+  } finally {
+    time.ms += performance.now() - started
+  }
+}
+
 export type ErrorAnswer = {
   status: number
   headers: Headers
@@ -140,6 +159,8 @@ export type JsonPost = {
   signal: AbortSignal
   clock: Clock
   classifyError(answer: ErrorAnswer): UpstreamFailure
+  /** Where the time spent parsing the answer is added. */
+  processing?: ProcessingTime
 }
 
 /**
@@ -160,9 +181,9 @@ export async function postJson(post: JsonPost): Promise<unknown> {
     throw transportFailure(provider, error, signal, 'request')
   }
 
-  let text = ''
+  let bytes = new Uint8Array(0)
   try {
-    text = await response.text()
+    bytes = new Uint8Array(await response.arrayBuffer())
   } catch (error) {
     // An error status already says what happened; only a 2xx needs its body.
     if (response.ok || signal.aborted) {
@@ -174,17 +195,18 @@ export async function postJson(post: JsonPost): Promise<unknown> {
     throw post.classifyError({
       status: response.status,
       headers: response.headers,
-      body: parseJsonOrText(text),
+      body: parseJsonOrText(utf8Text(bytes)),
       retryAfterMs: parseRetryAfter(response.headers, post.clock.now()),
     })
   }
   try {
-    return JSON.parse(text)
+    // From the bytes: megabytes of base64 are neither decoded as UTF-8 nor scanned by JSON.parse.
+    return timed(post.processing, () => parseJsonBytes(bytes))
   } catch (cause) {
     throw badResponse(provider, `answered ${response.status} with a body that is not JSON`, {
       status: response.status,
       cause,
-      snippet: text,
+      snippet: utf8Text(bytes),
     })
   }
 }

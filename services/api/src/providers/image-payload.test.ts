@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { decodeImageBase64 } from './image-payload.ts'
+import { decodeImageBase64, readImageBase64 } from './image-payload.ts'
 import { UpstreamFailure } from './types.ts'
 
 const source = sharp({
@@ -47,5 +47,26 @@ describe('decodeImageBase64', () => {
     ['a GIF', Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1').toString('base64')],
   ])('refuses %s', (_name, text) => {
     expect(() => decode(text)).toThrow(expect.objectContaining({ kind: 'bad_response' }))
+  })
+})
+
+describe('readImageBase64', () => {
+  it('keeps standard padded base64 to pass on as it is', () => {
+    const text = files.png.toString('base64')
+    expect(readImageBase64('openai', text, 'the image')).toEqual({
+      bytes: new Uint8Array(files.png),
+      base64: text,
+    })
+  })
+
+  it.each([
+    ['base64url', files.png.toString('base64url')],
+    ['unpadded', unpadded],
+    ['line-broken', files.png.toString('base64').replace(/(.{76})/g, '$1\n')],
+  ])('decodes %s text but does not keep it', (_name, text) => {
+    expect(text).not.toBe(files.png.toString('base64'))
+    expect(readImageBase64('openai', text, 'the image')).toEqual({
+      bytes: new Uint8Array(files.png),
+    })
   })
 })

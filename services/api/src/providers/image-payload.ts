@@ -1,3 +1,4 @@
+import { decodeStrictBase64 } from './base64.ts'
 import { badResponse, type Fetch } from './http-errors.ts'
 import { type ProviderImage, type ProviderName, UpstreamFailure } from './types.ts'
 
@@ -8,7 +9,26 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/
  * a cut-off string into a cut-off file, so the text is checked first and the bytes after.
  */
 export function decodeImageBase64(provider: ProviderName, text: string, what: string): Uint8Array {
-  // Whitespace-free text (the usual case) passes as it is: no copy, and one regex pass, not two.
+  return readImageBase64(provider, text, what).bytes
+}
+
+/**
+ * Like `decodeImageBase64`, and keeps the text as `base64` when it is already standard padded
+ * base64 (what providers send), so an answer can pass it on instead of encoding the bytes again.
+ */
+export function readImageBase64(
+  provider: ProviderName,
+  text: string,
+  what: string,
+): Pick<ProviderImage, 'bytes' | 'base64'> {
+  const fast = decodeStrictBase64(text)
+  if (fast !== undefined) {
+    checkImageBytes(provider, fast, what)
+    // Standard alphabet and full padding: exactly the text Buffer#toString('base64') gives back.
+    const standard = text.length % 4 === 0 && !text.includes('-') && !text.includes('_')
+    return standard ? { bytes: fast, base64: text } : { bytes: fast }
+  }
+  // Whitespace, or something wrong: the careful path, with its regex over the whole text.
   const clean = BASE64.test(text)
   const compact = clean ? text : text.replace(/\s+/g, '')
   const padded = compact.endsWith('=')
@@ -24,7 +44,7 @@ export function decodeImageBase64(provider: ProviderName, text: string, what: st
   }
   const bytes = new Uint8Array(Buffer.from(compact, 'base64'))
   checkImageBytes(provider, bytes, what)
-  return bytes
+  return { bytes }
 }
 
 /** Throws `bad_response` (status 200: only successful answers carry images) unless the bytes are a whole PNG, JPEG or WebP file. */
@@ -48,9 +68,13 @@ export async function downloadImage(
   what: string,
   context: { fetch: Fetch; signal: AbortSignal; declaredMediaType: string | undefined },
 ): Promise<ProviderImage> {
-  const dataUrl = /^data:([^;,]*)(?:;[^,]*)?;base64,(.*)$/s.exec(url)
+  // `data:<type>[;params];base64,<payload>`: the header ends at the first comma, and only the
+  // header goes through a regex, not the megabytes after it.
+  const comma = url.indexOf(',')
+  const dataUrl =
+    comma === -1 ? null : /^data:([^;,]*)(?:;[^,]*)?;base64$/s.exec(url.slice(0, comma))
   if (dataUrl) {
-    const image: ProviderImage = { bytes: decodeImageBase64(provider, dataUrl[2] ?? '', what) }
+    const image: ProviderImage = readImageBase64(provider, url.slice(comma + 1), what)
     if (dataUrl[1]) {
       image.declaredMediaType = dataUrl[1]
     }

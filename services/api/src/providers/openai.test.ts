@@ -182,9 +182,10 @@ describe('what the OpenAI adapter returns', () => {
     const { provider } = setup(() => jsonResponse(200, fixtureText('openai-gpt-image-b64.json')))
     const result = await provider.generate(request())
     expect(result).toEqual({
-      images: [{ bytes: pngBytes, declaredMediaType: 'image/png' }],
+      images: [{ bytes: pngBytes, base64: pngBase64, declaredMediaType: 'image/png' }],
       warnings: [],
       usage: { inputTokens: 14, outputTokens: 1056, totalTokens: 1070 },
+      processingMs: expect.any(Number),
     })
   })
 
@@ -221,7 +222,9 @@ describe('what the OpenAI adapter returns', () => {
     )
     const result = await provider.generate(request({ upstreamModel: 'flux-schnell' }))
     expect(calls).toHaveLength(1)
-    expect(result.images).toEqual([{ bytes: pngBytes, declaredMediaType: 'image/png' }])
+    expect(result.images).toEqual([
+      { bytes: pngBytes, base64: pngBase64, declaredMediaType: 'image/png' },
+    ])
   })
 })
 

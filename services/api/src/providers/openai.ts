@@ -5,11 +5,13 @@ import {
   type ErrorAnswer,
   type Fetch,
   failureFromStatus,
+  type ProcessingTime,
   postJson,
   shorten,
+  timed,
   withTimeout,
 } from './http-errors.ts'
-import { decodeImageBase64, downloadImage } from './image-payload.ts'
+import { downloadImage, readImageBase64 } from './image-payload.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -88,6 +90,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
     async generate(request: GenerateImagesRequest): Promise<GenerateImagesResult> {
       const { body, warnings } = buildRequestBody(request)
       const signal = withTimeout(request.signal, options.timeoutMs)
+      const processing: ProcessingTime = { ms: 0 }
       const json = await postJson({
         provider: 'openai',
         fetch: options.fetch,
@@ -97,9 +100,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
         signal,
         clock,
         classifyError: classifyOpenAIError,
+        processing,
       })
 
-      const parsed = imagesResponseSchema.safeParse(json)
+      const parsed = timed(processing, () => imagesResponseSchema.safeParse(json))
       if (!parsed.success && errorEnvelopeSchema.safeParse(json).success) {
         // Some proxies wrap an upstream error (moderation, quota) in a 200.
         throw classifyOpenAIError({
@@ -126,11 +130,12 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
             fetch: options.fetch,
             signal,
             declaredMediaType,
+            processing,
           }),
         ),
       )
 
-      const result: GenerateImagesResult = { images, warnings }
+      const result: GenerateImagesResult = { images, warnings, processingMs: processing.ms }
       if (answer.usage) {
         result.usage = {
           inputTokens: answer.usage.input_tokens ?? undefined,
@@ -198,11 +203,17 @@ function buildRequestBody(request: GenerateImagesRequest): {
 async function readImage(
   item: z.infer<typeof imagesResponseSchema>['data'][number],
   what: string,
-  context: { fetch: Fetch; signal: AbortSignal; declaredMediaType: string | undefined },
+  context: {
+    fetch: Fetch
+    signal: AbortSignal
+    declaredMediaType: string | undefined
+    processing: ProcessingTime
+  },
 ): Promise<ProviderImage> {
   let image: ProviderImage
-  if (item.b64_json) {
-    image = { bytes: decodeImageBase64('openai', item.b64_json, what) }
+  const b64 = item.b64_json
+  if (b64) {
+    image = timed(context.processing, () => readImageBase64('openai', b64, what))
     if (context.declaredMediaType) {
       image.declaredMediaType = context.declaredMediaType
     }

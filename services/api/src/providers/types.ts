@@ -33,6 +33,11 @@ export type GenerateImagesRequest = {
 
 export type ProviderImage = {
   bytes: Uint8Array
+  /**
+   * `bytes` as standard padded base64, when the provider sent exactly that text (checked, not
+   * trusted): an answer can reuse it instead of encoding megabytes again.
+   */
+  base64?: string
   /** As the provider declared it; the gateway sniffs the bytes anyway. */
   declaredMediaType?: string
   revisedPrompt?: string
@@ -50,6 +55,11 @@ export type GenerateImagesResult = {
   modelTurn?: unknown
   /** Text the model returned beside the image, if any. */
   text?: string
+  /**
+   * Time spent reading answers after they arrived (JSON, base64, image checks): imagegate's
+   * overhead, not the provider's, although it happens inside `generate`.
+   */
+  processingMs?: number
 }
 
 export interface ImageProvider {
