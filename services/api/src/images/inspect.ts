@@ -3,6 +3,7 @@ import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from './e
 import { readHeaderDimensions } from './header-dimensions.ts'
 import { edgesOf, type ImageInput } from './image-edges.ts'
 import { findMarkup } from './markup.ts'
+import { readPlainHeader } from './plain-header.ts'
 import { type ImageMediaType, sniffImage } from './sniff.ts'
 
 export type { ImageInput } from './image-edges.ts'
@@ -29,7 +30,9 @@ function assertWithinPixels(width: number, height: number, maxPixels: number) {
  * Decides what an uploaded or generated file is, from its bytes alone, without decoding pixels:
  * the magic bytes must be PNG, JPEG, WebP or GIF; neither end may carry markup; the header's
  * width × height must be within `maxPixels` (checked by our own header parser first, so a bomb
- * never reaches libvips, then by sharp's header read, which must agree on the format).
+ * never reaches libvips, then by sharp's header read, which must agree on the format). A plain
+ * PNG or JPEG header held whole in `head` (see plain-header.ts) is answered from those bytes: it
+ * is one sharp reads alike, and reading it costs no file open and no libvips call.
  */
 export async function inspectImage(
   input: ImageInput,
@@ -48,6 +51,11 @@ export async function inspectImage(
   const fromHeader = readHeaderDimensions(head, image.format)
   if (fromHeader) {
     assertWithinPixels(fromHeader.width, fromHeader.height, maxPixels)
+  }
+  const plain = readPlainHeader(head, image.format)
+  if (plain) {
+    assertWithinPixels(plain.width, plain.height, maxPixels)
+    return { mediaType: image.mediaType, width: plain.width, height: plain.height, ext: image.ext }
   }
   const source = input.bytes !== undefined ? input.bytes : input.path
   let metadata: sharp.Metadata
