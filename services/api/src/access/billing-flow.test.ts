@@ -1,9 +1,9 @@
-import Sqlite from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { requestFingerprint } from './fingerprint.ts'
 import { createIdempotency, type IdempotencyClaim } from './idempotency.ts'
 import type { StoredResponse } from './idempotency-store.ts'
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts'
+import { accessDatabase } from './testing/access-database.ts'
 import { tokenSequence } from './testing/idempotency-stores.ts'
 import { ledgerFixture } from './testing/ledger-fixture.ts'
 
@@ -16,10 +16,9 @@ const LEASE_MS = 5 * 60_000
 const COST = 7
 
 function setup() {
-  const sqlite = new Sqlite(':memory:')
+  const sqlite = accessDatabase()
   const { ledger, clock, count } = ledgerFixture(sqlite)
   const store = new SqliteIdempotencyStore(sqlite)
-  store.ensureSchema()
   const idempotency = createIdempotency({
     store,
     clock,

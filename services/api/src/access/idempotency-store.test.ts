@@ -1,7 +1,7 @@
-import Sqlite from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { type ClaimAttempt, planClaim } from './idempotency-store.ts'
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts'
+import { accessDatabase } from './testing/access-database.ts'
 import { idempotencyStores } from './testing/idempotency-stores.ts'
 
 const attempt = (overrides: Partial<ClaimAttempt> = {}): ClaimAttempt => ({
@@ -107,19 +107,16 @@ describe.each(idempotencyStores)('the %s store', (_name, createStore) => {
 })
 
 describe('SqliteIdempotencyStore', () => {
-  it('creates its table idempotently and survives reopening the database', () => {
-    const sqlite = new Sqlite(':memory:')
+  it('keeps its records across store instances on one database', () => {
+    const sqlite = accessDatabase()
     const store = new SqliteIdempotencyStore(sqlite)
-    store.ensureSchema()
-    store.ensureSchema()
     store.claim(scope, attempt({ token: 'owner' }))
     const reopened = new SqliteIdempotencyStore(sqlite)
     expect(reopened.get(scope)).toMatchObject({ state: 'in_flight', token: 'owner' })
   })
 
   it('refuses rows that break the state rules', () => {
-    const sqlite = new Sqlite(':memory:')
-    new SqliteIdempotencyStore(sqlite).ensureSchema()
+    const sqlite = accessDatabase()
     expect(() =>
       sqlite
         .prepare(

@@ -6,7 +6,6 @@ import {
   ReservationConflictError,
   ReservationNotFoundError,
 } from './ledger-errors.ts'
-import { LEDGER_SCHEMA_SQL } from './ledger-schema.ts'
 import { prepareLedgerStatements } from './ledger-statements.ts'
 import {
   assertUnits,
@@ -25,7 +24,8 @@ export type { Reservation, ReservationState, UsageRow, UsageSummary } from './le
  * idempotency completion), so the balance and the ledger never disagree and concurrent
  * reservations from any number of connections cannot overdraw. The integrator opens this
  * connection with `synchronous = FULL`: a ledger commit must survive power loss, not only a
- * process crash (reliability.md §6.1).
+ * process crash (reliability.md §6.1). The tables come from the Drizzle migrations
+ * (`db/schema/credits.ts`); `db/client.ts` opens that connection.
  */
 export class CreditLedger {
   readonly #sqlite: Sqlite.Database
@@ -37,10 +37,6 @@ export class CreditLedger {
     this.#sqlite = sqlite
     this.#clock = options.clock
     this.#newId = options.newId
-  }
-
-  ensureSchema(): void {
-    this.#sqlite.exec(LEDGER_SCHEMA_SQL)
   }
 
   get #sql() {

@@ -6,31 +6,6 @@ import {
   planClaim,
 } from './idempotency-store.ts'
 
-/**
- * The table, until it moves into a Drizzle migration. Times are integer milliseconds (expiry
- * and lease are compared, never displayed). One row per (workspace, key): the primary key is
- * what makes a claim exclusive.
- */
-export const IDEMPOTENCY_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-  workspace_id TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL,
-  token TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
-  created_at_ms INTEGER NOT NULL,
-  expires_at_ms INTEGER NOT NULL,
-  lease_until_ms INTEGER,
-  response_status INTEGER,
-  response_headers TEXT,
-  response_body BLOB,
-  PRIMARY KEY (workspace_id, idempotency_key),
-  CHECK ((state = 'in_flight') = (lease_until_ms IS NOT NULL)),
-  CHECK ((state = 'completed') = (response_status IS NOT NULL AND response_body IS NOT NULL))
-);
-CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at_ms);
-`
-
 type Row = {
   token: string
   fingerprint: string
@@ -69,7 +44,8 @@ const scopeParams = (scope: IdempotencyScope) => ({ ws: scope.workspaceId, key: 
 /**
  * The durable store. Claims run in an IMMEDIATE transaction (the write lock is taken at BEGIN),
  * so concurrent claims from any number of connections or processes serialise and exactly one
- * wins. Inside an outer transaction better-sqlite3 turns these into savepoints.
+ * wins. Inside an outer transaction better-sqlite3 turns these into savepoints. The table
+ * comes from the Drizzle migrations (`db/schema/idempotency.ts`).
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   readonly #sqlite: Sqlite.Database
@@ -77,10 +53,6 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   constructor(sqlite: Sqlite.Database) {
     this.#sqlite = sqlite
-  }
-
-  ensureSchema(): void {
-    this.#sqlite.exec(IDEMPOTENCY_SCHEMA_SQL)
   }
 
   get #sql() {

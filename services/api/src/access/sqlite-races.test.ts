@@ -2,9 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import Sqlite from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts'
+import { accessDatabase } from './testing/access-database.ts'
 import { ledgerFixture } from './testing/ledger-fixture.ts'
 import type { RaceTask } from './testing/race-worker.ts'
 
@@ -28,8 +27,11 @@ async function databaseFile() {
   const dir = await mkdtemp(path.join(tmpdir(), 'imagegate-race-'))
   directories.push(dir)
   const file = path.join(dir, 'race.db')
-  const sqlite = new Sqlite(file)
-  sqlite.pragma('journal_mode = WAL')
+  const sqlite = accessDatabase(file)
+  // The racers' own connections enforce foreign keys (better-sqlite3's default).
+  sqlite
+    .prepare("INSERT INTO workspaces (id, name, created_at) VALUES ('ws', 'Racers', '2030-01-01')")
+    .run()
   return { file, sqlite }
 }
 
@@ -71,7 +73,6 @@ async function race(base: Omit<RaceTask, 'racer' | 'start'>, racers: number): Pr
 describe('races between connections', () => {
   it('I3: 20 concurrent claims of one key from 10 connections → exactly one winner', async () => {
     const { file, sqlite } = await databaseFile()
-    new SqliteIdempotencyStore(sqlite).ensureSchema()
     sqlite.close()
     const outcomes = await race({ file, kind: 'claim', operations: 2, nowMs: 1_000_000 }, 10)
     expect(outcomes).toHaveLength(20)

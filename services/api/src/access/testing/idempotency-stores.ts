@@ -1,19 +1,12 @@
-import Sqlite from 'better-sqlite3'
 import type { IdempotencyStore } from '../idempotency-store.ts'
 import { createMemoryIdempotencyStore } from '../memory-idempotency-store.ts'
 import { SqliteIdempotencyStore } from '../sqlite-idempotency-store.ts'
+import { accessDatabase } from './access-database.ts'
 
 /** Both stores, so every behaviour test runs against each. */
 export const idempotencyStores: [name: string, create: () => IdempotencyStore][] = [
   ['memory', () => createMemoryIdempotencyStore()],
-  [
-    'sqlite',
-    () => {
-      const store = new SqliteIdempotencyStore(new Sqlite(':memory:'))
-      store.ensureSchema()
-      return store
-    },
-  ],
+  ['sqlite', () => new SqliteIdempotencyStore(accessDatabase())],
 ]
 
 /** Distinct tokens in order: tok_1, tok_2, … */

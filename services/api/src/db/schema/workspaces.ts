@@ -5,3 +5,5 @@ export const workspaces = sqliteTable('workspaces', {
   name: text('name').notNull(),
   createdAt: text('created_at').notNull(),
 })
+
+export type WorkspaceRow = typeof workspaces.$inferSelect
