@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { AssetFilter, AssetsRepository } from '../db/repositories/assets.ts'
@@ -99,8 +100,16 @@ export function createAssetService(deps: AssetServiceDeps) {
   }
 
   return {
-    /** POST /v1/assets: a streamed multipart upload verified against the declared digest. */
-    async upload(workspaceId: string, declaredDigest: string | undefined, request: Request) {
+    /**
+     * POST /v1/assets: a streamed multipart upload verified against the declared digest.
+     * `body` is the request's raw Node stream when the server has one (see readMultipart).
+     */
+    async upload(
+      workspaceId: string,
+      declaredDigest: string | undefined,
+      request: Request,
+      body?: Readable,
+    ) {
       const expectedSha256 = parseDeclaredDigest(declaredDigest)
       assertDeclaredLength(request, limits.maxUploadBytes)
       const release = pins.pin(expectedSha256)
@@ -110,6 +119,7 @@ export function createAssetService(deps: AssetServiceDeps) {
           maxFiles: 1,
           onFile: ({ stream }) =>
             blobs.put(stream, { maxBytes: limits.maxUploadBytes, expectedSha256 }),
+          ...(body ? { body } : {}),
         })
         const stored = files[0]?.result
         if (!stored) {

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { AppDeps } from '../../deps.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import { nodeRequestBody } from '../../http/multipart.ts'
 import type { App } from '../../http/route-types.ts'
 import { AssetSchema, AssetUploadFormSchema, Sha256Schema } from '../../schemas/asset.ts'
 import { toAssetDto } from '../../services/asset-dto.ts'
@@ -60,6 +61,7 @@ export function register(app: App, deps: AppDeps) {
       c.get('workspaceId'),
       c.req.header('x-content-sha256'),
       c.req.raw,
+      nodeRequestBody(c.env),
     )
     c.header('x-content-sha256', asset.contentHash)
     return c.json(toAssetDto(asset), created ? 201 : 200)
