@@ -40,7 +40,7 @@ describe('access errors', () => {
     ])
     expect(new Set(bodies.map((body) => JSON.stringify(body))).size).toBe(1)
     expect(bodies[0]).toEqual([401, 'unauthorized', 'Missing or invalid API key'])
-    expect(missingScopeError('admin')).toMatchObject({ status: 401, code: 'unauthorized' })
+    expect(missingScopeError('admin')).toMatchObject({ status: 403, code: 'insufficient_scope' })
   })
 
   it('turns a lock-out and a rate limit into 429 with Retry-After', () => {

@@ -18,14 +18,32 @@ import type { Access } from './scopes.ts'
  * error body. Nothing here is a response yet.
  */
 
-/** One body for every authentication failure: missing, malformed, bad checksum, unknown, revoked. */
+/**
+ * One body for every authentication failure: missing, malformed, bad checksum, unknown, revoked.
+ * RFC 6750 §3: a 401 names the scheme in WWW-Authenticate.
+ */
 export function unauthorizedError(): AppError {
-  return new AppError('unauthorized', 'Missing or invalid API key')
+  return new AppError('unauthorized', 'Missing or invalid API key', {
+    headers: { 'www-authenticate': 'Bearer realm="imagegate"' },
+  })
 }
 
-/** A valid key without the scope (401, as OpenAI answers missing scopes). */
+/**
+ * A valid key without the scope: 403 insufficient_scope, as RFC 6750 §3.1 defines it. The key
+ * was recognised, so this is not an authentication failure and the failed-auth limiter ignores
+ * it. The answer is the same for every id, so it tells nothing about other workspaces.
+ */
 export function missingScopeError(needed: Access): AppError {
-  return new AppError('unauthorized', `This API key lacks the '${needed}' scope`)
+  return new AppError('insufficient_scope', `This API key lacks the '${needed}' scope`, {
+    headers: {
+      'www-authenticate': `Bearer realm="imagegate", error="insufficient_scope", scope="${needed}"`,
+    },
+  })
+}
+
+/** An expired, forged or malformed signed URL (no API key was offered instead). */
+export function invalidSignatureError(): AppError {
+  return new AppError('invalid_signature', 'The signed URL is expired or its signature is invalid')
 }
 
 const retrySeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))

@@ -12,6 +12,8 @@ export const errorTable = {
   content_policy_violation: { status: 400, type: 'invalid_request_error', retry: false },
   unauthorized: { status: 401, type: 'authentication_error', retry: false },
   insufficient_credits: { status: 402, type: 'billing_error', retry: false },
+  insufficient_scope: { status: 403, type: 'permission_error', retry: false },
+  invalid_signature: { status: 403, type: 'permission_error', retry: false },
   not_found: { status: 404, type: 'not_found_error', retry: false },
   idempotency_key_in_use: { status: 409, type: 'conflict_error', retry: true },
   payload_too_large: { status: 413, type: 'invalid_request_error', retry: false },

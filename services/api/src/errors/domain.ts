@@ -1,3 +1,4 @@
+import { fromAccessError } from '../access/errors.ts'
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from '../images/errors.ts'
 import {
   BlobCorruptError,
@@ -10,8 +11,8 @@ import {
 import { AppError } from './app-error.ts'
 
 /**
- * Domain errors (storage, image inspection) translated to the error table. Part of the single
- * error mapping in handlers.ts: nothing else turns these into responses.
+ * Domain errors (storage, image inspection, credits) translated to the error table. Part of the
+ * single error mapping in handlers.ts: nothing else turns these into responses.
  */
 export function fromDomainError(err: unknown): AppError | undefined {
   if (err instanceof DigestMismatchError) {
@@ -44,5 +45,5 @@ export function fromDomainError(err: unknown): AppError | undefined {
   if (err instanceof ImageTooLargeError) {
     return new AppError('payload_too_large', err.message)
   }
-  return undefined
+  return fromAccessError(err)
 }

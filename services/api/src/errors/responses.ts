@@ -5,7 +5,7 @@ const descriptions: Record<number, string> = {
   400: 'The request is invalid',
   401: 'Missing or invalid API key',
   402: 'Not enough credits',
-  403: 'Forbidden',
+  403: 'The API key lacks the scope, or the signed URL is expired or forged',
   404: 'No such resource in this workspace',
   409: 'A request with this Idempotency-Key is still in flight',
   413: 'The body is larger than allowed',
