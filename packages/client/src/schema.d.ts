@@ -195,6 +195,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description The key stops working at once (its next request is a 401). Revoking a revoked key again is fine. With no admin key left, the next start of the server creates a new bootstrap key.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -235,10 +255,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List workspaces
+         * @description Every workspace of this server with its spendable balance, oldest first.
+         */
+        get: operations["listWorkspaces"];
+        put?: never;
+        /**
+         * Create a workspace
+         * @description A new workspace with its own assets, generations, keys and credits, starting with `initialCredits` (default 0). Give its users keys from POST /v1/workspaces/{id}/keys.
+         */
+        post: operations["createWorkspace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{id}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant credits to a workspace
+         * @description Adds credits (1 credit = 1 US cent) to the balance, as a `grant` row of the append-only ledger. Send an Idempotency-Key: a retried grant is then applied once.
+         */
+        post: operations["grantCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a workspace's API keys
+         * @description Every key of the workspace, revoked ones included (with `revokedAt`). Secrets are never listed: `displayPrefix` and `last4` tell keys apart.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description A new key for the workspace with the given scopes and per-minute limits. The answer holds the key itself, once: only its sha256 is stored, so it cannot be shown again.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A workspace's credits and spending
+         * @description The balance, what was granted, spent and is held right now, and spending by UTC day and model, from the ledger. Free models (the local renderer) never reach the ledger.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "id": "key_01J9Z7Q8R4M2XK5T3B6N8V0WQD",
+         *       "workspaceId": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "name": "render worker",
+         *       "scopes": [
+         *         "generate"
+         *       ],
+         *       "rateLimits": {
+         *         "requestsPerMinute": 60,
+         *         "imagesPerMinute": 30
+         *       },
+         *       "displayPrefix": "igk_4fT9xQ2a",
+         *       "last4": "Zk3P",
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "revokedAt": null
+         *     }
+         */
+        ApiKey: {
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            createdAt: string;
+            /** @example igk_4fT9xQ2a */
+            displayPrefix: string;
+            /** @example key_01J9Z7Q8R4M2XK5T3B6N8V0WQD */
+            id: string;
+            /** @example Zk3P */
+            last4: string;
+            name: string | null;
+            rateLimits: components["schemas"]["RateLimits"];
+            /** Format: date-time */
+            revokedAt: string | null;
+            scopes: ("admin" | "generate" | "read")[];
+            /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+            workspaceId: string;
+        };
+        /**
+         * @example {
+         *       "name": "render worker",
+         *       "scopes": [
+         *         "generate"
+         *       ],
+         *       "rateLimits": {
+         *         "imagesPerMinute": 10
+         *       }
+         *     }
+         */
+        ApiKeyCreate: {
+            name?: string;
+            /** @description Omitted limits take the server defaults */
+            rateLimits?: {
+                imagesPerMinute?: number | null;
+                requestsPerMinute?: number | null;
+            };
+            scopes: ("admin" | "generate" | "read")[];
+        };
+        /**
+         * @example {
+         *       "id": "key_01J9Z7Q8R4M2XK5T3B6N8V0WQD",
+         *       "workspaceId": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "name": "render worker",
+         *       "scopes": [
+         *         "generate"
+         *       ],
+         *       "rateLimits": {
+         *         "requestsPerMinute": 60,
+         *         "imagesPerMinute": 30
+         *       },
+         *       "displayPrefix": "igk_4fT9xQ2a",
+         *       "last4": "Zk3P",
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "revokedAt": null
+         *     }
+         */
+        ApiKeyCreated: components["schemas"]["ApiKey"] & {
+            /**
+             * @description The API key itself. Shown once, here: only its sha256 is stored.
+             * @example igk_4fT9xQ2aVbN7mLpR8sKdE3wYhJ6cGuZt1oXiA5qWnB0e9Zk3P
+             */
+            key: string;
+        };
+        ApiKeyList: {
+            data: components["schemas"]["ApiKey"][];
+        };
         /**
          * @example {
          *       "id": "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA",
@@ -330,6 +524,27 @@ export interface components {
         };
         /** @description One block of agent-ready content, discriminated on `kind` */
         ContentBlock: components["schemas"]["TextBlock"] | components["schemas"]["ImageBlock"] | components["schemas"]["AudioBlock"] | components["schemas"]["VideoBlock"] | components["schemas"]["FileBlock"] | components["schemas"]["ToolUseBlock"] | components["schemas"]["ToolResultBlock"] | components["schemas"]["ThinkingBlock"];
+        /**
+         * @example {
+         *       "amount": 1000
+         *     }
+         */
+        CreditGrant: {
+            /** @description Credits to add */
+            amount: number;
+        };
+        /**
+         * @example {
+         *       "workspaceId": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "granted": 1000,
+         *       "balance": 1500
+         *     }
+         */
+        CreditGrantResult: {
+            balance: number;
+            granted: number;
+            workspaceId: string;
+        };
         /**
          * @description The one error body of imagegate (the OpenAI error envelope)
          * @example {
@@ -700,6 +915,18 @@ export interface components {
             /** @enum {string} */
             object: "list";
         };
+        /**
+         * @example {
+         *       "requestsPerMinute": 60,
+         *       "imagesPerMinute": 30
+         *     }
+         */
+        RateLimits: {
+            /** @description Images per minute (a generation of n images counts n); null: no limit of the key's own */
+            imagesPerMinute: number | null;
+            /** @description Requests per minute; null: no limit of the key's own */
+            requestsPerMinute: number | null;
+        };
         Readiness: {
             checks: {
                 /** @enum {string} */
@@ -786,6 +1013,46 @@ export interface components {
         };
         /**
          * @example {
+         *       "workspaceId": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "balance": 1483.3,
+         *       "granted": 1500,
+         *       "spent": 16.7,
+         *       "held": 0,
+         *       "byDayAndModel": [
+         *         {
+         *           "day": "2026-11-21",
+         *           "model": "gpt-image-1",
+         *           "requests": 1,
+         *           "images": 1,
+         *           "spent": 16.7
+         *         }
+         *       ]
+         *     }
+         */
+        Usage: {
+            /** @description Spendable credits now (held reservations deducted) */
+            balance: number;
+            byDayAndModel: {
+                /**
+                 * @description UTC day of settlement
+                 * @example 2026-11-21
+                 */
+                day: string;
+                images: number;
+                model: string | null;
+                requests: number;
+                spent: number;
+            }[];
+            /** @description All credits ever granted */
+            granted: number;
+            /** @description Credits reserved by generations still running */
+            held: number;
+            /** @description Credits charged for images returned */
+            spent: number;
+            workspaceId: string;
+        };
+        /**
+         * @example {
          *       "kind": "video",
          *       "assetId": "ast_01J9Z7Q8R4M2XK5T3B6Q",
          *       "mediaType": "video/mp4"
@@ -802,6 +1069,43 @@ export interface components {
              */
             kind: "video";
             mediaType: string;
+        };
+        /**
+         * @example {
+         *       "id": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "name": "Acme",
+         *       "balance": 500,
+         *       "createdAt": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        Workspace: {
+            /** @description Spendable credits (1 credit = 1 US cent) */
+            balance: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            createdAt: string;
+            /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+            id: string;
+            name: string;
+        };
+        /**
+         * @example {
+         *       "name": "Acme",
+         *       "initialCredits": 500
+         *     }
+         */
+        WorkspaceCreate: {
+            /**
+             * @description Credits granted in the same commit that creates the workspace
+             * @default 0
+             */
+            initialCredits?: number;
+            name: string;
+        };
+        WorkspaceList: {
+            data: components["schemas"]["Workspace"][];
         };
     };
     responses: never;
@@ -1845,6 +2149,66 @@ export interface operations {
             };
         };
     };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -2010,6 +2374,406 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+        };
+    };
+    listWorkspaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workspaces */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkspaceList"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkspaceCreate"];
+            };
+        };
+        responses: {
+            /** @description The new workspace */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    grantCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreditGrant"];
+            };
+        };
+        responses: {
+            /** @description The grant and the new balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditGrantResult"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description The new key, with the secret shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

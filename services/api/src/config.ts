@@ -7,6 +7,8 @@ const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes')
 
+const perMinute = z.coerce.number().int().min(1).max(1_000_000_000)
+
 /** Every environment variable imagegate reads, with its default. */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -38,6 +40,18 @@ const EnvSchema = z.object({
   IMAGEGATE_OPENAI_API_KEY: z.string().min(1).optional(),
   IMAGEGATE_GEMINI_BASE_URL: z.url().default('https://generativelanguage.googleapis.com/v1beta'),
   IMAGEGATE_GEMINI_API_KEY: z.string().min(1).optional(),
+  IMAGEGATE_BOOTSTRAP_CREDITS: z.coerce.number().min(0).default(1000),
+  IMAGEGATE_KEY_REQUESTS_PER_MINUTE: perMinute.default(60),
+  IMAGEGATE_KEY_IMAGES_PER_MINUTE: perMinute.default(30),
+  IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: perMinute.default(600),
+  IMAGEGATE_WORKSPACE_IMAGES_PER_MINUTE: perMinute.default(300),
+  IMAGEGATE_AUTH_FAILURES_PER_MINUTE: perMinute.default(10),
+  IMAGEGATE_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1000).optional(),
+  IMAGEGATE_SIGNED_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(7 * 24 * 60 * 60),
 })
 
 export type Config = Readonly<{
@@ -59,6 +73,22 @@ export type Config = Readonly<{
   modelsFile: string | undefined
   openai: { baseUrl: string; apiKey: string | undefined }
   gemini: { baseUrl: string; apiKey: string | undefined }
+  /** Credits of workspace `default` when the first start creates it. */
+  bootstrapCredits: number
+  /** Limits of keys created without their own, and of every workspace (per minute). */
+  rateLimits: {
+    key: { requestsPerMinute: number; imagesPerMinute: number }
+    workspace: { requestsPerMinute: number; imagesPerMinute: number }
+  }
+  /** Failed authentications one client address may make per minute before it is locked out. */
+  authFailuresPerMinute: number
+  /**
+   * How long an Idempotency-Key claim holds the key before a retry may take it over (a crash
+   * mid-flight). Undefined: the longest model deadline plus a minute (deps.ts).
+   */
+  idempotencyLeaseMs: number | undefined
+  /** Lifetime of signed asset URLs; longer than the 24 h replay window, so replays stay valid. */
+  signedUrlTtlSeconds: number
 }>
 
 export class ConfigError extends Error {
@@ -105,5 +135,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: values.IMAGEGATE_GEMINI_BASE_URL.replace(/\/+$/, ''),
       apiKey: values.IMAGEGATE_GEMINI_API_KEY,
     },
+    bootstrapCredits: values.IMAGEGATE_BOOTSTRAP_CREDITS,
+    rateLimits: {
+      key: {
+        requestsPerMinute: values.IMAGEGATE_KEY_REQUESTS_PER_MINUTE,
+        imagesPerMinute: values.IMAGEGATE_KEY_IMAGES_PER_MINUTE,
+      },
+      workspace: {
+        requestsPerMinute: values.IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE,
+        imagesPerMinute: values.IMAGEGATE_WORKSPACE_IMAGES_PER_MINUTE,
+      },
+    },
+    authFailuresPerMinute: values.IMAGEGATE_AUTH_FAILURES_PER_MINUTE,
+    idempotencyLeaseMs: values.IMAGEGATE_IDEMPOTENCY_LEASE_MS,
+    signedUrlTtlSeconds: values.IMAGEGATE_SIGNED_URL_TTL_SECONDS,
   })
 }

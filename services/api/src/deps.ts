@@ -1,16 +1,25 @@
+import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { Agent, fetch as undiciFetch } from 'undici'
+import { type AuthFailureLimiter, createAuthFailureLimiter } from './access/auth-failures.ts'
+import { createIdempotency, type Idempotency } from './access/idempotency.ts'
+import { CreditLedger } from './access/ledger.ts'
+import { createRateLimiter, type RateLimiter } from './access/rate-limiter.ts'
+import { readOrCreateSecret } from './access/secret-file.ts'
+import { SqliteIdempotencyStore } from './access/sqlite-idempotency-store.ts'
 import { type Catalog, loadCatalog } from './catalog/catalog.ts'
 import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
+import { createApiKeysRepository } from './db/repositories/api-keys.ts'
+import { createAssetWorkspaceLookup } from './db/repositories/asset-workspace.ts'
 import { createAssetsRepository } from './db/repositories/assets.ts'
 import {
   createGenerationsRepository,
   type GenerationsRepository,
 } from './db/repositories/generations.ts'
-import { ensureWorkspace } from './db/repositories/workspaces.ts'
+import { createWorkspacesRepository } from './db/repositories/workspaces.ts'
 import { createMetrics, type HttpMetrics } from './http/metrics.ts'
 import { type Clock, createIdGenerator, type IdGenerator, systemClock } from './ids.ts'
 import { createLogger } from './logger.ts'
@@ -23,6 +32,19 @@ import { createCircuitBreaker } from './providers/resilience/circuit-breaker.ts'
 import { createRetryBudget } from './providers/resilience/retry-budget.ts'
 import { type Sleep, systemSleep } from './providers/resilience/sleep.ts'
 import type { ImageProvider, ProviderName } from './providers/types.ts'
+import { type ApiKeyService, createApiKeyService } from './services/access/api-keys.ts'
+import {
+  BOOTSTRAP_WORKSPACE_ID,
+  type Bootstrapped,
+  bootstrapAccess,
+} from './services/access/bootstrap.ts'
+import {
+  type ChargedGenerations,
+  createChargedGenerations,
+} from './services/access/charged-generations.ts'
+import { type CreditService, createCreditService } from './services/access/credits.ts'
+import { createSignedUrlService, type SignedUrlService } from './services/access/signed-urls.ts'
+import { createWorkspaceService, type WorkspaceService } from './services/access/workspaces.ts'
 import { type AssetService, createAssetService } from './services/assets.ts'
 import { createBlobPins } from './services/blob-pins.ts'
 import {
@@ -33,7 +55,11 @@ import {
 import type { BlobStore } from './storage/blob-store.ts'
 import { createFsBlobStore } from './storage/fs-blob-store.ts'
 
-export const DEFAULT_WORKSPACE_ID = 'default'
+export const DEFAULT_WORKSPACE_ID = BOOTSTRAP_WORKSPACE_ID
+/** Where the secret that signs asset URLs lives, in the data dir. */
+export const URL_SIGNING_KEY_FILE = 'url-signing-key'
+/** Housekeeping of idempotency records and crashed requests' credit holds. */
+const ACCESS_MAINTENANCE_INTERVAL_MS = 60_000
 
 /** Everything a route or service needs, built once in main.ts and passed down. */
 export type AppDeps = {
@@ -48,6 +74,19 @@ export type AppDeps = {
   catalog: Catalog
   generations: GenerationService
   generationsRepo: GenerationsRepository
+  workspaces: WorkspaceService
+  apiKeys: ApiKeyService
+  credits: CreditService
+  rateLimiter: RateLimiter
+  authFailures: AuthFailureLimiter
+  idempotency: Idempotency
+  /** How long an Idempotency-Key claim holds its key (longer than any generation may run). */
+  idempotencyLeaseMs: number
+  signedUrls: SignedUrlService
+  /** `generations` with credits reserved before dispatch and settled on what came back. */
+  chargedGenerations: ChargedGenerations
+  /** The admin key this start created (a database without one); main.ts prints it once. */
+  bootstrap: Bootstrapped | undefined
   /** Readiness probes beyond the database: each throws when its resource is unusable. */
   checkDataDir(): void
   /** Start-up maintenance (temp sweep, first GC) and the periodic GC timer. */
@@ -93,10 +132,33 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   const log = overrides.log ?? createLogger(config)
   const ids = overrides.ids ?? createIdGenerator(clock)
   const database = openDatabase(overrides.databaseFile ?? path.join(config.dataDir, 'imagegate.db'))
-  ensureWorkspace(database.db, {
-    id: DEFAULT_WORKSPACE_ID,
-    name: 'Default',
-    createdAt: clock.now(),
+
+  // Access: workspaces, keys and credits write on the durable (synchronous=FULL) connection.
+  const ledger = new CreditLedger(database.durable, { clock, newId: () => ids('rsv') })
+  const credits = createCreditService(ledger)
+  const workspaces = createWorkspaceService({
+    repo: createWorkspacesRepository(database.durableDb),
+    credits,
+    durable: database.durable,
+    ids,
+    clock,
+  })
+  const apiKeys = createApiKeyService({
+    repo: createApiKeysRepository(database.durableDb),
+    workspaces,
+    ids,
+    clock,
+    randomBytes: (size) => randomBytes(size),
+    defaultKeyLimits: config.rateLimits.key,
+    workspaceLimits: config.rateLimits.workspace,
+  })
+  const bootstrap = bootstrapAccess({
+    database,
+    apiKeys,
+    credits,
+    clock,
+    dataDir: config.dataDir,
+    initialCredits: config.bootstrapCredits,
   })
 
   const blobs =
@@ -162,6 +224,47 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     metrics,
   })
 
+  const idempotencyLeaseMs =
+    config.idempotencyLeaseMs ??
+    Math.max(...catalog.models.map((model) => model.timeoutMs)) + 60_000
+  const idempotency = createIdempotency({
+    store: new SqliteIdempotencyStore(database.durable),
+    clock,
+    newToken: () => ids('att'),
+    leaseMs: idempotencyLeaseMs,
+  })
+  const signedUrls = createSignedUrlService({
+    secret: readOrCreateSecret(path.join(config.dataDir, URL_SIGNING_KEY_FILE)),
+    clock,
+    ttlSeconds: config.signedUrlTtlSeconds,
+    assetWorkspace: createAssetWorkspaceLookup(database.db),
+  })
+  const chargedGenerations = createChargedGenerations({
+    generations,
+    catalog,
+    ledger,
+    durable: database.durable,
+    mockImages: config.mockImages,
+  })
+
+  /**
+   * Expired idempotency records go; credit holds older than the lease are released: their
+   * request crashed (no live attempt can own a hold that old), and a retry would have taken the
+   * key over and released them already.
+   */
+  const accessMaintenance = () => {
+    try {
+      const purged = idempotency.purgeExpired()
+      const released = ledger.releaseStale(new Date(clock.now().getTime() - idempotencyLeaseMs))
+      if (purged > 0 || released > 0) {
+        log.info({ purged, released }, 'access maintenance')
+      }
+    } catch (err) {
+      log.error({ err }, 'access maintenance failed')
+    }
+  }
+  let accessTimer: NodeJS.Timeout | undefined
+
   let gcTimer: NodeJS.Timeout | undefined
   let gcRunning = false
   const runGc = async () => {
@@ -194,6 +297,19 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     catalog,
     generations,
     generationsRepo,
+    workspaces,
+    apiKeys,
+    credits,
+    rateLimiter: createRateLimiter({ clock }),
+    authFailures: createAuthFailureLimiter({
+      clock,
+      limits: { maxFailures: config.authFailuresPerMinute, windowMs: 60_000 },
+    }),
+    idempotency,
+    idempotencyLeaseMs,
+    signedUrls,
+    chargedGenerations,
+    bootstrap,
     checkDataDir() {
       accessSync(config.dataDir, constants.R_OK | constants.W_OK)
     },
@@ -203,6 +319,12 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       if (swept > 0) {
         log.info({ swept }, 'removed temp files left by an earlier crash')
       }
+      accessMaintenance()
+      accessTimer = setInterval(
+        accessMaintenance,
+        Math.min(ACCESS_MAINTENANCE_INTERVAL_MS, idempotencyLeaseMs),
+      )
+      accessTimer.unref()
       await runGc()
       if (config.gcIntervalMs > 0) {
         gcTimer = setInterval(runGc, config.gcIntervalMs)
@@ -212,6 +334,9 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     async close() {
       if (gcTimer) {
         clearInterval(gcTimer)
+      }
+      if (accessTimer) {
+        clearInterval(accessTimer)
       }
       await upstream?.close()
       database.close()

@@ -10,6 +10,7 @@ export const tags = [
   { name: 'Models', description: 'The model catalog' },
   { name: 'Generations', description: 'The record every generation request leaves' },
   { name: 'Assets', description: 'Content-addressed, verified image storage' },
+  { name: 'Admin', description: 'Workspaces, API keys and credits (the admin scope)' },
   { name: 'System', description: 'Health, readiness and metrics' },
 ]
 

@@ -33,6 +33,11 @@ export type IdempotencyClaim = {
   fingerprint: string
   leaseUntilMs: number
   /**
+   * When the key was first claimed. A take-over keeps it, so `key@createdAtMs` names one logical
+   * request across attempts (a reference for writes that must happen once, e.g. a grant).
+   */
+  createdAtMs: number
+  /**
    * Set when this claim took over from an attempt whose lease ran out: that attempt's token,
    * so its credit reservation can be released in the same commit as the new one is made.
    */
@@ -86,6 +91,7 @@ export function createIdempotency(options: IdempotencyOptions) {
           token: result.record.token,
           fingerprint: result.record.fingerprint,
           leaseUntilMs: result.record.leaseUntilMs,
+          createdAtMs: result.record.createdAtMs,
           ...(result.superseded ? { superseded: result.superseded } : {}),
         },
       }

@@ -36,6 +36,10 @@ export function prepareLedgerStatements(sqlite: Sqlite.Database) {
          images = :images, closed_at = :now
        WHERE id = :id AND state = 'held'`,
     ),
+    grantByReference: sqlite.prepare(
+      `SELECT workspace_id AS workspaceId FROM credit_ledger
+       WHERE kind = 'grant' AND reference = :reference`,
+    ),
     byId: sqlite.prepare('SELECT * FROM credit_reservations WHERE id = :id'),
     byReference: sqlite.prepare('SELECT * FROM credit_reservations WHERE reference = :reference'),
     staleHeld: sqlite.prepare(

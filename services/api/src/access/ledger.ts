@@ -89,6 +89,12 @@ export class CreditLedger {
     })
   }
 
+  /** The workspace a grant with this reference went to, if there was one. */
+  grantedTo(reference: string): string | undefined {
+    const row = this.#sql.grantByReference.get({ reference }) as { workspaceId: string } | undefined
+    return row?.workspaceId
+  }
+
   /**
    * Holds `amount` for one charged request. `reference` is unique per reservation (the
    * idempotency attempt token, or the request id): reserving it again returns the same held

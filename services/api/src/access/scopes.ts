@@ -20,6 +20,10 @@ export type RouteAccess = {
   idempotent?: true
   /** Also reachable with a signed URL instead of a key (img tags, `response_format=url`). */
   signedUrl?: true
+  /** Spends credits: reserved before dispatch, settled on what came back. */
+  charged?: true
+  /** Errors answer in this envelope (the skill's `{ ok: false, error }`), refusals included. */
+  envelope?: 'skill'
 }
 
 const IMPLIED: Record<Scope, readonly Scope[]> = {
@@ -36,9 +40,28 @@ export const routeAccessTable: readonly RouteAccess[] = [
   { method: 'GET', route: '/docs', access: 'public' },
   { method: 'GET', route: '/metrics', access: 'admin' },
 
-  { method: 'POST', route: '/v1/images/generations', access: 'generate', idempotent: true },
-  { method: 'POST', route: '/v1/images/edits', access: 'generate', idempotent: true },
-  { method: 'POST', route: '/v1/skills/image-generate', access: 'generate', idempotent: true },
+  {
+    method: 'POST',
+    route: '/v1/images/generations',
+    access: 'generate',
+    idempotent: true,
+    charged: true,
+  },
+  {
+    method: 'POST',
+    route: '/v1/images/edits',
+    access: 'generate',
+    idempotent: true,
+    charged: true,
+  },
+  {
+    method: 'POST',
+    route: '/v1/skills/image-generate',
+    access: 'generate',
+    idempotent: true,
+    charged: true,
+    envelope: 'skill',
+  },
   { method: 'POST', route: '/v1/assets', access: 'generate', idempotent: true },
   { method: 'DELETE', route: '/v1/assets/{id}', access: 'generate' },
 

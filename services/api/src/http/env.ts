@@ -1,11 +1,24 @@
 import type { Logger } from 'pino'
+import type { PolicyState } from '../access/rate-limiter.ts'
+import type { RouteAccess } from '../access/scopes.ts'
+import type { Principal } from '../services/access/api-keys.ts'
+import type { ChargeContext } from '../services/access/charged-generations.ts'
 
 /** Per-request context variables, set by the middleware in app.ts. */
 export type AppEnv = {
   Variables: {
     requestId: string
     log: Logger
+    /** The workspace of the API key (or of the signed URL's asset). */
     workspaceId: string
+    /** The row of routeAccessTable this request matched. */
+    routeAccess: RouteAccess
+    /** The API key the request runs as; absent on public routes and signed URLs. */
+    principal?: Principal
+    /** The request-count limits this request passed, for the response headers. */
+    rateLimitPolicies?: PolicyState[]
+    /** Set on idempotent POSTs: the ledger reference and where a pending charge is left. */
+    charge?: ChargeContext
     /** `skill`: errors answer as `{ ok: false, error }` (the skill envelope). */
     errorEnvelope?: 'skill'
   }

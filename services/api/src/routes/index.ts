@@ -7,6 +7,7 @@ import * as generateImages from './images/generate.ts'
 import * as listModels from './models/list.ts'
 import * as imageGenerateSkill from './skills/image-generate.ts'
 import { registerSystemRoutes } from './system/index.ts'
+import { registerAdminRoutes } from './workspaces/index.ts'
 
 /** Every route of the contract, in a fixed order (the order of the generated document). */
 export function registerRoutes(app: App, deps: AppDeps) {
@@ -17,4 +18,5 @@ export function registerRoutes(app: App, deps: AppDeps) {
   app.openapi(listGenerations.route, listGenerations.handler(deps))
   app.openapi(getGeneration.route, getGeneration.handler(deps))
   registerAssetRoutes(app, deps)
+  registerAdminRoutes(app, deps)
 }

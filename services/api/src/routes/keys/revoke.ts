@@ -1,0 +1,25 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses } from '../../errors/responses.ts'
+import type { HandlerFactory } from '../../http/route-types.ts'
+import { KeyIdParamSchema } from '../../schemas/admin.ts'
+
+export const route = createRoute({
+  method: 'delete',
+  path: '/v1/keys/{keyId}',
+  operationId: 'revokeApiKey',
+  tags: ['Admin'],
+  summary: 'Revoke an API key',
+  description:
+    'The key stops working at once (its next request is a 401). Revoking a revoked key again is ' +
+    'fine. With no admin key left, the next start of the server creates a new bootstrap key.',
+  request: { params: z.object({ keyId: KeyIdParamSchema }) },
+  responses: {
+    204: { description: 'Revoked' },
+    ...errorResponses(404),
+  },
+})
+
+export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+  deps.apiKeys.revoke(c.req.valid('param').keyId)
+  return c.body(null, 204)
+}

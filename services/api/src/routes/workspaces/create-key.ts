@@ -1,0 +1,36 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses } from '../../errors/responses.ts'
+import type { HandlerFactory } from '../../http/route-types.ts'
+import {
+  ApiKeyCreatedSchema,
+  ApiKeyCreateSchema,
+  WorkspaceIdParamSchema,
+} from '../../schemas/admin.ts'
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/workspaces/{id}/keys',
+  operationId: 'createApiKey',
+  tags: ['Admin'],
+  summary: 'Create an API key',
+  description:
+    'A new key for the workspace with the given scopes and per-minute limits. The answer holds ' +
+    'the key itself, once: only its sha256 is stored, so it cannot be shown again.',
+  request: {
+    params: z.object({ id: WorkspaceIdParamSchema }),
+    body: { required: true, content: { 'application/json': { schema: ApiKeyCreateSchema } } },
+  },
+  responses: {
+    201: {
+      description: 'The new key, with the secret shown this once',
+      content: { 'application/json': { schema: ApiKeyCreatedSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+})
+
+export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+  const { id } = c.req.valid('param')
+  const created = deps.apiKeys.create(id, c.req.valid('json'))
+  return c.json({ ...created.info, key: created.key }, 201)
+}

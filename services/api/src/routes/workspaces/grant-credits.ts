@@ -1,0 +1,41 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses } from '../../errors/responses.ts'
+import type { HandlerFactory } from '../../http/route-types.ts'
+import {
+  CreditGrantResultSchema,
+  CreditGrantSchema,
+  WorkspaceIdParamSchema,
+} from '../../schemas/admin.ts'
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/workspaces/{id}/credits',
+  operationId: 'grantCredits',
+  tags: ['Admin'],
+  summary: 'Grant credits to a workspace',
+  description:
+    'Adds credits (1 credit = 1 US cent) to the balance, as a `grant` row of the append-only ' +
+    'ledger. Send an Idempotency-Key: a retried grant is then applied once.',
+  request: {
+    params: z.object({ id: WorkspaceIdParamSchema }),
+    body: { required: true, content: { 'application/json': { schema: CreditGrantSchema } } },
+  },
+  responses: {
+    200: {
+      description: 'The grant and the new balance',
+      content: { 'application/json': { schema: CreditGrantResultSchema } },
+    },
+    ...errorResponses(400, 404),
+  },
+})
+
+export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+  const { id } = c.req.valid('param')
+  const { amount } = c.req.valid('json')
+  deps.workspaces.get(id)
+  // Stable across retries of one Idempotency-Key: a grant committed just before a crash is not
+  // applied again by the retry that takes the key over.
+  const reference = `grant:${id}:${c.get('charge')?.requestReference ?? c.get('requestId')}`
+  const { balance } = deps.credits.grant(id, amount, reference)
+  return c.json({ workspaceId: id, granted: amount, balance }, 200)
+}

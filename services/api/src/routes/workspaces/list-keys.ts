@@ -1,0 +1,26 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { errorResponses } from '../../errors/responses.ts'
+import type { HandlerFactory } from '../../http/route-types.ts'
+import { ApiKeyListSchema, WorkspaceIdParamSchema } from '../../schemas/admin.ts'
+
+export const route = createRoute({
+  method: 'get',
+  path: '/v1/workspaces/{id}/keys',
+  operationId: 'listApiKeys',
+  tags: ['Admin'],
+  summary: "List a workspace's API keys",
+  description:
+    'Every key of the workspace, revoked ones included (with `revokedAt`). Secrets are never ' +
+    'listed: `displayPrefix` and `last4` tell keys apart.',
+  request: { params: z.object({ id: WorkspaceIdParamSchema }) },
+  responses: {
+    200: {
+      description: 'The keys',
+      content: { 'application/json': { schema: ApiKeyListSchema } },
+    },
+    ...errorResponses(404),
+  },
+})
+
+export const handler: HandlerFactory<typeof route> = (deps) => (c) =>
+  c.json({ data: deps.apiKeys.list(c.req.valid('param').id) }, 200)

@@ -1,0 +1,50 @@
+import path from 'node:path'
+import { writeSecretFile } from '../../access/secret-file.ts'
+import type { Database } from '../../db/client.ts'
+import { ensureWorkspace } from '../../db/repositories/workspaces.ts'
+import type { Clock } from '../../ids.ts'
+import type { ApiKeyService } from './api-keys.ts'
+import type { CreditService } from './credits.ts'
+
+export const BOOTSTRAP_WORKSPACE_ID = 'default'
+export const BOOTSTRAP_KEY_FILE = 'bootstrap-key'
+
+export type Bootstrapped = { key: string; file: string; workspaceId: string }
+
+/**
+ * A newcomer's first start: with no live admin key in the database, create workspace `default`
+ * (granted `initialCredits` once: the grant's reference makes a second bootstrap add nothing) and an
+ * admin key, written to `<data dir>/bootstrap-key` with mode 0600. The caller prints it once.
+ * A restart after every admin key was revoked mints a new one the same way: whoever can restart
+ * the server owns its data dir anyway.
+ */
+export function bootstrapAccess(deps: {
+  database: Database
+  apiKeys: ApiKeyService
+  credits: CreditService
+  clock: Clock
+  dataDir: string
+  initialCredits: number
+}): Bootstrapped | undefined {
+  if (deps.apiKeys.countActiveAdmins() > 0) {
+    return undefined
+  }
+  const workspaceId = BOOTSTRAP_WORKSPACE_ID
+  const created = deps.database.durable
+    .transaction(() => {
+      ensureWorkspace(deps.database.durableDb, {
+        id: workspaceId,
+        name: 'Default',
+        createdAt: deps.clock.now(),
+      })
+      deps.credits.ledger.ensureAccount(workspaceId)
+      if (deps.initialCredits > 0) {
+        deps.credits.grant(workspaceId, deps.initialCredits, 'bootstrap')
+      }
+      return deps.apiKeys.create(workspaceId, { name: 'bootstrap admin', scopes: ['admin'] })
+    })
+    .immediate()
+  const file = path.join(deps.dataDir, BOOTSTRAP_KEY_FILE)
+  writeSecretFile(file, `${created.key}\n`)
+  return { key: created.key, file, workspaceId }
+}
