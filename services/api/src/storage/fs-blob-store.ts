@@ -37,6 +37,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     withLock: createKeyedLock(),
     writing: createHashCounter(),
     activeTempFiles: new Set(),
+    knownShardDirs: new Set(),
     verified: createVerificationCache(options.verificationCacheEntries ?? 50_000),
     streamThresholdBytes: options.streamThresholdBytes ?? 8 * 1024 * 1024,
     ensureDirectories() {

@@ -178,6 +178,17 @@ describe('put', () => {
     expect(await readdir(path.join(root, 'quarantine'))).toHaveLength(1)
   })
 
+  it('makes the shard directory again if it was removed from outside', async () => {
+    const bytes = text('shard removed')
+    const first = await store.put(chunks(bytes), { maxBytes: 100 })
+    await store.delete(first.sha256)
+    await rm(path.dirname(first.path), { recursive: true })
+    const second = await store.put(chunks(bytes), { maxBytes: 100 })
+    expect(second).toMatchObject({ created: true, path: first.path })
+    expect(new Uint8Array(await readFile(second.path))).toEqual(bytes)
+    expect(await filesUnder(path.join(root, 'tmp'))).toEqual([])
+  })
+
   it('writes blobs read-only', async () => {
     const result = await store.put(chunks(text('immutable')), { maxBytes: 100 })
     expect((await stat(result.path)).mode & 0o777).toBe(0o444)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type FileHandle, link, open, rm, stat, utimes } from 'node:fs/promises'
+import { type FileHandle, link, open, stat, unlink, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { assertSha256Hex } from './blob-hash.ts'
 import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
@@ -30,12 +30,21 @@ async function publish(
   const shardDir = context.layout.shardDir(sha256)
   const blobPath = context.layout.blobPath(sha256)
   for (let attempt = 1; ; attempt++) {
-    await makeDirectoryDurably(shardDir)
+    const known = context.knownShardDirs.has(shardDir)
+    if (!known) {
+      await makeDirectoryDurably(shardDir)
+      context.knownShardDirs.add(shardDir)
+    }
     try {
       await link(tempPath, blobPath)
       await fsyncDirectory(shardDir)
       return true
     } catch (error) {
+      if (known && hasErrorCode(error, 'ENOENT') && attempt < PUBLISH_ATTEMPTS) {
+        // The shard directory was removed from outside: make it again and retry.
+        context.knownShardDirs.delete(shardDir)
+        continue
+      }
       if (!hasErrorCode(error, 'EEXIST')) {
         throw error
       }
@@ -117,7 +126,7 @@ export async function putBlob(
   } finally {
     await handle?.close().catch(() => {})
     // After a successful link this only drops the temp name; the blob keeps its own.
-    await rm(tempPath, { force: true }).catch(() => {})
+    await unlink(tempPath).catch(() => {})
     context.activeTempFiles.delete(tempPath)
     for (const sha256 of protectedHashes) {
       context.writing.remove(sha256)

@@ -40,6 +40,12 @@ export type FsStoreContext = {
   writing: HashCounter
   /** Temp files of puts in progress; the temp sweep never removes these. */
   activeTempFiles: Set<string>
+  /**
+   * Shard directories this store has created or found (at most 65,536 per root): publish skips
+   * their mkdir. Nothing in the store removes a shard directory; should one vanish from
+   * outside, the link fails with ENOENT and publish forgets it and makes it again.
+   */
+  knownShardDirs: Set<string>
   verified: VerificationCache
   /** Blobs up to this size are read into memory; larger ones are streamed. */
   streamThresholdBytes: number

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BlobTooLargeError } from './errors.ts'
-import { streamIntoFile } from './stream-into-file.ts'
+import { streamIntoFile, WRITE_BATCH_BYTES } from './stream-into-file.ts'
 
 let scratch: string
 
@@ -45,6 +45,45 @@ describe('streamIntoFile', () => {
     }
     await expect(intoFile(source(), 7)).rejects.toBeInstanceOf(BlobTooLargeError)
     expect((await readFile(path.join(scratch, 'out'))).byteLength).toBe(4)
+  })
+
+  it('writes chunks of every size across write batches in order', async () => {
+    const sizes = [
+      1,
+      700,
+      WRITE_BATCH_BYTES - 701,
+      3,
+      WRITE_BATCH_BYTES,
+      65_536,
+      2 * WRITE_BATCH_BYTES + 5,
+      9,
+    ]
+    const chunks = sizes.map((size, index) =>
+      new Uint8Array(size).map((_, at) => (at * 31 + index * 7) % 256),
+    )
+    async function* source() {
+      yield* chunks
+    }
+    const total = sizes.reduce((sum, size) => sum + size, 0)
+    const { result, file } = await intoFile(source(), total)
+    const expected = Buffer.concat(chunks)
+    expect(result.sizeBytes).toBe(total)
+    expect(result.sha256).toBe(createHash('sha256').update(expected).digest('hex'))
+    expect((await readFile(file)).equals(expected)).toBe(true)
+  })
+
+  it('stores what each chunk held when yielded, even if the source reuses its buffer', async () => {
+    const buffer = new Uint8Array(1000)
+    async function* reusing() {
+      for (let round = 0; round < 5; round++) {
+        buffer.fill(round)
+        yield buffer
+      }
+    }
+    const { result, file } = await intoFile(reusing(), 5000)
+    const expected = Buffer.concat([0, 1, 2, 3, 4].map((round) => Buffer.alloc(1000, round)))
+    expect(result.sha256).toBe(createHash('sha256').update(expected).digest('hex'))
+    expect((await readFile(file)).equals(expected)).toBe(true)
   })
 
   it('refuses chunks that are not bytes', async () => {
