@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, lt, lte } from 'drizzle-orm'
+import { and, desc, eq, gt, gte, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type GenerationRow, generations, type NewGeneration } from '../schema/index.ts'
 
@@ -11,22 +11,80 @@ export type GenerationFilter = {
   createdBefore?: string
 }
 
+/**
+ * The generation path's statements (insert, update, get by id) are built and prepared once per
+ * set of columns, on first use, with placeholders: rebuilding a drizzle query and re-preparing it
+ * on every call cost more than SQLite's own work. Columns a call leaves undefined are left out,
+ * as `db.insert(…).values(row)` and `.set(changes)` leave them out.
+ */
 export function createGenerationsRepository(db: Db) {
+  const placeholder = (name: string) => sql.placeholder(name)
+  // drizzle encodes placeholder values with the column's mapping (JSON columns included), but
+  // its types admit placeholders in `values` only loosely and in `set` not at all.
+  const placeholders = (columns: string[]) =>
+    Object.fromEntries(
+      columns.map((column) => [column, placeholder(column)]),
+    ) as unknown as NewGeneration
+  const prepareInsert = (columns: string[]) =>
+    db.insert(generations).values(placeholders(columns)).returning().prepare()
+  const prepareUpdate = (columns: string[]) =>
+    db
+      .update(generations)
+      .set(placeholders(columns))
+      .where(eq(generations.id, placeholder('id')))
+      .returning()
+      .prepare()
+  const prepareById = () =>
+    db
+      .select()
+      .from(generations)
+      .where(
+        and(
+          eq(generations.workspaceId, placeholder('workspaceId')),
+          eq(generations.id, placeholder('id')),
+        ),
+      )
+      .prepare()
+  const inserts = new Map<string, ReturnType<typeof prepareInsert>>()
+  const updates = new Map<string, ReturnType<typeof prepareUpdate>>()
+  let byId: ReturnType<typeof prepareById> | undefined
+
+  function statementFor<S>(
+    cache: Map<string, S>,
+    values: Record<string, unknown>,
+    prepare: (columns: string[]) => S,
+  ): S {
+    const columns = Object.keys(values).filter((column) => values[column] !== undefined)
+    const key = columns.join(',')
+    let statement = cache.get(key)
+    if (!statement) {
+      statement = prepare(columns)
+      cache.set(key, statement)
+    }
+    return statement
+  }
+
+  /** Sets the given columns; answers the row as stored, undefined when there is no such id. */
+  function updateReturning(id: string, changes: Partial<NewGeneration>) {
+    const statement = statementFor(updates, changes, prepareUpdate)
+    return statement.get({ ...changes, id }) as GenerationRow | undefined
+  }
+
   return {
     insert(row: NewGeneration): GenerationRow {
-      return db.insert(generations).values(row).returning().get()
+      return statementFor(inserts, row, prepareInsert).get(row) as GenerationRow
     },
 
     update(id: string, changes: Partial<NewGeneration>): void {
-      db.update(generations).set(changes).where(eq(generations.id, id)).run()
+      updateReturning(id, changes)
     },
 
+    /** `update` and `get` in one statement (UPDATE … RETURNING). */
+    updateReturning,
+
     get(workspaceId: string, id: string): GenerationRow | undefined {
-      return db
-        .select()
-        .from(generations)
-        .where(and(eq(generations.workspaceId, workspaceId), eq(generations.id, id)))
-        .get()
+      byId ??= prepareById()
+      return byId.get({ workspaceId, id })
     },
 
     /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
