@@ -137,11 +137,31 @@ export function createAssetService(deps: AssetServiceDeps) {
       }
     },
 
-    /** Stores bytes produced inside imagegate (generated images) as an asset. */
-    async ingest(workspaceId: string, source: ByteSource, meta: AssetMeta) {
-      const stored = await blobs.put(source, { maxBytes: limits.maxUploadBytes })
+    /**
+     * Stores bytes produced inside imagegate (generated images) as an asset. `verified`, a check
+     * of the bytes running meanwhile (e.g. that they decode), must pass before the row is
+     * committed: its failure is the one thrown, and the stored bytes are then discarded unless
+     * something else references them.
+     */
+    async ingest(
+      workspaceId: string,
+      source: ByteSource,
+      meta: AssetMeta,
+      options: { verified?: Promise<unknown> } = {},
+    ) {
+      const { verified } = options
+      // Awaited below; until then a rejection must not count as unhandled.
+      verified?.catch(() => {})
+      let stored: PutResult
+      try {
+        stored = await blobs.put(source, { maxBytes: limits.maxUploadBytes })
+      } catch (err) {
+        await verified
+        throw err
+      }
       const release = pins.pin(stored.sha256)
       try {
+        await verified
         return await record(workspaceId, stored, UploadMetaSchema.parse(meta))
       } catch (err) {
         await discardIfOrphan(stored)

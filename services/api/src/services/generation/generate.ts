@@ -57,7 +57,13 @@ export type GenerationInput = Omit<ImageGenerationRequest, 'response_format'> & 
   sourceAgentImUserId?: string
 }
 
-export type GeneratedImage = { asset: AssetRow; bytes: Uint8Array; revisedPrompt?: string }
+export type GeneratedImage = {
+  asset: AssetRow
+  bytes: Uint8Array
+  /** `bytes` as standard base64, when the provider sent it that way (see ProviderImage). */
+  base64?: string
+  revisedPrompt?: string
+}
 
 export type GenerationOutcome = {
   generation: GenerationRow
@@ -65,6 +71,8 @@ export type GenerationOutcome = {
   model: ModelEntry
   plan: GenerationPlan
   usage?: GenerateImagesResult['usage']
+  /** Time spent waiting for the provider (its calls, retries and backoff), answers' reading excluded. */
+  upstreamMs: number
   /** Time spent outside the provider: parse, verify, hash, store, record. */
   overheadMs: number
 }
@@ -156,16 +164,18 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     return results
   }
 
-  /** Sniffs, decodes and stores one returned image; a bad one is the provider's fault. */
+  /**
+   * Sniffs, decodes and stores one returned image; a bad one is the provider's fault. The decode
+   * check (libvips, on the thread pool) runs while the bytes are hashed and written, and the
+   * asset row is committed only once it has passed.
+   */
   async function store(
     workspaceId: string,
     input: GenerationInput,
     image: ProviderImage,
     provider: ProviderName,
   ): Promise<GeneratedImage> {
-    try {
-      await assertDecodes(image.bytes)
-    } catch (err) {
+    const verified = assertDecodes(image.bytes).catch((err: unknown) => {
       throw new UpstreamFailure(
         'bad_response',
         provider,
@@ -174,17 +184,23 @@ export function createGenerationService(deps: GenerationServiceDeps) {
           cause: err,
         },
       )
-    }
-    const { asset } = await deps.assets.ingest(workspaceId, oneChunk(image.bytes), {
-      kind: 'image',
-      folderPath: monthFolder(deps.clock.now()),
-      description: input.prompt.slice(0, 500),
-      ...(input.sourceTaskId ? { sourceTaskId: input.sourceTaskId } : {}),
-      ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
     })
+    const { asset } = await deps.assets.ingest(
+      workspaceId,
+      oneChunk(image.bytes),
+      {
+        kind: 'image',
+        folderPath: monthFolder(deps.clock.now()),
+        description: input.prompt.slice(0, 500),
+        ...(input.sourceTaskId ? { sourceTaskId: input.sourceTaskId } : {}),
+        ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
+      },
+      { verified },
+    )
     return {
       asset,
       bytes: image.bytes,
+      ...(image.base64 ? { base64: image.base64 } : {}),
       ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
     }
   }
@@ -275,16 +291,25 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       fail(id, model, attempts, err, started)
       throw err
     }
-    const upstreamMs = performance.now() - upstreamStarted
+    // Reading the answers happened inside the calls, but it is imagegate's time, not the provider's.
+    let upstreamMs = performance.now() - upstreamStarted
+    for (const result of results) {
+      if (!(result instanceof UpstreamCallFailed || result instanceof UpstreamFailure)) {
+        upstreamMs -= result.processingMs ?? 0
+      }
+    }
 
     const warnings = [...plan.warnings]
-    const images: GeneratedImage[] = []
     let usage: GenerateImagesResult['usage']
     let modelTurns: unknown[] = []
-    let firstFailure: unknown
+    // Every image is stored at once; failures are then taken in the order the images came.
+    const outcomes: (
+      | { failure: unknown }
+      | { stored: Promise<PromiseSettledResult<GeneratedImage>> }
+    )[] = []
     for (const result of results) {
       if (result instanceof UpstreamCallFailed || result instanceof UpstreamFailure) {
-        firstFailure ??= result
+        outcomes.push({ failure: result })
         continue
       }
       warnings.push(...result.warnings.filter((warning) => !warnings.includes(warning)))
@@ -295,11 +320,22 @@ export function createGenerationService(deps: GenerationServiceDeps) {
         modelTurns = [...modelTurns, result.modelTurn]
       }
       for (const image of result.images) {
-        try {
-          images.push(await store(workspaceId, input, image, runtime.provider.name))
-        } catch (err) {
-          firstFailure ??= err
-        }
+        const stored = store(workspaceId, input, image, runtime.provider.name)
+        outcomes.push({ stored: settle(stored) })
+      }
+    }
+    const images: GeneratedImage[] = []
+    let firstFailure: unknown
+    for (const outcome of outcomes) {
+      if ('failure' in outcome) {
+        firstFailure ??= outcome.failure
+        continue
+      }
+      const stored = await outcome.stored
+      if (stored.status === 'fulfilled') {
+        images.push(stored.value)
+      } else {
+        firstFailure ??= stored.reason
       }
     }
     if (images.length === 0) {
@@ -325,7 +361,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       : Math.round(plan.unitCostCents * images.length * 1000) / 1000
     const totalMs = performance.now() - started
     const finishedAt = deps.clock.now().toISOString()
-    deps.repo.update(id, {
+    const generation = deps.repo.updateReturning(id, {
       status: 'succeeded',
       assetIds: images.map((image) => image.asset.id),
       attempts,
@@ -335,16 +371,16 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       timings: { upstreamMs: round(upstreamMs), totalMs: round(totalMs) },
       ...(modelTurns.length > 0 ? { modelTurn: modelTurns } : {}),
       finishedAt,
-    })
+    }) as GenerationRow
     deps.metrics.images.inc({ model: model.id, provider: runtime.provider.name }, images.length)
-    const generation = deps.repo.get(workspaceId, id) as GenerationRow
     return {
       generation,
       images,
       model,
       plan: { ...plan, warnings },
       ...(usage ? { usage } : {}),
-      overheadMs: round(totalMs - upstreamMs),
+      upstreamMs: round(upstreamMs),
+      overheadMs: round(performance.now() - started - upstreamMs),
     }
   }
 
@@ -387,6 +423,14 @@ export function createGenerationService(deps: GenerationServiceDeps) {
 
 async function* oneChunk(bytes: Uint8Array) {
   yield bytes
+}
+
+/** Never rejects, so a promise waited for later cannot count as an unhandled rejection meanwhile. */
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  )
 }
 
 function round(ms: number) {
