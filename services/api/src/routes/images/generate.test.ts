@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto'
 import { ImagegateError } from '@imagegate/client'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createLocalProvider } from '../../providers/local.ts'
 import type { ImageProvider } from '../../providers/types.ts'
+import { createAssetTestApp, noisePng } from '../../testing/assets.ts'
 import { createTestApp, type TestApp } from '../../testing/test-app.ts'
+import { serializeAnswer } from './generate.ts'
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 
@@ -84,7 +87,12 @@ describe('POST /v1/images/generations', () => {
     })
     const [image] = data?.data ?? []
     expect(image?.b64_json).toBeUndefined()
-    expect(image?.url).toBe(`http://imagegate.test/v1/assets/${image?.asset_id}/content`)
+    // A signed URL: it works where no Authorization header can be sent.
+    expect(image?.url).toMatch(
+      new RegExp(
+        `^http://imagegate\\.test/v1/assets/${image?.asset_id}/content\\?expires=\\d+&signature=[A-Za-z0-9_-]{43}$`,
+      ),
+    )
     const response = await t.app.request(image?.url ?? '')
     expect(response.status).toBe(200)
     expect(sha256(new Uint8Array(await response.arrayBuffer()))).toBe(image?.content_hash)
@@ -93,8 +101,8 @@ describe('POST /v1/images/generations', () => {
   it('uses IMAGEGATE_PUBLIC_URL as the origin of url answers', async () => {
     t = createTestApp({ env: { IMAGEGATE_PUBLIC_URL: 'https://img.example.com/' } })
     const { data } = await generate({ prompt: 'public', size: '256x256', response_format: 'url' })
-    expect(data?.data[0]?.url).toBe(
-      `https://img.example.com/v1/assets/${data?.data[0]?.asset_id}/content`,
+    expect(data?.data[0]?.url).toMatch(
+      new RegExp(`^https://img\\.example\\.com/v1/assets/${data?.data[0]?.asset_id}/content\\?`),
     )
   })
 
@@ -244,5 +252,102 @@ describe('POST /v1/images/generations', () => {
     for (const line of t.logLines) {
       expect(JSON.stringify(line)).not.toMatch(/[A-Za-z0-9+/]{200,}/)
     }
+  })
+
+  it('passes on the base64 the provider sent, in exactly the JSON JSON.stringify would give', async () => {
+    const png = await noisePng('verbatim', 64)
+    const base64 = Buffer.from(png).toString('base64')
+    const provider: ImageProvider = {
+      name: 'local',
+      async generate() {
+        return {
+          images: [{ bytes: png, base64, revisedPrompt: 'a "quoted" café ☕ \u2028 </script>' }],
+          warnings: [],
+        }
+      },
+    }
+    t = createTestApp({ providers: { local: provider } })
+    const response = await t.app.request('/v1/images/generations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'verbatim', size: '256x256' }),
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('application/json')
+    const text = await response.text()
+    const answer = JSON.parse(text)
+    expect(answer.data[0].b64_json).toBe(base64)
+    expect(answer.data[0].revised_prompt).toBe('a "quoted" café ☕ \u2028 </script>')
+    expect(answer.data[0].content_hash).toBe(sha256(png))
+    expect(text).toBe(JSON.stringify(answer))
+  })
+
+  it('refuses an image that does not decode, and neither records nor keeps it', async () => {
+    const png = await noisePng('garbled', 64)
+    // Same length and chunk layout, pixels garbled: only decoding finds out.
+    png.fill(0x5a, 60, 400)
+    const provider: ImageProvider = {
+      name: 'local',
+      async generate() {
+        return { images: [{ bytes: png }], warnings: [] }
+      },
+    }
+    const a = createAssetTestApp({ providers: { local: provider } })
+    t = a
+    const response = await a.app.request('/v1/images/generations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'garbled', size: '256x256' }),
+    })
+    expect(response.status).toBe(502)
+    const body = (await response.json()) as { error: { code: string; message: string } }
+    expect(body.error.code).toBe('upstream_error')
+    expect(body.error.message).toMatch(/does not decode/)
+    expect(a.files().blobs).toEqual([])
+    const assets = await a.client.GET('/v1/assets', {})
+    expect(assets.data?.data).toEqual([])
+    const generations = await a.client.GET('/v1/generations', {})
+    expect(generations.data?.data[0]).toMatchObject({ status: 'failed', assetIds: [] })
+  })
+})
+
+describe('serializeAnswer', () => {
+  it('is JSON.stringify with b64_json first in each image, whatever the strings hold', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.option(fc.base64String({ minLength: 4 })), fc.option(fc.string())), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.array(fc.string({ unit: 'binary' }), { maxLength: 3 }),
+        fc.option(fc.nat()),
+        (images, warnings, tokens) => {
+          const answer = {
+            created: 1795255200,
+            data: images.map(([, revisedPrompt], index) => ({
+              ...(revisedPrompt === null ? {} : { revised_prompt: revisedPrompt }),
+              asset_id: `ast_${index}`,
+              content_hash: 'f'.repeat(64),
+              media_type: 'image/png' as const,
+              width: 1024,
+              height: 1024,
+            })),
+            ...(tokens === null ? {} : { usage: { total_tokens: tokens } }),
+            generation_id: 'gen_1',
+            model: 'gpt-image-1',
+            cost: 4.2,
+            warnings,
+          }
+          const base64 = images.map(([b64]) => b64 ?? 'AAAA')
+          const expected = {
+            ...answer,
+            data: answer.data.map((item, index) => ({ b64_json: base64[index], ...item })),
+          }
+          const bytes = Buffer.from(serializeAnswer(answer, base64))
+          expect(bytes.toString('utf8')).toBe(JSON.stringify(expected))
+          expect(Buffer.from(serializeAnswer(answer, [])).toString()).toBe(JSON.stringify(answer))
+        },
+      ),
+    )
   })
 })
