@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { BigIntStats } from 'node:fs'
+import { type BigIntStats, statSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { assertSha256Hex } from './blob-hash.ts'
 import type { OpenOptions, VerifiedBlob } from './blob-store.ts'
@@ -82,10 +82,26 @@ async function rejectCorrupt(
 }
 
 /**
+ * The verified bytes kept for a small hot blob (see verification-cache), if its file is still
+ * the one they were read from and unchanged. One stat of the path, done inline: the entry only
+ * exists for a file read recently, whose inode the kernel has cached, so the call costs a few
+ * µs, where a thread-pool call costs two context switches on the core the event loop runs on.
+ */
+function heldContent(context: FsStoreContext, sha256: string, blobPath: string) {
+  if (!context.verified.holdsContent(sha256)) {
+    return undefined
+  }
+  const stats = statSync(blobPath, { bigint: true, throwIfNoEntry: false })
+  return stats?.isFile() ? context.verified.contentIfUnchanged(sha256, stats) : undefined
+}
+
+/**
  * Returns a blob's content (or a range of it) only after the whole blob was proven to hash to
  * its name, or was proven so earlier and the file is unchanged since (see verification-cache).
  * The descriptor is opened once: what is verified is what is served, even if the name is
- * replaced meanwhile. A small blob costs open + fstat + one read (+ one hash when not cached).
+ * replaced meanwhile. A small blob costs open + fstat + one read (+ one hash when not cached);
+ * a small blob read whole is kept in memory, and then costs one stat while its file is unchanged.
+ * Bytes returned may be shared with later calls: never modify them.
  */
 export async function openVerifiedBlob(
   context: FsStoreContext,
@@ -93,9 +109,16 @@ export async function openVerifiedBlob(
   options: OpenOptions = {},
 ): Promise<VerifiedBlob> {
   assertSha256Hex(sha256)
+  const blobPath = context.layout.blobPath(sha256)
+  const held = options.rehash === true ? undefined : heldContent(context, sha256, blobPath)
+  if (held) {
+    const { offset, length } = resolveRange(options.range, held.byteLength)
+    const bytes = held.subarray(offset, offset + length)
+    return { sha256, sizeBytes: held.byteLength, offset, length, kind: 'bytes', bytes }
+  }
   let handle: FileHandle
   try {
-    handle = await open(context.layout.blobPath(sha256), 'r')
+    handle = await open(blobPath, 'r')
   } catch (error) {
     if (hasErrorCode(error, 'ENOENT')) {
       throw new BlobNotFoundError(sha256)
@@ -114,6 +137,9 @@ export async function openVerifiedBlob(
       if (trusted) {
         const part = await readAt(handle, offset, length)
         if (part.byteLength === length) {
+          if (length === sizeBytes) {
+            context.verified.markVerified(sha256, stats, part)
+          }
           return { ...facts, kind: 'bytes', bytes: part }
         }
       }
@@ -122,7 +148,7 @@ export async function openVerifiedBlob(
       if (actual !== sha256 || whole.byteLength !== sizeBytes) {
         return await rejectCorrupt(context, sha256, actual, stats)
       }
-      context.verified.markVerified(sha256, stats)
+      context.verified.markVerified(sha256, stats, whole)
       return { ...facts, kind: 'bytes', bytes: whole.subarray(offset, offset + length) }
     }
 
