@@ -18,6 +18,13 @@ import { repoRoot } from '../support/processes.ts'
 const proxyUrl = inject('prismProxyUrl')
 const serverUrl = inject('serverUrl')
 
+/** Every request carries the server's bootstrap key: the /v1 routes need one. */
+const fetch: typeof globalThis.fetch = (input, init = {}) =>
+  globalThis.fetch(input, {
+    ...init,
+    headers: { authorization: `Bearer ${inject('serverKey')}`, ...(init.headers as object) },
+  })
+
 const spec = JSON.parse(readFileSync(path.join(repoRoot, 'openapi/openapi.json'), 'utf8')) as {
   paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
 }

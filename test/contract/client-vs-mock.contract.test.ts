@@ -1,7 +1,8 @@
 import { createImagegateClient, ImagegateError } from '@imagegate/client'
 import { describe, expect, inject, it } from 'vitest'
 
-const client = createImagegateClient({ baseUrl: inject('prismMockUrl') })
+// The mock checks that bearer credentials are present, not what they are.
+const client = createImagegateClient({ baseUrl: inject('prismMockUrl'), apiKey: 'igk_mock' })
 
 describe('typed client against prism mock (client ↔ spec)', () => {
   it('decodes a documented success example', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from 'vitest'
 /** Generation routes of the real server (default env: local-sketch) behind `prism proxy --errors`. */
 
 const proxyUrl = inject('prismProxyUrl')
-const client = createImagegateClient({ baseUrl: proxyUrl })
+const client = createImagegateClient({ baseUrl: proxyUrl, apiKey: inject('serverKey') })
 
 /** Prism marks any off-spec answer with `sl-violations` (and turns it into a 500 with --errors). */
 function expectOnSpec(response: Response) {
@@ -38,7 +38,9 @@ describe('generation routes behind prism proxy --errors (server ↔ spec)', () =
       body: { prompt: 'contract url', size: '256x256', response_format: 'url', seed: 3 },
     })
     expectOnSpec(response)
-    expect(data?.data[0]?.url).toMatch(/\/v1\/assets\/ast_[0-9A-Z]{26}\/content$/)
+    expect(data?.data[0]?.url).toMatch(
+      /\/v1\/assets\/ast_[0-9A-Z]{26}\/content\?expires=\d+&signature=[A-Za-z0-9_-]{43}$/,
+    )
     expect(data?.data[0]?.b64_json).toBeUndefined()
   })
 

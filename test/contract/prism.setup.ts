@@ -9,10 +9,16 @@ declare module 'vitest' {
     prismMockUrl: string
     prismProxyUrl: string
     serverUrl: string
+    /** The real server's bootstrap admin key (the /v1 routes need one). */
+    serverKey: string
   }
 }
 
-/** Starts `prism mock`, the real server, and `prism proxy --errors` in front of it. */
+/**
+ * Starts `prism mock`, the real server, and `prism proxy --errors` in front of it. The mock
+ * checks that a request carries the bearer credentials the spec asks for (any value will do);
+ * the proxy forwards the Authorization header to the server, which checks the key itself.
+ */
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'imagegate-contract-'))
   const [mock, server] = await Promise.all([
@@ -23,6 +29,7 @@ export default async function setup(project: TestProject) {
   project.provide('prismMockUrl', mock.url)
   project.provide('prismProxyUrl', proxy.url)
   project.provide('serverUrl', server.url)
+  project.provide('serverKey', server.key)
   return async () => {
     await Promise.all([stop(mock.child), stop(proxy.child), stop(server.child)])
     rmSync(dataDir, { recursive: true, force: true })

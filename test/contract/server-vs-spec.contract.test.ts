@@ -2,7 +2,7 @@ import { createImagegateClient } from '@imagegate/client'
 import { describe, expect, inject, it } from 'vitest'
 
 const proxyUrl = inject('prismProxyUrl')
-const client = createImagegateClient({ baseUrl: proxyUrl })
+const client = createImagegateClient({ baseUrl: proxyUrl, apiKey: inject('serverKey') })
 
 /** Prism marks any off-spec answer with `sl-violations` (and turns it into a 500 with --errors). */
 function expectOnSpec(response: Response) {
@@ -23,7 +23,9 @@ describe('real server behind prism proxy --errors (server ↔ spec)', () => {
   })
 
   it('GET /metrics conforms', async () => {
-    const response = await fetch(`${proxyUrl}/metrics`)
+    const response = await fetch(`${proxyUrl}/metrics`, {
+      headers: { authorization: `Bearer ${inject('serverKey')}` },
+    })
     expectOnSpec(response)
     expect(response.status).toBe(200)
     expect(await response.text()).toContain('imagegate_http_requests_total')

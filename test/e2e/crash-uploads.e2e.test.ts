@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auditDataDir } from '../../services/api/src/testing/data-dir-audit.ts'
 import { noisePng } from '../../services/api/src/testing/images.ts'
 import { storeFiles } from '../../services/api/src/testing/store-files.ts'
-import { startServer, stop } from '../support/processes.ts'
+import { bearer, startServer, stop } from '../support/processes.ts'
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
@@ -52,6 +52,7 @@ type Acknowledged = { id: string; contentHash: string }
 /** Uploads distinct images until told to stop, keeping every upload the server acknowledged. */
 async function uploadUntilStopped(
   url: string,
+  key: string,
   label: string,
   acknowledged: Acknowledged[],
   refused: number[],
@@ -62,7 +63,7 @@ async function uploadUntilStopped(
     try {
       const response = await fetch(`${url}/v1/assets`, {
         method: 'POST',
-        headers: { 'x-content-sha256': sha256(bytes) },
+        headers: { ...bearer(key), 'x-content-sha256': sha256(bytes) },
         body: uploadBody(bytes),
       })
       if (!response.ok) {
@@ -93,6 +94,7 @@ describe('kill -9 during uploads (C7)', () => {
       const workers = Array.from({ length: 4 }, (_, worker) =>
         uploadUntilStopped(
           server.url,
+          server.key,
           `round ${round} worker ${worker}`,
           acknowledged,
           refused,
@@ -122,9 +124,11 @@ describe('kill -9 during uploads (C7)', () => {
       await vi.waitFor(() => expect(server.output()).toContain('left by an earlier crash'))
     }
     for (const { id, contentHash } of acknowledged) {
-      const meta = await fetch(`${server.url}/v1/assets/${id}`)
+      const meta = await fetch(`${server.url}/v1/assets/${id}`, { headers: bearer(server.key) })
       expect(meta.status, `${id} (${context})`).toBe(200)
-      const content = await fetch(`${server.url}/v1/assets/${id}/content`)
+      const content = await fetch(`${server.url}/v1/assets/${id}/content`, {
+        headers: bearer(server.key),
+      })
       expect(content.status, `${id} (${context})`).toBe(200)
       expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(contentHash)
     }
@@ -188,6 +192,7 @@ describe('SIGTERM during an upload', () => {
     const response = await fetch(`${server.url}/v1/assets`, {
       method: 'POST',
       headers: {
+        ...bearer(server.key),
         'content-type': `multipart/form-data; boundary=${boundary}`,
         'x-content-sha256': sha256(bytes),
       },

@@ -250,8 +250,11 @@ describe('delivered', () => {
     })
     expect(answer.status).toBe(200)
     expect(gw.fake.calls.map((call) => call.shape)).toEqual(['openai', 'file'])
-    expect(answer.body.data[0].url).toBe(
-      `${gw.url}/v1/assets/${answer.body.data[0].asset_id}/content`,
+    // A signed URL: it works where no Authorization header can be sent.
+    expect(answer.body.data[0].url).toMatch(
+      new RegExp(
+        `^${gw.url}/v1/assets/${answer.body.data[0].asset_id}/content\\?expires=\\d+&signature=[A-Za-z0-9_-]{43}$`,
+      ),
     )
     const stored = Buffer.from(await (await fetch(answer.body.data[0].url)).arrayBuffer())
     expect(stored.equals(Buffer.from(gw.fake.image))).toBe(true)

@@ -175,7 +175,9 @@ describe('a client that disconnects', () => {
       cost: 3.6,
     })
     expect(record.assetIds).toHaveLength(1)
-    const content = await fetch(`${gateway.url}/v1/assets/${record.assetIds[0]}/content`)
+    const content = await fetch(`${gateway.url}/v1/assets/${record.assetIds[0]}/content`, {
+      headers: { authorization: `Bearer ${gateway.key}` },
+    })
     expect(content.status).toBe(200)
     expect(sha256(new Uint8Array(await content.arrayBuffer()))).toBe(sha256(gateway.fake.image))
     expect(gateway.fake.calls).toHaveLength(1)

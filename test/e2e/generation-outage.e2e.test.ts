@@ -77,7 +77,7 @@ describe('B6: no retry amplification', () => {
   it('the openai SDK (maxRetries 2) → imagegate → an always-503 upstream makes at most 3 upstream attempts', async () => {
     gw = await startGateway()
     gw.fake.setDefault('unavailable_503')
-    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-caller' })
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key })
     expect(client.maxRetries).toBe(2)
     const error = await client.images
       .generate({ model: 'gpt-image-1-mini', prompt: 'amplified?' })
@@ -96,7 +96,7 @@ describe('B6: no retry amplification', () => {
   it('the SDK does not replay an ambiguous 500 either: 1 upstream attempt', async () => {
     gw = await startGateway()
     gw.fake.setDefault('server_error_500')
-    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-caller' })
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key })
     const error = await client.images
       .generate({ model: 'gpt-image-1-mini', prompt: 'billed twice?' })
       .then(

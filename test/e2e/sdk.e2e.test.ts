@@ -13,7 +13,7 @@ let gw: Gateway
 let openai: OpenAI
 beforeAll(async () => {
   gw = await startGateway()
-  openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-caller' })
+  openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key })
 })
 afterAll(async () => {
   await gw?.close()
@@ -97,7 +97,7 @@ describe('openai SDK: client.images.generate', () => {
 })
 
 describe('AI SDK: generateImage through createOpenAI({ baseURL })', () => {
-  const provider = () => createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-caller' })
+  const provider = () => createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key })
 
   it('returns images from local-sketch (one call per image, as for unknown models)', async () => {
     const result = await generateImage({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createImagegateClient } from '@imagegate/client'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { repoRoot, startServer, stop } from '../support/processes.ts'
+import { bearer, repoRoot, startServer, stop } from '../support/processes.ts'
 
 const dirs: string[] = []
 function freshDataDir() {
@@ -50,7 +50,7 @@ describe('the server process', () => {
     const dataDir = freshDataDir()
     const server = await startServer({ IMAGEGATE_DATA_DIR: dataDir })
     // A slow reader keeps a request in flight: the metrics body is read only after the signal.
-    const inFlight = fetch(`${server.url}/metrics`)
+    const inFlight = fetch(`${server.url}/metrics`, { headers: bearer(server.key) })
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve))
     const response = await inFlight
     server.child.kill('SIGTERM')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createImagegateClient } from '@imagegate/client'
 import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.ts'
-import { repoRoot, startServer, stop } from './processes.ts'
+import { bearer, repoRoot, startServer, stop } from './processes.ts'
 
 type CatalogFile = { models: ({ id: string } & Record<string, unknown>)[] }
 
@@ -52,16 +52,24 @@ export async function startGateway(options: GatewayOptions = {}) {
   return {
     fake,
     url: server.url,
+    /** The bootstrap admin key of this gateway's workspace `default`. */
+    key: server.key,
+    dataDir: env.IMAGEGATE_DATA_DIR as string,
     output: server.output,
-    client: createImagegateClient({ baseUrl: server.url }),
-    /** POSTs JSON and returns status, headers and the parsed body, whatever the status. */
+    client: createImagegateClient({ baseUrl: server.url, apiKey: server.key }),
+    /** POSTs JSON (with the key) and returns status, headers and the parsed body, whatever the status. */
     async post(route: string, body: unknown, init: RequestInit = {}) {
       const started = performance.now()
+      const { headers, ...rest } = init
       const response = await fetch(`${server.url}${route}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        ...init,
+        ...rest,
+        headers: {
+          'content-type': 'application/json',
+          ...bearer(server.key),
+          ...(headers as Record<string, string> | undefined),
+        },
       })
       // biome-ignore lint/suspicious/noExplicitAny: tests read error and success bodies alike
       const json = (await response.json()) as Record<string, any>

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 
@@ -82,15 +83,44 @@ export async function startPrism(mode: 'mock' | 'proxy', upstream?: string) {
 }
 
 /**
+ * Limits and credits of the bootstrap workspace, high enough that no test trips them by
+ * accident. Tests about limits and credits pass their own values in `env`.
+ */
+export const GENEROUS_ACCESS_ENV: Record<string, string> = {
+  IMAGEGATE_KEY_REQUESTS_PER_MINUTE: '1000000',
+  IMAGEGATE_KEY_IMAGES_PER_MINUTE: '1000000',
+  IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: '1000000',
+  IMAGEGATE_WORKSPACE_IMAGES_PER_MINUTE: '1000000',
+  IMAGEGATE_BOOTSTRAP_CREDITS: '1000000',
+}
+
+/** The admin key the server's first start wrote to `<data dir>/bootstrap-key`. */
+export function readBootstrapKey(dataDir: string | undefined): string {
+  return readFileSync(path.resolve(repoRoot, dataDir ?? 'data', 'bootstrap-key'), 'utf8').trim()
+}
+
+/** `{ authorization: 'Bearer <key>' }`, for fetch calls. */
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
+
+/**
  * The real server (`node --import tsx services/api/src/main.ts`) on a free port with a private
  * data dir. One process, not the `tsx` CLI: that runs the server in a child of its own, so a
  * SIGKILL would end only the wrapper and leave the server running on the same data dir.
+ * `key` is the bootstrap admin key (written by the first start on that data dir).
  */
 export async function startServer(env: NodeJS.ProcessEnv) {
   const started = await spawnUntil(
     process.execPath,
     ['--import', 'tsx', 'services/api/src/main.ts'],
-    { ready: /imagegate listening on (http:\/\/[\d.]+:\d+)/, env: { PORT: '0', ...env } },
+    {
+      ready: /imagegate listening on (http:\/\/[\d.]+:\d+)/,
+      env: { PORT: '0', ...GENEROUS_ACCESS_ENV, ...env },
+    },
   )
-  return { url: started.match[1] as string, child: started.child, output: started.output }
+  return {
+    url: started.match[1] as string,
+    key: readBootstrapKey(env.IMAGEGATE_DATA_DIR),
+    child: started.child,
+    output: started.output,
+  }
 }

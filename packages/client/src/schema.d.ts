@@ -186,7 +186,7 @@ export interface paths {
         put?: never;
         /**
          * Generate images (OpenAI-compatible)
-         * @description The OpenAI Images API shape: the official SDKs work with `baseURL` pointed here. Every image is verified and stored as an asset; `url` answers point at the stored asset and never expire. Settings a model cannot honour are mapped or dropped and reported in `warnings`.
+         * @description The OpenAI Images API shape: the official SDKs work with `baseURL` pointed here. Every image is verified and stored as an asset; `url` answers are signed links to the stored asset. Settings a model cannot honour are mapped or dropped and reported in `warnings`.
          */
         post: operations["createImageGeneration"];
         delete?: never;
@@ -1173,6 +1173,10 @@ export interface operations {
             /** @description Prometheus text exposition */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1182,6 +1186,68 @@ export interface operations {
                      *     imagegate_http_requests_total{method="GET",route="/healthz",status="200"} 3
                      */
                     "text/plain": string;
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error */
@@ -1301,6 +1367,10 @@ export interface operations {
             /** @description A page of assets */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1319,6 +1389,48 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "invalid_request",
                      *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1353,6 +1465,11 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
                 /** @description sha256 of the file part, 64 lowercase hex */
                 "x-content-sha256": string;
             };
@@ -1368,6 +1485,12 @@ export interface operations {
             /** @description The workspace already had these bytes: the existing asset */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description sha256 of the stored bytes, 64 lowercase hex (echo of the request header) */
                     "x-content-sha256"?: string;
                     [name: string]: unknown;
@@ -1379,6 +1502,12 @@ export interface operations {
             /** @description Stored new bytes as a new asset */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description sha256 of the stored bytes, 64 lowercase hex (echo of the request header) */
                     "x-content-sha256"?: string;
                     [name: string]: unknown;
@@ -1399,6 +1528,68 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "invalid_request",
                      *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1447,7 +1638,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The request is well-formed but cannot be processed */
+            /** @description The request is well-formed but cannot be processed; or idempotency_key_reused: This Idempotency-Key was already used for a different request */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1459,6 +1650,28 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "digest_mismatch",
                      *         "message": "The request is well-formed but cannot be processed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1503,10 +1716,34 @@ export interface operations {
             /** @description The asset */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Asset"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No such resource in this workspace */
@@ -1521,6 +1758,28 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1565,9 +1824,53 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description No such resource in this workspace */
             404: {
@@ -1581,6 +1884,28 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1613,7 +1938,10 @@ export interface operations {
     };
     getAssetContent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Signed URLs only: when the signature expires (unix seconds) */
+                expires?: number;
+            };
             header?: {
                 /** @description An ETag from an earlier answer */
                 "if-none-match"?: string;
@@ -1638,6 +1966,10 @@ export interface operations {
                     "content-security-policy"?: string;
                     /** @description The sha256 of the content, quoted */
                     etag?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description nosniff */
                     "x-content-type-options"?: string;
                     [name: string]: unknown;
@@ -1660,6 +1992,10 @@ export interface operations {
                     "content-security-policy"?: string;
                     /** @description The sha256 of the content, quoted */
                     etag?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description nosniff */
                     "x-content-type-options"?: string;
                     [name: string]: unknown;
@@ -1685,6 +2021,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed URL is expired or its signature is invalid */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "invalid_signature",
+                     *         "message": "The signed URL is expired or its signature is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description No such resource in this workspace */
             404: {
@@ -1718,6 +2094,28 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "range_not_satisfiable",
                      *         "message": "The requested range cannot be satisfied",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1750,7 +2148,10 @@ export interface operations {
     };
     headAssetContent: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Signed URLs only: when the signature expires (unix seconds) */
+                expires?: number;
+            };
             header?: {
                 /** @description An ETag from an earlier answer */
                 "if-none-match"?: string;
@@ -1775,6 +2176,10 @@ export interface operations {
                     "content-security-policy"?: string;
                     /** @description The sha256 of the content, quoted */
                     etag?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description nosniff */
                     "x-content-type-options"?: string;
                     [name: string]: unknown;
@@ -1797,6 +2202,10 @@ export interface operations {
                     "content-security-policy"?: string;
                     /** @description The sha256 of the content, quoted */
                     etag?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description nosniff */
                     "x-content-type-options"?: string;
                     [name: string]: unknown;
@@ -1822,6 +2231,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The signed URL is expired or its signature is invalid */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "invalid_signature",
+                     *         "message": "The signed URL is expired or its signature is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description No such resource in this workspace */
             404: {
@@ -1855,6 +2304,28 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "range_not_satisfiable",
                      *         "message": "The requested range cannot be satisfied",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1913,6 +2384,10 @@ export interface operations {
             /** @description A page of records */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,6 +2406,48 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "invalid_request",
                      *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -1975,10 +2492,34 @@ export interface operations {
             /** @description The record */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Generation"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No such resource in this workspace */
@@ -1993,6 +2534,28 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2026,7 +2589,13 @@ export interface operations {
     createImageGeneration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2039,6 +2608,12 @@ export interface operations {
             /** @description The generated images */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description Time imagegate added on top of the provider (parse, verify, hash, store, record) */
                     "x-imagegate-overhead-ms"?: string;
                     [name: string]: unknown;
@@ -2059,6 +2634,130 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "invalid_request",
                      *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not enough credits for the worst case of this request (cost and balance) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "billing_error",
+                     *         "code": "insufficient_credits",
+                     *         "message": "This request costs 16.7 credits; the workspace has 3.2",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used for a different request",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2163,9 +2862,53 @@ export interface operations {
             /** @description Revoked */
             204: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description No such resource in this workspace */
             404: {
@@ -2179,6 +2922,28 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2221,10 +2986,56 @@ export interface operations {
             /** @description The catalog */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error */
@@ -2252,7 +3063,13 @@ export interface operations {
     runImageGenerateSkill: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2265,6 +3082,12 @@ export interface operations {
             /** @description The stored image, as a result and an image ContentBlock */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2284,6 +3107,136 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "invalid_request",
                      *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description Not enough credits for the worst case of this request (cost and balance) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "billing_error",
+                     *         "code": "insufficient_credits",
+                     *         "message": "This request costs 16.7 credits; the workspace has 3.2",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description This Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used for a different request",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2390,10 +3343,76 @@ export interface operations {
             /** @description The workspaces */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WorkspaceList"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Internal error */
@@ -2421,7 +3440,13 @@ export interface operations {
     createWorkspace: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2434,6 +3459,12 @@ export interface operations {
             /** @description The new workspace */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2452,6 +3483,110 @@ export interface operations {
                      *         "type": "invalid_request_error",
                      *         "code": "invalid_request",
                      *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used for a different request",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2485,7 +3620,13 @@ export interface operations {
     grantCredits: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2500,6 +3641,12 @@ export interface operations {
             /** @description The grant and the new balance */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2526,6 +3673,46 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such resource in this workspace */
             404: {
                 headers: {
@@ -2538,6 +3725,70 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used for a different request",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2582,10 +3833,54 @@ export interface operations {
             /** @description The keys */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No such resource in this workspace */
@@ -2600,6 +3895,28 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2633,7 +3950,13 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2648,6 +3971,12 @@ export interface operations {
             /** @description The new key, with the secret shown this once */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2674,6 +4003,46 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No such resource in this workspace */
             404: {
                 headers: {
@@ -2686,6 +4055,70 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used for a different request",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2730,10 +4163,54 @@ export interface operations {
             /** @description The summary */
             200: {
                 headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No such resource in this workspace */
@@ -2748,6 +4225,28 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }

@@ -1,19 +1,30 @@
 import { readFileSync } from 'node:fs'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { requestId } from 'hono/request-id'
+import { routeAccess } from './access/scopes.ts'
 import type { AppDeps } from './deps.ts'
 import { DEFAULT_WORKSPACE_ID } from './deps.ts'
 import { defaultHook, notFound, onError } from './errors/handlers.ts'
+import { accessControl } from './http/access.ts'
 import { registerDocs, registerOpenAPIDocument } from './http/docs.ts'
 import type { AppEnv } from './http/env.ts'
+import { idempotencyLayer } from './http/idempotency.ts'
 import { metricsMiddleware } from './http/metrics.ts'
 import { renderOpenAPIDocument } from './openapi.ts'
 import { registerRoutes } from './routes/index.ts'
 
 export const committedSpecUrl = new URL('../../../openapi/openapi.json', import.meta.url)
 
+export type AppOptions = {
+  /**
+   * false: no API keys, scopes or request limits; every request runs in workspace `default`.
+   * Only for measuring what access control costs (bench/access.ts); no setting reaches it.
+   */
+  accessControl?: boolean
+}
+
 /** The whole HTTP surface of imagegate, built from injected dependencies. */
-export function createApp(deps: AppDeps) {
+export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook })
 
   app.use(
@@ -25,7 +36,6 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const log = deps.log.child({ requestId: c.get('requestId') })
     c.set('log', log)
-    c.set('workspaceId', DEFAULT_WORKSPACE_ID)
     const started = performance.now()
     await next()
     log.info(
@@ -39,6 +49,16 @@ export function createApp(deps: AppDeps) {
     )
   })
   app.use(metricsMiddleware(deps.metrics))
+  if (options.accessControl === false) {
+    app.use(async (c, next) => {
+      c.set('routeAccess', routeAccess(c.req.method, c.req.path))
+      c.set('workspaceId', DEFAULT_WORKSPACE_ID)
+      await next()
+    })
+  } else {
+    app.use(accessControl(deps))
+  }
+  app.use(idempotencyLayer(deps))
 
   registerRoutes(app, deps)
   registerOpenAPIDocument(app, () => {

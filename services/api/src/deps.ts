@@ -245,6 +245,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     ledger,
     durable: database.durable,
     mockImages: config.mockImages,
+    newReference: () => ids('att'),
   })
 
   /**

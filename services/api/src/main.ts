@@ -18,6 +18,21 @@ function start() {
   const log = createLogger(config)
   const deps = createDeps(config, { log })
   const app = createApp(deps)
+  if (deps.bootstrap) {
+    // Once, on the console only (never into the log): the key exists nowhere else but this file.
+    process.stdout.write(
+      [
+        '',
+        `imagegate: created workspace "${deps.bootstrap.workspaceId}" and an admin API key. It is shown this once:`,
+        '',
+        `    ${deps.bootstrap.key}`,
+        '',
+        `It is also in ${deps.bootstrap.file} (mode 0600). Send it as Authorization: Bearer <key>.`,
+        '',
+        '',
+      ].join('\n'),
+    )
+  }
   void deps
     .startMaintenance()
     .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './http/env.ts'
+import { withAccessControl } from './openapi-access.ts'
 import { ContentBlockSchema } from './schemas/content-block.ts'
 
 export const API_VERSION = '0.1.0'
@@ -42,12 +43,14 @@ function sortKeys(value: Json, depth: number): Json {
 export function buildOpenAPIDocument(app: OpenAPIHono<AppEnv>) {
   // Shared components that agents consume even where no route names them directly.
   app.openAPIRegistry.register('ContentBlock', ContentBlockSchema)
-  return app.getOpenAPI31Document({
-    openapi: '3.1.0',
-    info,
-    servers: [{ url: 'http://127.0.0.1:8787', description: 'A local imagegate (pnpm start)' }],
-    tags,
-  })
+  return withAccessControl(
+    app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info,
+      servers: [{ url: 'http://127.0.0.1:8787', description: 'A local imagegate (pnpm start)' }],
+      tags,
+    }),
+  )
 }
 
 /** The committed text form: paths and components sorted, two-space JSON, final newline. */

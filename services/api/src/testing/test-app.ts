@@ -11,12 +11,37 @@ import { createDeps, type DepsOverrides } from '../deps.ts'
 export type TestAppOptions = DepsOverrides & { env?: Record<string, string> }
 
 /**
+ * Limits and credits of the test workspace: high enough that no test trips them by accident.
+ * Tests about limits and credits set their own through `env`.
+ */
+const GENEROUS: Record<string, string> = {
+  IMAGEGATE_KEY_REQUESTS_PER_MINUTE: '1000000',
+  IMAGEGATE_KEY_IMAGES_PER_MINUTE: '1000000',
+  IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: '1000000',
+  IMAGEGATE_WORKSPACE_IMAGES_PER_MINUTE: '1000000',
+  IMAGEGATE_BOOTSTRAP_CREDITS: '1000000',
+}
+
+/**
+ * `Authorization: Bearer <key>` unless the request already says something about it. Set in
+ * place: a copy of the Request would start pulling its body stream, which upload tests count.
+ */
+function withKey(request: Request, key: string): Request {
+  if (!request.headers.has('authorization')) {
+    request.headers.set('authorization', `Bearer ${key}`)
+  }
+  return request
+}
+
+/**
  * An app on private dependencies: a temp data dir, an in-memory database, and logs captured as
- * parsed lines so tests can assert what was (and was not) logged.
+ * parsed lines so tests can assert what was (and was not) logged. The first start provisions
+ * workspace `default` and an admin key (`key`); `app.request`, `app.fetch` and `client` send it
+ * unless a request carries its own Authorization header. `hono` is the app itself, keyless.
  */
 export function createTestApp(options: TestAppOptions = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'imagegate-test-'))
-  const config: Config = loadConfig({ IMAGEGATE_DATA_DIR: dataDir, ...options.env })
+  const config: Config = loadConfig({ IMAGEGATE_DATA_DIR: dataDir, ...GENEROUS, ...options.env })
   const logLines: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -33,13 +58,33 @@ export function createTestApp(options: TestAppOptions = {}) {
     log: pino({ level: 'debug' }, sink),
     ...options,
   })
-  const app = createApp(deps)
+  if (!deps.bootstrap) {
+    throw new Error('a fresh test database must bootstrap an admin key')
+  }
+  const key = deps.bootstrap.key
+  const hono = createApp(deps)
+  const app = {
+    fetch: (request: Request, ...rest: unknown[]) =>
+      hono.fetch(withKey(request, key), ...(rest as [undefined])),
+    /** As Hono's `app.request`: a path (or URL) and RequestInit, or a Request. */
+    request(input: string | URL | Request, init?: RequestInit) {
+      if (input instanceof Request) {
+        return hono.fetch(withKey(init ? new Request(input, init) : input, key))
+      }
+      const text = input.toString()
+      const url = /^https?:\/\//.test(text) ? text : `http://localhost${text}`
+      return hono.fetch(withKey(new Request(url, init), key))
+    },
+  }
   const client = createImagegateClient({
     baseUrl: 'http://imagegate.test',
-    fetch: async (request) => app.fetch(request),
+    apiKey: key,
+    fetch: async (request) => hono.fetch(request),
   })
   return {
     app,
+    hono,
+    key,
     deps,
     client,
     config,

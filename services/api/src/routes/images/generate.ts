@@ -6,7 +6,6 @@ import {
   ImageGenerationRequestSchema,
   ImageGenerationResponseSchema,
 } from '../../schemas/images.ts'
-import { assetContentPath } from '../../services/asset-dto.ts'
 
 export const route = createRoute({
   method: 'post',
@@ -16,7 +15,7 @@ export const route = createRoute({
   summary: 'Generate images (OpenAI-compatible)',
   description:
     'The OpenAI Images API shape: the official SDKs work with `baseURL` pointed here. Every image ' +
-    'is verified and stored as an asset; `url` answers point at the stored asset and never expire. ' +
+    'is verified and stored as an asset; `url` answers are signed links to the stored asset. ' +
     'Settings a model cannot honour are mapped or dropped and reported in `warnings`.',
   request: {
     body: {
@@ -45,7 +44,7 @@ type ImageGenerationResponse = z.infer<typeof ImageGenerationResponseSchema>
 export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
   const started = performance.now()
   const { response_format: responseFormat, ...input } = c.req.valid('json')
-  const outcome = await deps.generations.generate(c.get('workspaceId'), {
+  const outcome = await deps.chargedGenerations.generate(c.get('charge'), c.get('workspaceId'), {
     ...input,
     operation: 'generate',
   })
@@ -53,7 +52,9 @@ export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
   const answer: ImageGenerationResponse = {
     created: Math.floor(new Date(outcome.generation.createdAt).getTime() / 1000),
     data: outcome.images.map(({ asset, revisedPrompt }) => ({
-      ...(responseFormat === 'url' ? { url: `${origin}${assetContentPath(asset.id)}` } : {}),
+      ...(responseFormat === 'url'
+        ? { url: `${origin}${deps.signedUrls.contentPath(c.get('workspaceId'), asset.id)}` }
+        : {}),
       ...(revisedPrompt ? { revised_prompt: revisedPrompt } : {}),
       asset_id: asset.id,
       content_hash: asset.contentHash,

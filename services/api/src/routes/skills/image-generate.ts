@@ -64,7 +64,7 @@ export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {
     const started = performance.now()
     const input = c.req.valid('json')
-    const outcome = await deps.generations.generate(c.get('workspaceId'), {
+    const outcome = await deps.chargedGenerations.generate(c.get('charge'), c.get('workspaceId'), {
       prompt: input.prompt,
       size: input.size,
       n: 1,

@@ -30,7 +30,11 @@ export function bootstrapAccess(deps: {
     return undefined
   }
   const workspaceId = BOOTSTRAP_WORKSPACE_ID
-  const created = deps.database.durable
+  const file = path.join(deps.dataDir, BOOTSTRAP_KEY_FILE)
+  // The file is written inside the transaction, before its commit: a crash in between leaves
+  // a file whose key was never committed, and the next start simply bootstraps again. The other
+  // order could commit a key that nobody can ever read.
+  const key = deps.database.durable
     .transaction(() => {
       ensureWorkspace(deps.database.durableDb, {
         id: workspaceId,
@@ -41,10 +45,13 @@ export function bootstrapAccess(deps: {
       if (deps.initialCredits > 0) {
         deps.credits.grant(workspaceId, deps.initialCredits, 'bootstrap')
       }
-      return deps.apiKeys.create(workspaceId, { name: 'bootstrap admin', scopes: ['admin'] })
+      const created = deps.apiKeys.create(workspaceId, {
+        name: 'bootstrap admin',
+        scopes: ['admin'],
+      })
+      writeSecretFile(file, `${created.key}\n`)
+      return created.key
     })
     .immediate()
-  const file = path.join(deps.dataDir, BOOTSTRAP_KEY_FILE)
-  writeSecretFile(file, `${created.key}\n`)
-  return { key: created.key, file, workspaceId }
+  return { key, file, workspaceId }
 }

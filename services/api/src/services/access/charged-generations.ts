@@ -15,7 +15,6 @@ import { planGeneration } from '../generation/plan.ts'
  * stored answer.
  */
 export type ChargeContext = {
-  workspaceId: string
   /** The ledger reference of this attempt: the idempotency attempt token, or the request id. */
   reference: string
   /**
@@ -50,6 +49,8 @@ export type ChargedGenerationsDeps = {
   durable: Sqlite.Database
   /** Mock mode answers every model from the local renderer, for free. */
   mockImages: boolean
+  /** A fresh ledger reference, for a request that came without a ChargeContext. */
+  newReference: () => string
 }
 
 /**
@@ -74,29 +75,42 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
     }
   }
 
-  function hold(charge: ChargeContext, units: number, modelId: string) {
+  function hold(workspaceId: string, charge: ChargeContext, units: number, modelId: string) {
     return deps.durable
       .transaction(() => {
         if (charge.supersededReference) {
           ledger.releaseHeldByReference(charge.supersededReference)
         }
         return units > 0
-          ? ledger.reserve(charge.workspaceId, units, charge.reference, { model: modelId })
+          ? ledger.reserve(workspaceId, units, charge.reference, { model: modelId })
           : undefined
       })
       .immediate()
   }
 
   return {
-    async generate(charge: ChargeContext, input: GenerationInput): Promise<GenerationOutcome> {
+    /**
+     * `generations.generate` with credits. `charge` comes from the idempotency layer
+     * (`c.get('charge')`); without one the request is charged on its own, settled at once.
+     */
+    async generate(
+      given: ChargeContext | undefined,
+      workspaceId: string,
+      input: GenerationInput,
+    ): Promise<GenerationOutcome> {
+      const charge: ChargeContext = given ?? {
+        reference: deps.newReference(),
+        requestReference: '',
+        settleLater: false,
+      }
       const quoted = quote(input)
       if (!quoted) {
-        return deps.generations.generate(charge.workspaceId, input)
+        return deps.generations.generate(workspaceId, input)
       }
       charge.limitImages?.(quoted.images)
-      const reservation = hold(charge, quoted.units, quoted.modelId)
+      const reservation = hold(workspaceId, charge, quoted.units, quoted.modelId)
       if (!reservation) {
-        return deps.generations.generate(charge.workspaceId, input)
+        return deps.generations.generate(workspaceId, input)
       }
       const pending: PendingCharge = { reservationId: reservation.id }
       if (charge.settleLater) {
@@ -104,7 +118,7 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
       }
       let outcome: GenerationOutcome
       try {
-        outcome = await deps.generations.generate(charge.workspaceId, input)
+        outcome = await deps.generations.generate(workspaceId, input)
       } catch (err) {
         if (!charge.settleLater) {
           ledger.release(reservation.id)

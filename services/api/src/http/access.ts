@@ -1,0 +1,88 @@
+import type { MiddlewareHandler } from 'hono'
+import type { AuthFailureLimiter } from '../access/auth-failures.ts'
+import {
+  authLockedError,
+  missingScopeError,
+  rateLimitedError,
+  unauthorizedError,
+} from '../access/errors.ts'
+import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
+import { requestRules } from '../access/rate-limit-policies.ts'
+import type { RateLimiter } from '../access/rate-limiter.ts'
+import { allows, routeAccess } from '../access/scopes.ts'
+import type { ApiKeyService } from '../services/access/api-keys.ts'
+import type { SignedUrlService } from '../services/access/signed-urls.ts'
+import { clientAddress } from './client-address.ts'
+import type { AppEnv } from './env.ts'
+
+export type AccessControlDeps = {
+  apiKeys: ApiKeyService
+  rateLimiter: RateLimiter
+  authFailures: AuthFailureLimiter
+  signedUrls: SignedUrlService
+}
+
+/**
+ * Who may do what, before any route runs (routeAccessTable is the source):
+ * 1. public routes pass;
+ * 2. a signed asset URL (`?expires=…&signature=…`) stands in for a key on the content route;
+ * 3. an address locked out for failed authentications gets 429 before its key is looked at;
+ * 4. `Authorization: Bearer <key>`: one 401 body for every failure, each failure counted;
+ * 5. the key's scopes (403 insufficient_scope);
+ * 6. requests per minute, per key and per workspace (429, and the headers either way).
+ * The route itself (and its validation) runs only after all of this.
+ */
+export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const row = routeAccess(c.req.method, c.req.path)
+    c.set('routeAccess', row)
+    if (row.envelope) {
+      c.set('errorEnvelope', row.envelope)
+    }
+    if (row.access === 'public') {
+      return next()
+    }
+    if (row.signedUrl) {
+      const expires = c.req.query('expires')
+      const signature = c.req.query('signature')
+      if (expires !== undefined || signature !== undefined) {
+        c.set('workspaceId', deps.signedUrls.verify(assetIdOf(c.req.path), expires, signature))
+        return next()
+      }
+    }
+    const address = clientAddress(c)
+    const lockout = deps.authFailures.check(address)
+    if (lockout.locked) {
+      throw authLockedError(lockout)
+    }
+    const principal = deps.apiKeys.authenticate(c.req.header('authorization'))
+    if (!principal) {
+      deps.authFailures.recordFailure(address)
+      throw unauthorizedError()
+    }
+    if (!allows(principal.scopes, row.access)) {
+      throw missingScopeError(row.access)
+    }
+    const decision = deps.rateLimiter.check(requestRules(principal.limits))
+    if (!decision.allowed) {
+      throw rateLimitedError(decision)
+    }
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision.policies))) {
+      c.header(name, value)
+    }
+    c.set('principal', principal)
+    c.set('rateLimitPolicies', decision.policies)
+    c.set('workspaceId', principal.workspaceId)
+    return next()
+  }
+}
+
+/** `/v1/assets/{id}/content` → id (this runs before the route, so its params are not parsed). */
+function assetIdOf(path: string): string {
+  const segment = path.split('/').at(-2) ?? ''
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}

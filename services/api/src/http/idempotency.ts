@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto'
+import type { Context, MiddlewareHandler } from 'hono'
+import {
+  idempotencyConflictError,
+  invalidIdempotencyKeyError,
+  rateLimitedError,
+} from '../access/errors.ts'
+import { type FingerprintInput, requestFingerprint } from '../access/fingerprint.ts'
+import type { Idempotency } from '../access/idempotency.ts'
+import { parseIdempotencyKey } from '../access/idempotency-key.ts'
+import { captureResponse, replayResponse } from '../access/idempotency-response.ts'
+import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
+import { imageRules } from '../access/rate-limit-policies.ts'
+import type { RateLimiter } from '../access/rate-limiter.ts'
+import { routeAccess } from '../access/scopes.ts'
+import type { ChargeContext, ChargedGenerations } from '../services/access/charged-generations.ts'
+import type { AppEnv } from './env.ts'
+
+export type IdempotencyLayerDeps = {
+  idempotency: Idempotency
+  chargedGenerations: ChargedGenerations
+  rateLimiter: RateLimiter
+}
+
+/**
+ * `Idempotency-Key` on the POSTs that create or charge (routeAccessTable's `idempotent` rows),
+ * with Stripe's and the IETF draft's semantics (reliability.md §2):
+ * - the same key and the same request replay the stored answer byte for byte (one upstream
+ *   call, one debit), marked `Idempotent-Replayed: true`;
+ * - the same key on a different request is 422 idempotency_key_reused;
+ * - while the first is still running, 409 idempotency_key_in_use with Retry-After;
+ * - answers are kept 24 h, except 400s (the request was refused before anything ran, so the key
+ *   stays free for the corrected request), 429s and 5xx (retryable: the key is released);
+ * - a crash mid-flight leaves a lease that runs out, after which the same request takes over.
+ * Every idempotent request gets a ChargeContext; with a key, its credits settle in the very
+ * commit that stores the answer, so no crash can keep a debit without its replayable answer.
+ */
+export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const row = c.get('routeAccess') ?? routeAccess(c.req.method, c.req.path)
+    if (!row.idempotent) {
+      return next()
+    }
+    const workspaceId = c.get('workspaceId')
+    const limitImages = imageLimiter(c, deps.rateLimiter)
+    const header = c.req.header('idempotency-key')
+    if (header === undefined) {
+      c.set('charge', {
+        reference: c.get('requestId'),
+        requestReference: c.get('requestId'),
+        settleLater: false,
+        ...(limitImages ? { limitImages } : {}),
+      })
+      return next()
+    }
+    const parsed = parseIdempotencyKey(header)
+    if (!parsed.ok) {
+      throw invalidIdempotencyKeyError(parsed)
+    }
+    const outcome = deps.idempotency.begin({
+      workspaceId,
+      key: parsed.key,
+      fingerprint: requestFingerprint(await fingerprintInput(c)),
+    })
+    if (outcome.outcome === 'replay') {
+      return replayResponse(outcome.response, { replayed: true })
+    }
+    if (outcome.outcome !== 'claimed') {
+      throw idempotencyConflictError(outcome)
+    }
+    const { claim } = outcome
+    const charge: ChargeContext = {
+      reference: claim.token,
+      requestReference: `idem:${claim.createdAtMs}:${parsed.key}`,
+      ...(claim.superseded ? { supersededReference: claim.superseded } : {}),
+      settleLater: true,
+      ...(limitImages ? { limitImages } : {}),
+    }
+    c.set('charge', charge)
+    await next()
+    if (c.res.status === 400) {
+      deps.idempotency.abandon(claim, () => deps.chargedGenerations.close(charge.pending, false))
+      return
+    }
+    const stored = await captureResponse(c.res)
+    deps.idempotency.finish(claim, stored, (way) =>
+      deps.chargedGenerations.close(charge.pending, way === 'stored'),
+    )
+    c.res = replayResponse(stored, { replayed: false })
+  }
+}
+
+/**
+ * What identifies "the same request": method, path and the canonical JSON body. Multipart
+ * uploads are streamed to disk and never buffered, so they are identified by the declared
+ * `x-content-sha256` (the upload is refused unless the bytes match it); form fields are not
+ * part of an upload's fingerprint.
+ */
+async function fingerprintInput(c: Context<AppEnv>): Promise<FingerprintInput> {
+  const base = { method: c.req.method, route: c.req.path }
+  const contentType = c.req.header('content-type') ?? ''
+  if (/^multipart\/form-data/i.test(contentType)) {
+    return { ...base, bodyDigest: `x-content-sha256:${c.req.header('x-content-sha256') ?? ''}` }
+  }
+  // Read once here; Hono caches the text, and the route's validator parses it again from there.
+  const text = await c.req.text()
+  try {
+    return { ...base, body: JSON.parse(text) as unknown }
+  } catch {
+    return { ...base, bodyDigest: createHash('sha256').update(text).digest('hex') }
+  }
+}
+
+/** The images-per-minute check for a principal, reporting request and image limits together. */
+function imageLimiter(c: Context<AppEnv>, limiter: RateLimiter) {
+  const principal = c.get('principal')
+  if (!principal) {
+    return undefined
+  }
+  return (images: number) => {
+    const requests = c.get('rateLimitPolicies') ?? []
+    const decision = limiter.check(imageRules(principal.limits, images))
+    const policies = [...requests, ...decision.policies]
+    if (!decision.allowed) {
+      throw rateLimitedError({ ...decision, policies })
+    }
+    for (const [name, value] of Object.entries(rateLimitHeaders(policies))) {
+      c.header(name, value)
+    }
+  }
+}
