@@ -44,8 +44,16 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
   if (!header) {
     return false
   }
-  return header
-    .split(',')
-    .map((tag) => tag.trim().replace(/^W\//, ''))
-    .some((tag) => tag === '*' || tag === etag)
+  // What a client revalidating its copy sends: the tag itself.
+  if (header === etag) {
+    return true
+  }
+  for (const part of header.split(',')) {
+    const tag = part.trim()
+    const strong = tag.startsWith('W/') ? tag.slice(2) : tag
+    if (strong === '*' || strong === etag) {
+      return true
+    }
+  }
+  return false
 }

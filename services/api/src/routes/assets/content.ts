@@ -97,14 +97,11 @@ function serve(deps: AppDeps) {
     }
     const status = range ? 206 : 200
     const length = range ? range.length : row.sizeBytes
-    const responseHeaders: Record<string, string> = {
-      ...headers.full,
-      'content-length': String(length),
-      ...(range
-        ? {
-            'content-range': `bytes ${range.offset}-${range.offset + range.length - 1}/${row.sizeBytes}`,
-          }
-        : {}),
+    const responseHeaders = headers.full
+    responseHeaders['content-length'] = String(length)
+    if (range) {
+      responseHeaders['content-range'] =
+        `bytes ${range.offset}-${range.offset + range.length - 1}/${row.sizeBytes}`
     }
     const blob = await deps.assets.openContent(
       row,
