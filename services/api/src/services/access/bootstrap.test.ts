@@ -1,0 +1,82 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pino from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { hashApiKey } from '../../access/api-keys.ts'
+import { loadConfig } from '../../config.ts'
+import { type AppDeps, createDeps } from '../../deps.ts'
+
+const dirs: string[] = []
+const opened: AppDeps[] = []
+afterEach(async () => {
+  for (const deps of opened.splice(0)) {
+    await deps.close()
+  }
+  for (const dir of dirs.splice(0)) {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+function start(dataDir: string, env: Record<string, string> = {}) {
+  const deps = createDeps(loadConfig({ IMAGEGATE_DATA_DIR: dataDir, ...env }), {
+    log: pino({ level: 'silent' }),
+  })
+  opened.push(deps)
+  return deps
+}
+
+function dataDir() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-bootstrap-'))
+  dirs.push(dir)
+  return dir
+}
+
+describe('bootstrap', () => {
+  it('creates workspace default with 1,000 credits and an admin key in a 0600 file', async () => {
+    const dir = dataDir()
+    const deps = start(dir)
+    const made = deps.bootstrap
+    expect(made).toMatchObject({ workspaceId: 'default', file: path.join(dir, 'bootstrap-key') })
+    const file = path.join(dir, 'bootstrap-key')
+    expect(readFileSync(file, 'utf8')).toBe(`${made?.key}\n`)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(deps.credits.balance('default')).toBe(1000)
+    const principal = deps.apiKeys.authenticate(`Bearer ${made?.key}`)
+    expect(principal).toMatchObject({ workspaceId: 'default', scopes: ['admin'] })
+    // Only the hash is in the database file.
+    deps.database.durable.pragma('wal_checkpoint(TRUNCATE)')
+    const db = readFileSync(path.join(dir, 'imagegate.db'))
+    expect(db.includes(Buffer.from(made?.key ?? 'x'))).toBe(false)
+    expect(db.includes(Buffer.from(hashApiKey(made?.key ?? '')))).toBe(true)
+  })
+
+  it('does nothing on later starts; a start with no live admin key mints a new one, no credits', async () => {
+    const dir = dataDir()
+    const first = start(dir, { IMAGEGATE_BOOTSTRAP_CREDITS: '50' })
+    const key = first.bootstrap?.key ?? ''
+    await first.close()
+    opened.splice(0)
+
+    const second = start(dir, { IMAGEGATE_BOOTSTRAP_CREDITS: '50' })
+    expect(second.bootstrap).toBeUndefined()
+    expect(readFileSync(path.join(dir, 'bootstrap-key'), 'utf8').trim()).toBe(key)
+    const [admin] = second.apiKeys.list('default')
+    second.apiKeys.revoke(admin?.id ?? '')
+    expect(second.apiKeys.authenticate(`Bearer ${key}`)).toBeUndefined()
+    await second.close()
+    opened.splice(0)
+
+    const third = start(dir, { IMAGEGATE_BOOTSTRAP_CREDITS: '50' })
+    const fresh = third.bootstrap?.key ?? ''
+    expect(fresh).not.toBe(key)
+    expect(readFileSync(path.join(dir, 'bootstrap-key'), 'utf8').trim()).toBe(fresh)
+    expect(third.apiKeys.authenticate(`Bearer ${fresh}`)).toBeDefined()
+    expect(third.credits.balance('default')).toBe(50)
+  })
+
+  it('grants nothing when IMAGEGATE_BOOTSTRAP_CREDITS is 0', () => {
+    const deps = start(dataDir(), { IMAGEGATE_BOOTSTRAP_CREDITS: '0' })
+    expect(deps.credits.balance('default')).toBe(0)
+  })
+})

@@ -1,0 +1,140 @@
+import type Sqlite from 'better-sqlite3'
+import { createLocalProvider } from '../providers/local.ts'
+import type {
+  GenerateImagesRequest,
+  GenerateImagesResult,
+  ImageProvider,
+} from '../providers/types.ts'
+import { createTestApp, type TestAppOptions } from './test-app.ts'
+
+/** `gpt-image-1` at 1024x1024, quality auto: credits per image (default-models.json). */
+export const GPT_IMAGE_1_PRICE = 16.7
+
+export type PaidProviderScript = {
+  /** Wait this long before answering (a slow upstream). */
+  delayMs?: number
+  /** Answer with fewer images than asked for. */
+  images?: (asked: number) => number
+  /** Throw this instead of answering. */
+  fail?: () => Error | undefined
+}
+
+/**
+ * A stand-in for the `openai` adapter that renders with the local renderer (fast, real PNGs),
+ * counts its calls and follows a script. Models of the openai provider cost credits.
+ */
+export function paidProvider(script: PaidProviderScript = {}) {
+  const local = createLocalProvider()
+  const calls: GenerateImagesRequest[] = []
+  const provider: ImageProvider = {
+    name: 'openai',
+    async generate(request): Promise<GenerateImagesResult> {
+      calls.push(request)
+      if (script.delayMs) {
+        await new Promise((resolve) => setTimeout(resolve, script.delayMs))
+      }
+      const failure = script.fail?.()
+      if (failure) {
+        throw failure
+      }
+      const n = script.images ? script.images(request.n) : request.n
+      return local.generate({
+        ...request,
+        upstreamModel: 'local-sketch',
+        size: { width: 64, height: 64 },
+        n,
+      })
+    },
+  }
+  return { provider, calls, script }
+}
+
+const json = (body: unknown) => JSON.stringify(body)
+
+/**
+ * createTestApp with a paid provider and helpers to make workspaces and keys through the admin
+ * API (as an operator would), and to read the ledger.
+ */
+export function createAccessTestApp(
+  options: TestAppOptions & { script?: PaidProviderScript } = {},
+) {
+  const { script, ...appOptions } = options
+  const paid = paidProvider(script)
+  const t = createTestApp({
+    ...appOptions,
+    providers: { openai: paid.provider, ...appOptions.providers },
+  })
+  const sqlite: Sqlite.Database = t.deps.database.durable
+
+  /** A request as `key` (default: the admin key), JSON body if given. */
+  async function call(
+    method: string,
+    path: string,
+    options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    return t.hono.request(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${options.key ?? t.key}`,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
+      ...(options.body === undefined ? {} : { body: json(options.body) }),
+    })
+  }
+
+  async function newWorkspace(name: string, initialCredits = 0): Promise<string> {
+    const response = await call('POST', '/v1/workspaces', { body: { name, initialCredits } })
+    if (response.status !== 201) {
+      throw new Error(`workspace: ${response.status} ${await response.text()}`)
+    }
+    return ((await response.json()) as { id: string }).id
+  }
+
+  async function newKey(
+    workspaceId: string,
+    scopes: string[],
+    rateLimits?: { requestsPerMinute?: number | null; imagesPerMinute?: number | null },
+  ): Promise<string> {
+    const response = await call('POST', `/v1/workspaces/${workspaceId}/keys`, {
+      body: { scopes, ...(rateLimits ? { rateLimits } : {}) },
+    })
+    if (response.status !== 201) {
+      throw new Error(`key: ${response.status} ${await response.text()}`)
+    }
+    return ((await response.json()) as { key: string }).key
+  }
+
+  const count = (sql: string, ...params: unknown[]) =>
+    (sqlite.prepare(sql).get(...params) as { n: number }).n
+
+  return {
+    ...t,
+    paid,
+    sqlite,
+    call,
+    newWorkspace,
+    newKey,
+    /** Spendable credits of a workspace. */
+    balance: (workspaceId: string) => t.deps.credits.balance(workspaceId),
+    /** Ledger rows of a kind (`grant`, `reserve`, `settle`, `release`), in a workspace. */
+    ledgerRows: (kind: string, workspaceId?: string) =>
+      workspaceId === undefined
+        ? count('SELECT COUNT(*) AS n FROM credit_ledger WHERE kind = ?', kind)
+        : count(
+            'SELECT COUNT(*) AS n FROM credit_ledger WHERE kind = ? AND workspace_id = ?',
+            kind,
+            workspaceId,
+          ),
+    /** Net debits: reservations settled with a charge. */
+    debits: (workspaceId?: string) =>
+      workspaceId === undefined
+        ? count("SELECT COUNT(*) AS n FROM credit_reservations WHERE state = 'settled'")
+        : count(
+            "SELECT COUNT(*) AS n FROM credit_reservations WHERE state = 'settled' AND workspace_id = ?",
+            workspaceId,
+          ),
+  }
+}
+
+export type AccessTestApp = ReturnType<typeof createAccessTestApp>
