@@ -183,16 +183,18 @@ describe('Idempotency-Key on charged requests', () => {
   ])('I7: a key with %s is 400 invalid_request, and nothing runs', async (_, value) => {
     t = createAccessTestApp()
     const { key } = await paidWorkspace()
-    const response = await t.hono
-      .request('/v1/images/generations', {
-        method: 'POST',
-        headers: new Headers([
-          ['authorization', `Bearer ${key}`],
-          ['content-type', 'application/json'],
-          ['idempotency-key', value],
-        ]),
-        body: JSON.stringify(paid),
-      })
+    const response = await Promise.resolve()
+      .then(() =>
+        t.hono.request('/v1/images/generations', {
+          method: 'POST',
+          headers: new Headers([
+            ['authorization', `Bearer ${key}`],
+            ['content-type', 'application/json'],
+            ['idempotency-key', value],
+          ]),
+          body: JSON.stringify(paid),
+        }),
+      )
       .catch((err: unknown) => err)
     if (response instanceof Response) {
       expect(response.status).toBe(400)

@@ -90,11 +90,10 @@ describe('admin routes', () => {
   it('revokes a key: its next request is a 401; revoking again is fine; unknown ids are 404', async () => {
     t = createAccessTestApp()
     const key = await t.newKey('default', ['read'])
-    const [{ id }] = (
-      (await (await t.call('GET', '/v1/workspaces/default/keys')).json()) as {
-        data: { id: string; name: string | null }[]
-      }
-    ).data.filter((entry) => entry.name === null)
+    const listed = (await (await t.call('GET', '/v1/workspaces/default/keys')).json()) as {
+      data: { id: string; name: string | null }[]
+    }
+    const id = listed.data.find((entry) => entry.name === null)?.id
     expect((await t.call('GET', '/v1/models', { key })).status).toBe(200)
     expect((await t.call('DELETE', `/v1/keys/${id}`)).status).toBe(204)
     expect((await t.call('GET', '/v1/models', { key })).status).toBe(401)
