@@ -106,15 +106,16 @@ export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
  * The real server (`node --import tsx services/api/src/main.ts`) on a free port with a private
  * data dir. One process, not the `tsx` CLI: that runs the server in a child of its own, so a
  * SIGKILL would end only the wrapper and leave the server running on the same data dir.
- * `key` is the bootstrap admin key (written by the first start on that data dir).
+ * `key` is the bootstrap admin key (written by the first start on that data dir). Unless
+ * `defaults` is true, limits and credits are GENEROUS_ACCESS_ENV's (env overrides them).
  */
-export async function startServer(env: NodeJS.ProcessEnv) {
+export async function startServer(env: NodeJS.ProcessEnv, options: { defaults?: boolean } = {}) {
   const started = await spawnUntil(
     process.execPath,
     ['--import', 'tsx', 'services/api/src/main.ts'],
     {
       ready: /imagegate listening on (http:\/\/[\d.]+:\d+)/,
-      env: { PORT: '0', ...GENEROUS_ACCESS_ENV, ...env },
+      env: { PORT: '0', ...(options.defaults ? {} : GENEROUS_ACCESS_ENV), ...env },
     },
   )
   return {
