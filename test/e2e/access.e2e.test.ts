@@ -52,18 +52,23 @@ describe('a newcomer', () => {
     cleanups.push(() => stop(server.child))
     expect(server.output()).toContain(server.key)
     expect(server.output()).toContain('bootstrap-key')
-    // README: curl -s http://127.0.0.1:8787/v1/images/generations \
-    //   -H "Authorization: Bearer $(cat data/bootstrap-key)" -H 'content-type: application/json' \
-    //   -d '{"prompt": "a lighthouse at dusk, watercolor", "size": "512x512"}'
+    // README.md, "Call it": KEY=$(cat data/bootstrap-key), then the first curl.
     const response = await fetch(`${server.url}/v1/images/generations`, {
       method: 'POST',
-      headers: { ...bearer(server.key), 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'a lighthouse at dusk, watercolor', size: '512x512' }),
+      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+      body: '{"prompt":"a lighthouse at dusk, watercolor","size":"1024x1024","response_format":"url"}',
     })
     expect(response.status).toBe(200)
-    const answer = (await response.json()) as { model: string; cost: number; data: unknown[] }
+    const answer = (await response.json()) as {
+      model: string
+      cost: number
+      data: { url: string }[]
+    }
     expect(answer).toMatchObject({ model: 'local-sketch', cost: 0 })
-    expect(answer.data).toHaveLength(1)
+    // The signed link works without a key, as in an <img> tag.
+    const image = await fetch(answer.data[0]?.url ?? '')
+    expect(image.status).toBe(200)
+    expect(image.headers.get('content-type')).toBe('image/png')
     expect((await fetch(`${server.url}/v1/models`)).status).toBe(401)
   })
 })

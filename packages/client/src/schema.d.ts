@@ -3950,13 +3950,7 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: {
-                /**
-                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
-                 */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -3971,8 +3965,6 @@ export interface operations {
             /** @description The new key, with the secret shown this once */
             201: {
                 headers: {
-                    /** @description `true` when this is the stored answer of an earlier request */
-                    "Idempotent-Replayed"?: "true";
                     /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
                     RateLimit?: string;
                     /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
@@ -4055,48 +4047,6 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
-                     *         "param": null,
-                     *         "requestId": "req_01J9Z7Q8R4M2"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
-            409: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "type": "conflict_error",
-                     *         "code": "idempotency_key_in_use",
-                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
-                     *         "param": null,
-                     *         "requestId": "req_01J9Z7Q8R4M2"
-                     *       }
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description This Idempotency-Key was already used for a different request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": {
-                     *         "type": "invalid_request_error",
-                     *         "code": "idempotency_key_reused",
-                     *         "message": "This Idempotency-Key was already used for a different request",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }

@@ -75,7 +75,8 @@ export const routeAccessTable: readonly RouteAccess[] = [
 
   { method: 'POST', route: '/v1/workspaces', access: 'admin', idempotent: true },
   { method: 'GET', route: '/v1/workspaces', access: 'admin' },
-  { method: 'POST', route: '/v1/workspaces/{id}/keys', access: 'admin', idempotent: true },
+  // Not idempotent: a stored answer would keep the raw key in the database for 24 h.
+  { method: 'POST', route: '/v1/workspaces/{id}/keys', access: 'admin' },
   { method: 'GET', route: '/v1/workspaces/{id}/keys', access: 'admin' },
   { method: 'DELETE', route: '/v1/keys/{keyId}', access: 'admin' },
   { method: 'POST', route: '/v1/workspaces/{id}/credits', access: 'admin', idempotent: true },

@@ -80,6 +80,12 @@ describe('S7: keys', () => {
     for (const scopes of [['admin'], ['generate'], ['read']]) {
       keys.push(await t.newKey('default', scopes))
     }
+    // Not even an Idempotency-Key makes the server keep the answer that holds a key.
+    const keyed = await t.call('POST', '/v1/workspaces/default/keys', {
+      body: { scopes: ['read'] },
+      headers: { 'idempotency-key': 'key-once' },
+    })
+    keys.push(((await keyed.json()) as { key: string }).key)
     const dump = t.sqlite.serialize()
     for (const key of keys) {
       expect(dump.includes(Buffer.from(key))).toBe(false)
