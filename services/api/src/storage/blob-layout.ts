@@ -4,7 +4,7 @@ import { assertSha256Hex, isSha256Hex } from './blob-hash.ts'
 /**
  * Where things live under the store root. Blobs are sharded two levels deep by hash prefix
  * (`sha256/ab/cd/<remaining 60 hex>`) so no directory grows past 65,536 entries per level;
- * `tmp/` sits on the same file system so publishing a blob is a link, never a copy.
+ * `tmp/` sits on the same file system so publishing a blob is a rename, never a copy.
  */
 export type BlobLayout = {
   root: string

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { type FileHandle, link, open, stat, unlink, utimes } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { type FileHandle, open, rename, unlink, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { assertSha256Hex } from './blob-hash.ts'
 import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
@@ -15,10 +16,14 @@ const BLOB_FILE_MODE = 0o444
 const PUBLISH_ATTEMPTS = 3
 
 /**
- * Puts the finished temp file in place under the digest's lock. `link` rather than `rename`
- * because it refuses to replace: EEXIST means the bytes are already stored, so the existing
- * blob is kept and its mtime refreshed (GC then treats it as new). An existing file of the
- * wrong size is corrupt and is replaced by this good copy.
+ * Puts the finished temp file in place under the digest's lock, and says whether it did (true)
+ * or found the bytes already stored (false; the temp file is then still there). Under the lock,
+ * and with this store the only writer of its names, whether the blob exists is asked first:
+ * if it does, it is kept and its mtime refreshed (GC then treats it as new), and an existing
+ * file of the wrong size is corrupt and replaced by this good copy; if not, the temp file is
+ * renamed into place. (Were an outside writer to race the rename, it would replace the blob
+ * with the same, hash-checked bytes.) The stat runs inline: a lookup in a directory just used,
+ * where a thread-pool call costs two context switches on the event loop's core.
  */
 async function publish(
   context: FsStoreContext,
@@ -35,29 +40,29 @@ async function publish(
       await makeDirectoryDurably(shardDir)
       context.knownShardDirs.add(shardDir)
     }
-    try {
-      await link(tempPath, blobPath)
-      await fsyncDirectory(shardDir)
-      return true
-    } catch (error) {
-      if (known && hasErrorCode(error, 'ENOENT') && attempt < PUBLISH_ATTEMPTS) {
-        // The shard directory was removed from outside: make it again and retry.
-        context.knownShardDirs.delete(shardDir)
-        continue
-      }
-      if (!hasErrorCode(error, 'EEXIST')) {
+    const existing = statSync(blobPath, { throwIfNoEntry: false })
+    if (existing === undefined) {
+      try {
+        await rename(tempPath, blobPath)
+      } catch (error) {
+        if (known && hasErrorCode(error, 'ENOENT') && attempt < PUBLISH_ATTEMPTS) {
+          // The shard directory was removed from outside: make it again and retry.
+          context.knownShardDirs.delete(shardDir)
+          continue
+        }
         throw error
       }
+      await fsyncDirectory(shardDir)
+      return true
     }
     try {
-      const existing = await stat(blobPath)
       if (existing.size === sizeBytes) {
         await utimes(blobPath, publishedAt, publishedAt)
         return false
       }
       await moveToQuarantine(context, sha256)
     } catch (error) {
-      // Gone between link and stat (removed outside this process): publish again.
+      // Gone since the stat (removed outside this process): publish again.
       if (!hasErrorCode(error, 'ENOENT') || attempt >= PUBLISH_ATTEMPTS) {
         throw error
       }
@@ -70,7 +75,7 @@ async function publish(
 
 /**
  * The durable write protocol: temp file (O_EXCL) → stream + hash + count → verify → fsync →
- * link → fsync(shard dir). Only then does it resolve, so a row committed afterwards always
+ * rename → fsync(shard dir). Only then does it resolve, so a row committed afterwards always
  * points at a blob that exists. Every failure removes the temp file.
  */
 export async function putBlob(
@@ -97,6 +102,7 @@ export async function putBlob(
   }
   context.activeTempFiles.add(tempPath)
   let handle: FileHandle | undefined
+  let tempLeft = true
   try {
     handle = await open(tempPath, 'wx', BLOB_FILE_MODE)
     const content = await streamIntoFile(handle, source, maxBytes)
@@ -115,6 +121,8 @@ export async function putBlob(
     const created = await context.withLock(content.sha256, () =>
       publish(context, tempPath, content.sha256, content.sizeBytes, publishedAt),
     )
+    // Renamed into place: there is no temp name left to remove.
+    tempLeft = !created
     return {
       sha256: content.sha256,
       sizeBytes: content.sizeBytes,
@@ -125,8 +133,9 @@ export async function putBlob(
     }
   } finally {
     await handle?.close().catch(() => {})
-    // After a successful link this only drops the temp name; the blob keeps its own.
-    await unlink(tempPath).catch(() => {})
+    if (tempLeft) {
+      await unlink(tempPath).catch(() => {})
+    }
     context.activeTempFiles.delete(tempPath)
     for (const sha256 of protectedHashes) {
       context.writing.remove(sha256)

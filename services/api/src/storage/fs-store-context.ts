@@ -43,7 +43,7 @@ export type FsStoreContext = {
   /**
    * Shard directories this store has created or found (at most 65,536 per root): publish skips
    * their mkdir. Nothing in the store removes a shard directory; should one vanish from
-   * outside, the link fails with ENOENT and publish forgets it and makes it again.
+   * outside, the rename fails with ENOENT and publish forgets it and makes it again.
    */
   knownShardDirs: Set<string>
   verified: VerificationCache

@@ -5,7 +5,7 @@ import type { BigIntStats } from 'node:fs'
  * read once and hashed once, not hashed on every GET; for small blobs it can also keep the
  * verified bytes themselves, so a hot blob is not read again either while its file is unchanged.
  *
- * Why this is safe: blobs are immutable (written to a temp file, then linked into place, never
+ * Why this is safe: blobs are immutable (written to a temp file, then renamed into place, never
  * opened for writing again), and the key is the file's identity and change stamps taken with
  * fstat on the very descriptor that is read: device + inode + size + mtime + ctime, in
  * nanoseconds. Any write, truncate, replacement (new inode), utimes or chmod changes one of
