@@ -101,12 +101,20 @@ function templatePattern(route: string): RegExp {
 }
 
 const compiled = routeAccessTable.map((row) => ({ row, pattern: templatePattern(row.route) }))
+/** Routes without parameters, by `METHOD path`: most requests are answered by one lookup. */
+const exact = new Map(
+  routeAccessTable
+    .filter((row) => !row.route.includes('{'))
+    .map((row) => [`${row.method} ${row.route}`, row]),
+)
 
 function find(method: string, path: string): RouteAccess | undefined {
   const wanted = method.toUpperCase()
-  const hit = compiled.find(({ row, pattern }) => row.method === wanted && pattern.test(path))
+  const hit =
+    exact.get(`${wanted} ${path}`) ??
+    compiled.find(({ row, pattern }) => row.method === wanted && pattern.test(path))?.row
   // HEAD is answered by the GET handler wherever the table has no HEAD row of its own.
-  return hit?.row ?? (wanted === 'HEAD' ? find('GET', path) : undefined)
+  return hit ?? (wanted === 'HEAD' ? find('GET', path) : undefined)
 }
 
 /**

@@ -73,14 +73,14 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
   }
   const envelope =
     c.get('errorEnvelope') === 'skill' ? { ok: false as const, error: body.error } : body
-  const headers = new Headers(err.headers)
-  headers.set('content-type', 'application/json; charset=utf-8')
-  headers.set('x-should-retry', String(shouldRetry))
-  return c.body(
-    JSON.stringify(envelope),
-    err.status as ContentfulStatusCode,
-    Object.fromEntries(headers),
-  )
+  // A plain object, not a Headers instance: refusals are answered at request rates. Every name
+  // in err.headers is lower case already (as Headers would have made it).
+  const headers: Record<string, string> = {
+    ...err.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'x-should-retry': String(shouldRetry),
+  }
+  return c.body(JSON.stringify(envelope), err.status as ContentfulStatusCode, headers)
 }
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => errorResponse(c, err)
