@@ -60,6 +60,7 @@ async function uploads(
       ...phases,
       warmupMs: repeat === 0 ? 1500 : 300,
       url: server.url,
+      headers: server.auth,
       sizeBytes: options.sizeBytes,
       seed: `${options.label}-http-${repeat}`,
     })
@@ -92,13 +93,14 @@ async function uploads(
   return { http, raw, cpu }
 }
 
-async function uploadOne(url: string, bytes: Buffer) {
+async function uploadOne(url: string, auth: Record<string, string>, bytes: Buffer) {
   const frame = multipartFrame(bytes.byteLength)
   const agent = keepAlive(1)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   const reply = await send(agent, `${url}/v1/assets`, {
     method: 'POST',
     headers: {
+      ...auth,
       'content-type': frame.contentType,
       'content-length': frame.contentLength,
       'x-content-sha256': sha256,
@@ -196,7 +198,7 @@ export async function assetBenchmarks(context: SuiteContext): Promise<Row[]> {
 
     // GET content and 304 revalidation.
     const assetBytes = pngBytes(planPng(100 * KiB, 'get-asset'), 0)
-    const { id, sha256 } = await uploadOne(server.url, assetBytes)
+    const { id, sha256 } = await uploadOne(server.url, server.auth, assetBytes)
     const assetFile = path.join(context.workDir, 'get-asset.png')
     await writeFile(assetFile, assetBytes)
     const sinkDir = path.join(context.workDir, 'sink')
@@ -213,7 +215,7 @@ export async function assetBenchmarks(context: SuiteContext): Promise<Row[]> {
       }
       const etag = `"${sha256}"`
       const contentUrl = `${server.url}/v1/assets/${id}/content`
-      const check = await fetch(contentUrl)
+      const check = await fetch(contentUrl, { headers: server.auth })
       const served = Buffer.from(await check.arrayBuffer())
       if (check.headers.get('etag') !== etag || !served.equals(assetBytes)) {
         throw new Error(
@@ -221,18 +223,25 @@ export async function assetBenchmarks(context: SuiteContext): Promise<Row[]> {
         )
       }
       const headers = { 'if-none-match': etag }
+      const authed = { ...loadOptions, headers: server.auth }
       const runs = { get: [], getBase: [], notModified: [], notModifiedBase: [] } as Record<
         'get' | 'getBase' | 'notModified' | 'notModifiedBase',
         ServerLoadRun[]
       >
       for (let repeat = 0; repeat < REPEATS; repeat++) {
         context.log(`GET content 100 KiB #${repeat + 1}: imagegate, bare node:http`)
-        runs.get.push(await loadOnce(contentUrl, loadOptions, server.pid))
+        runs.get.push(await loadOnce(contentUrl, authed, server.pid))
         runs.getBase.push(await loadOnce(`${bare.line}/asset`, loadOptions, bare.pid))
       }
       for (let repeat = 0; repeat < REPEATS; repeat++) {
         context.log(`If-None-Match → 304 #${repeat + 1}: imagegate, bare node:http`)
-        runs.notModified.push(await loadOnce(contentUrl, { ...loadOptions, headers }, server.pid))
+        runs.notModified.push(
+          await loadOnce(
+            contentUrl,
+            { ...loadOptions, headers: { ...headers, ...server.auth } },
+            server.pid,
+          ),
+        )
         runs.notModifiedBase.push(
           await loadOnce(`${bare.line}/asset`, { ...loadOptions, headers }, bare.pid),
         )
@@ -248,7 +257,7 @@ export async function assetBenchmarks(context: SuiteContext): Promise<Row[]> {
         seconds: context.quick ? 2 : 3,
         warmupSeconds: 1,
         repeats: 1,
-        headers,
+        headers: { ...headers, ...server.auth },
         expectStatus: 304,
       })
       context.details.getContent = {
@@ -297,11 +306,12 @@ export async function assetBenchmarks(context: SuiteContext): Promise<Row[]> {
       })
       try {
         // Warm the upload path first so module loading and JIT are not counted as growth.
-        await uploadOne(big.url, pngBytes(planPng(64 * KiB, 'rss-warmup'), 0))
+        await uploadOne(big.url, big.auth, pngBytes(planPng(64 * KiB, 'rss-warmup'), 0))
         context.log(`RSS during a ${label} upload: imagegate`)
         const viaGateway = await rssDuring(big.pid, () =>
           runWorker<BigUpload>(CLIENT_CORE, 'bench/workers/big-upload.ts', {
             url: `${big.url}/v1/assets`,
+            headers: big.auth,
             sizeBytes,
             seed: 'rss-1',
             multipart: true,

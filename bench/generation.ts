@@ -38,7 +38,7 @@ export async function generationBenchmarks(context: SuiteContext): Promise<Row[]
         url: `${upstream.line}/v1/images/generations`,
         headers: { authorization: 'Bearer sk-bench' },
       }
-      const gateway = { url: `${server.url}/v1/images/generations`, headers: {} }
+      const gateway = { url: `${server.url}/v1/images/generations`, headers: server.auth }
 
       context.log('generation latency, c=1: direct and through imagegate, interleaved')
       const latencyCpuBefore = cpuMsOf(server.pid)

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=render,assets,generation] [--keep]`
+ * `pnpm bench [--quick] [--only=render,assets,generation,access] [--keep]`
  *
  * Runs every benchmark with its baseline measured in the same run, prints a table and writes
  * bench/last-results.md. Server processes run on core 0, load generators on core 1 (taskset).
@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { accessBenchmarks } from './access.ts'
 import { assetBenchmarks } from './assets.ts'
 import { generationBenchmarks } from './generation.ts'
 import type { Suite, SuiteContext } from './lib/context.ts'
@@ -22,6 +23,7 @@ const suites: Record<string, Suite> = {
   render: renderBenchmarks,
   assets: assetBenchmarks,
   generation: generationBenchmarks,
+  access: accessBenchmarks,
 }
 
 const args = process.argv.slice(2)

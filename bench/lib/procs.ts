@@ -1,9 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { freePort, repoRoot } from '../../test/support/processes.ts'
+import { freePort, readBootstrapKey, repoRoot } from '../../test/support/processes.ts'
 
 export { freePort, repoRoot }
+
+/** Limits no benchmark reaches (they stay switched on: their cost is part of every figure). */
+export const BENCH_ACCESS_ENV: Record<string, string> = {
+  IMAGEGATE_KEY_REQUESTS_PER_MINUTE: '1000000000',
+  IMAGEGATE_KEY_IMAGES_PER_MINUTE: '1000000000',
+  IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: '1000000000',
+  IMAGEGATE_WORKSPACE_IMAGES_PER_MINUTE: '1000000000',
+  IMAGEGATE_BOOTSTRAP_CREDITS: '1000000000',
+}
 
 /** The server and everything it is compared with run here... */
 export const SERVER_CORE = 0
@@ -132,6 +141,10 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
 
 export type Imagegate = {
   url: string
+  /** The bootstrap admin key (every /v1 route needs one). */
+  key: string
+  /** `{ authorization: 'Bearer <key>' }` */
+  auth: Record<string, string>
   pid: number
   child: ChildProcess
   stop(): Promise<void>
@@ -140,7 +153,8 @@ export type Imagegate = {
 /**
  * The real server (`services/api/src/main.ts`) pinned to SERVER_CORE at log level warn, ready
  * once /healthz answers (the "listening" line is info level). BENCH_SERVER_NODE_OPTIONS adds
- * node flags, e.g. `--cpu-prof --cpu-prof-dir=bench/.tmp/prof`.
+ * node flags, e.g. `--cpu-prof --cpu-prof-dir=bench/.tmp/prof`. Rate limits and credits are
+ * set far above what a benchmark spends (`env` overrides them); `key` is the bootstrap key.
  */
 export async function startImagegate(env: NodeJS.ProcessEnv): Promise<Imagegate> {
   const port = await freePort()
@@ -152,6 +166,7 @@ export async function startImagegate(env: NodeJS.ProcessEnv): Promise<Imagegate>
       HOST: '127.0.0.1',
       IMAGEGATE_LOG_LEVEL: 'warn',
       IMAGEGATE_GC_INTERVAL_MS: '0',
+      ...BENCH_ACCESS_ENV,
       ...env,
     },
   })
@@ -163,7 +178,15 @@ export async function startImagegate(env: NodeJS.ProcessEnv): Promise<Imagegate>
   child.stderr?.on('data', collect)
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`, child, () => output)
-  return { url, pid: child.pid as number, child, stop: () => stopChild(child) }
+  const key = readBootstrapKey(env.IMAGEGATE_DATA_DIR)
+  return {
+    url,
+    key,
+    auth: { authorization: `Bearer ${key}` },
+    pid: child.pid as number,
+    child,
+    stop: () => stopChild(child),
+  }
 }
 
 /** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS). */

@@ -7,7 +7,13 @@ import { createHash } from 'node:crypto'
 import { keepAlive, multipartFrame, send } from '../lib/http.ts'
 import { planPng, pngPieces } from '../lib/png.ts'
 
-type Input = { url: string; sizeBytes: number; seed: string; multipart: boolean }
+type Input = {
+  url: string
+  sizeBytes: number
+  seed: string
+  multipart: boolean
+  headers?: Record<string, string>
+}
 
 const input = JSON.parse(process.argv[2] ?? '{}') as Input
 const plan = planPng(input.sizeBytes, input.seed)
@@ -40,6 +46,7 @@ const reply = await send(agent, input.url, {
   method: 'POST',
   headers: input.multipart
     ? {
+        ...input.headers,
         'content-type': frame.contentType,
         'content-length': frame.contentLength,
         'x-content-sha256': sha256,

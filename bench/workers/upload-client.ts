@@ -7,7 +7,12 @@ import { keepAlive, multipartFrame, send } from '../lib/http.ts'
 import { type PhaseOptions, runPhases } from '../lib/phases.ts'
 import { fixedPart, planPng, variablePart } from '../lib/png.ts'
 
-type Input = PhaseOptions & { url: string; sizeBytes: number; seed: string }
+type Input = PhaseOptions & {
+  url: string
+  sizeBytes: number
+  seed: string
+  headers?: Record<string, string>
+}
 
 const input = JSON.parse(process.argv[2] ?? '{}') as Input
 const plan = planPng(input.sizeBytes, input.seed)
@@ -22,6 +27,7 @@ const { runs, totalOps } = await runPhases(input, async (sequence) => {
   const reply = await send(agent, `${input.url}/v1/assets`, {
     method: 'POST',
     headers: {
+      ...input.headers,
       'content-type': frame.contentType,
       'content-length': frame.contentLength,
       'x-content-sha256': sha256,
