@@ -202,7 +202,7 @@ describe('Idempotency-Key on charged requests', () => {
       expect(error).toMatchObject({ code: 'invalid_request', param: 'Idempotency-Key' })
     } else {
       // Headers refuses control characters itself: such a key cannot even be sent.
-      expect(value).toMatch(/[\u0000-\u001f\u0080-\uffff]/)
+      expect([...value].some((char) => char < ' ' || char > '~')).toBe(true)
     }
     expect(t.paid.calls).toHaveLength(0)
   })
