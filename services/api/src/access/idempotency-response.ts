@@ -45,5 +45,9 @@ export function replayResponse(stored: StoredResponse, options: { replayed: bool
     headers.set(REPLAYED_HEADER, 'true')
   }
   const nullBody = stored.status === 204 || stored.status === 304
+  if (!nullBody) {
+    // Stated, so the first answer (whose handler may have set it) and a replay never differ.
+    headers.set('content-length', String(stored.body.byteLength))
+  }
   return new Response(nullBody ? null : stored.body.slice(), { status: stored.status, headers })
 }

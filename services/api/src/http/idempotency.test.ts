@@ -217,6 +217,26 @@ describe('Idempotency-Key on charged requests', () => {
     expect(t.paid.calls).toHaveLength(2)
   })
 
+  it('does not keep a digest mismatch: the resend of the intact bytes may use the same key', async () => {
+    t = createAccessTestApp()
+    const { key } = await paidWorkspace()
+    const bytes = await noisePng('corrupted in flight', 16)
+    const send = (digestOf: Uint8Array) => {
+      const request = uploadRequest(bytes, { digest: sha256Hex(digestOf) })
+      request.headers.set('authorization', `Bearer ${key}`)
+      request.headers.set('idempotency-key', 'upload-retry')
+      return t.hono.fetch(request)
+    }
+    const corrupted = Uint8Array.from(bytes)
+    corrupted[corrupted.length >> 1] = (corrupted[corrupted.length >> 1] ?? 0) ^ 1
+    // The header says what was meant; the bytes that arrived differ.
+    const refused = await send(corrupted)
+    expect(refused.status).toBe(422)
+    expect(refused.headers.get('x-should-retry')).toBe('true')
+    const resent = await send(bytes)
+    expect(resent.status).toBe(201)
+  })
+
   it('does not keep a 400: the corrected request may use the same key', async () => {
     t = createAccessTestApp()
     const { key } = await paidWorkspace()

@@ -29,8 +29,8 @@ export type IdempotencyLayerDeps = {
  *   call, one debit), marked `Idempotent-Replayed: true`;
  * - the same key on a different request is 422 idempotency_key_reused;
  * - while the first is still running, 409 idempotency_key_in_use with Retry-After;
- * - answers are kept 24 h, except 400s (the request was refused before anything ran, so the key
- *   stays free for the corrected request), 429s and 5xx (retryable: the key is released);
+ * - answers are kept 24 h, except 400s, answers that say `x-should-retry: true`, 429s and 5xx
+ *   (the key is released, so the retry or the corrected request runs);
  * - a crash mid-flight leaves a lease that runs out, after which the same request takes over.
  * Every idempotent request gets a ChargeContext; with a key, its credits settle in the very
  * commit that stores the answer, so no crash can keep a debit without its replayable answer.
@@ -78,7 +78,7 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
     }
     c.set('charge', charge)
     await next()
-    if (c.res.status === 400) {
+    if (!worthKeeping(c.res)) {
       deps.idempotency.abandon(claim, () => deps.chargedGenerations.close(charge.pending, false))
       return
     }
@@ -88,6 +88,16 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
     )
     c.res = replayResponse(stored, { replayed: false })
   }
+}
+
+/**
+ * Answers not kept for replay: a 400 (the request was refused before anything ran, so the key
+ * stays free for the corrected one, as Stripe does) and any answer that tells the client to
+ * retry unchanged (`x-should-retry: true`: digest_mismatch after bytes were corrupted in flight,
+ * an open circuit). 429 and 5xx are released by `finish` itself.
+ */
+function worthKeeping(response: Response): boolean {
+  return response.status !== 400 && response.headers.get('x-should-retry') !== 'true'
 }
 
 /**
