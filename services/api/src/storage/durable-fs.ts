@@ -1,6 +1,7 @@
-import { closeSync, constants, fsync, openSync } from 'node:fs'
+import { constants, openSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import { closeFd, fsyncFd } from './fd-calls.ts'
 
 /**
  * A rename or link is atomic but not durable until the directory holding the new entry is
@@ -13,11 +14,9 @@ import path from 'node:path'
 export async function fsyncDirectory(directory: string): Promise<void> {
   const fd = openSync(directory, constants.O_RDONLY | constants.O_DIRECTORY)
   try {
-    await new Promise<void>((resolve, reject) => {
-      fsync(fd, (error) => (error ? reject(error) : resolve()))
-    })
+    await fsyncFd(fd)
   } finally {
-    closeSync(fd)
+    closeFd(fd)
   }
 }
 

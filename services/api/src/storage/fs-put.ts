@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
-import { type FileHandle, open, rename, unlink, utimes } from 'node:fs/promises'
+import { rename, unlink, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { assertSha256Hex } from './blob-hash.ts'
 import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
 import { fsyncDirectory, makeDirectoryDurably } from './durable-fs.ts'
 import { hasErrorCode } from './errno.ts'
 import { DigestMismatchError } from './errors.ts'
+import { closeFd, fsyncFd, futimesFd, openFd } from './fd-calls.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import type { FsStoreContext } from './fs-store-context.ts'
 import { streamIntoFile } from './stream-into-file.ts'
@@ -101,11 +102,11 @@ export async function putBlob(
     protect(expectedSha256)
   }
   context.activeTempFiles.add(tempPath)
-  let handle: FileHandle | undefined
+  let fd: number | undefined
   let tempLeft = true
   try {
-    handle = await open(tempPath, 'wx', BLOB_FILE_MODE)
-    const content = await streamIntoFile(handle, source, maxBytes)
+    fd = await openFd(tempPath, 'wx', BLOB_FILE_MODE)
+    const content = await streamIntoFile(fd, source, maxBytes)
     if (expectedSha256 !== undefined && content.sha256 !== expectedSha256) {
       throw new DigestMismatchError(expectedSha256, content.sha256)
     }
@@ -114,10 +115,11 @@ export async function putBlob(
     }
     // The store's clock stamps the blob so GC's grace period and the clock agree.
     const publishedAt = context.clock.now()
-    await handle.utimes(publishedAt, publishedAt)
-    await handle.sync()
-    await handle.close()
-    handle = undefined
+    await futimesFd(fd, publishedAt, publishedAt)
+    await fsyncFd(fd)
+    const written = fd
+    fd = undefined
+    closeFd(written)
     const created = await context.withLock(content.sha256, () =>
       publish(context, tempPath, content.sha256, content.sizeBytes, publishedAt),
     )
@@ -132,7 +134,13 @@ export async function putBlob(
       tail: content.tail,
     }
   } finally {
-    await handle?.close().catch(() => {})
+    if (fd !== undefined) {
+      try {
+        closeFd(fd)
+      } catch {
+        // already failing; the temp file goes below
+      }
+    }
     if (tempLeft) {
       await unlink(tempPath).catch(() => {})
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { closeSync, openSync } from 'node:fs'
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -84,6 +85,22 @@ describe('streamIntoFile', () => {
     const expected = Buffer.concat([0, 1, 2, 3, 4].map((round) => Buffer.alloc(1000, round)))
     expect(result.sha256).toBe(createHash('sha256').update(expected).digest('hex'))
     expect((await readFile(file)).equals(expected)).toBe(true)
+  })
+
+  it('writes through a plain descriptor as through a FileHandle', async () => {
+    const file = path.join(scratch, 'by-fd')
+    const fd = openSync(file, 'wx')
+    const chunks = [new Uint8Array(70_000).fill(1), new Uint8Array(3).fill(2)]
+    async function* source() {
+      yield* chunks
+    }
+    try {
+      const result = await streamIntoFile(fd, source(), 70_003)
+      expect(result.sizeBytes).toBe(70_003)
+    } finally {
+      closeSync(fd)
+    }
+    expect((await readFile(file)).equals(Buffer.concat(chunks))).toBe(true)
   })
 
   it('refuses chunks that are not bytes', async () => {

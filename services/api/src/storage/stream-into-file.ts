@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { type ByteSource, chunksOf } from './byte-source.ts'
 import { createEdgeBytes } from './edge-bytes.ts'
 import { BlobTooLargeError } from './errors.ts'
+import { writeFd } from './fd-calls.ts'
 
 export type StreamedContent = {
   sha256: string
@@ -11,11 +12,17 @@ export type StreamedContent = {
   tail: Uint8Array
 }
 
-async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+/** An open file: a FileHandle or a plain descriptor (see fd-calls.ts). */
+export type WritableFile = FileHandle | number
+
+async function writeFully(file: WritableFile, chunk: Uint8Array): Promise<void> {
   let offset = 0
   while (offset < chunk.byteLength) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset)
-    offset += bytesWritten
+    const length = chunk.byteLength - offset
+    offset +=
+      typeof file === 'number'
+        ? await writeFd(file, chunk, offset, length)
+        : (await file.write(chunk, offset, length)).bytesWritten
   }
 }
 
@@ -32,7 +39,7 @@ export const WRITE_BATCH_BYTES = 128 * 1024
  * copied into the batch, before the next is pulled, so a source may reuse its buffer.
  */
 export async function streamIntoFile(
-  handle: FileHandle,
+  handle: WritableFile,
   source: ByteSource,
   maxBytes: number,
 ): Promise<StreamedContent> {
