@@ -1,6 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeStrictBase64, isStrictBase64 } from './base64.ts'
+import {
+  decodeStrictBase64,
+  decodeStrictBase64Bytes,
+  isStandardBase64Bytes,
+  isStrictBase64,
+} from './base64.ts'
 
 /** The regex check these functions replace: what they must accept, byte for byte. */
 function reference(text: string): Buffer | undefined {
@@ -34,6 +39,9 @@ describe('decodeStrictBase64 and isStrictBase64', () => {
         const decoded = decodeStrictBase64(text)
         expect(decoded === undefined ? undefined : Buffer.from(decoded)).toEqual(expected)
         expect(isStrictBase64(text)).toBe(expected !== undefined)
+        if ([...text].every((character) => character.charCodeAt(0) < 0x80)) {
+          expect(decodeStrictBase64Bytes(Buffer.from(text, 'latin1'))).toEqual(decoded)
+        }
       }),
       { numRuns: 20_000 },
     )
@@ -44,18 +52,38 @@ describe('decodeStrictBase64 and isStrictBase64', () => {
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 6000 }), fc.boolean(), (bytes, url) => {
         const text = Buffer.from(bytes).toString(url ? 'base64url' : 'base64')
         expect(decodeStrictBase64(text)).toEqual(bytes)
+        expect(decodeStrictBase64Bytes(Buffer.from(text, 'latin1'))).toEqual(bytes)
         expect(isStrictBase64(text)).toBe(true)
+        expect(isStandardBase64Bytes(Buffer.from(text, 'latin1'))).toBe(
+          !/[-_]/.test(text) && text.length % 4 === 0,
+        )
       }),
       { numRuns: 500 },
     )
   })
 
-  it('refuse a long text with one stray character', () => {
-    const text = Buffer.alloc(300_000, 7).toString('base64')
-    for (const stray of ['$', ' ', '=', '\n']) {
-      const spoiled = `${text.slice(0, 150_001)}${stray}${text.slice(150_002)}`
-      expect(decodeStrictBase64(spoiled)).toBeUndefined()
-      expect(isStrictBase64(spoiled)).toBe(false)
+  it('refuse a long text with one stray character, wherever it is', () => {
+    const bytes = new Uint8Array(300_000).map((_, index) => (index * 7919) % 251)
+    const text = Buffer.from(bytes).toString('base64')
+    expect(decodeStrictBase64Bytes(Buffer.from(text, 'latin1'))).toEqual(bytes)
+    // Around the 32 KiB pieces the bytes are decoded in, and in the last one.
+    for (const at of [
+      0,
+      32_767,
+      32_768,
+      32_769,
+      65_536,
+      150_001,
+      text.length - 3,
+      text.length - 1,
+    ]) {
+      // (An `=` for the last character would be padding, which is fine.)
+      for (const stray of at === text.length - 1 ? ['$', ' ', '\n'] : ['$', ' ', '=', '\n']) {
+        const spoiled = `${text.slice(0, at)}${stray}${text.slice(at + 1)}`
+        expect(decodeStrictBase64(spoiled)).toBeUndefined()
+        expect(isStrictBase64(spoiled)).toBe(false)
+        expect(decodeStrictBase64Bytes(Buffer.from(spoiled, 'latin1'))).toBeUndefined()
+      }
     }
   })
 })

@@ -1,11 +1,17 @@
 import type { Clock } from '../ids.ts'
-import { parseJsonBytes, utf8Text } from './json-bytes.ts'
+import { type ParseJsonBytesOptions, parseJsonBytes, utf8Text } from './json-bytes.ts'
 import { classifyTransportError } from './resilience/classify-transport.ts'
 import { parseRetryAfter } from './resilience/retry-after.ts'
 import { type ProviderName, UpstreamFailure, type UpstreamFailureKind } from './types.ts'
 
-/** The slice of `fetch` the adapters use; the global fetch and undici's both fit. */
-export type Fetch = (url: string, init: RequestInit) => Promise<Response>
+/** What the adapters read of an answer: fetch's Response has it, and so has the pooled client's. */
+export type FetchResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>
+
+/**
+ * The slice of `fetch` the adapters use; the global fetch, undici's and `createPooledFetch` all
+ * fit. The body must be read (or the call aborted) for the connection to be reused.
+ */
+export type Fetch = (url: string, init: RequestInit) => Promise<FetchResponse>
 
 const PROVIDER_LABEL: Record<ProviderName, string> = {
   local: 'Local renderer',
@@ -161,15 +167,17 @@ export type JsonPost = {
   classifyError(answer: ErrorAnswer): UpstreamFailure
   /** Where the time spent parsing the answer is added. */
   processing?: ProcessingTime
+  /** How long base64 values come back (see `parseJsonBytes`); strings by default. */
+  base64?: ParseJsonBytesOptions['base64']
 }
 
 /**
  * One POST with every way it can fail turned into an `UpstreamFailure`; resolves to the parsed
- * JSON of a 2xx answer.
+ * JSON of a 2xx answer (long base64 values as `post.base64` asks).
  */
 export async function postJson(post: JsonPost): Promise<unknown> {
   const { provider, signal } = post
-  let response: Response
+  let response: FetchResponse
   try {
     response = await post.fetch(post.url, {
       method: 'POST',
@@ -201,7 +209,7 @@ export async function postJson(post: JsonPost): Promise<unknown> {
   }
   try {
     // From the bytes: megabytes of base64 are neither decoded as UTF-8 nor scanned by JSON.parse.
-    return timed(post.processing, () => parseJsonBytes(bytes))
+    return timed(post.processing, () => parseJsonBytes(bytes, { base64: post.base64 ?? 'string' }))
   } catch (cause) {
     throw badResponse(provider, `answered ${response.status} with a body that is not JSON`, {
       status: response.status,

@@ -1,5 +1,6 @@
-import { decodeStrictBase64 } from './base64.ts'
-import { badResponse, type Fetch } from './http-errors.ts'
+import { decodeStrictBase64, isStandardBase64Bytes } from './base64.ts'
+import { badResponse, type Fetch, type FetchResponse } from './http-errors.ts'
+import { Base64Value } from './json-bytes.ts'
 import { type ProviderImage, type ProviderName, UpstreamFailure } from './types.ts'
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/
@@ -18,9 +19,16 @@ export function decodeImageBase64(provider: ProviderName, text: string, what: st
  */
 export function readImageBase64(
   provider: ProviderName,
-  text: string,
+  text: string | Base64Value,
   what: string,
 ): Pick<ProviderImage, 'bytes' | 'base64'> {
+  if (text instanceof Base64Value) {
+    // Checked and decoded while the answer was parsed.
+    checkImageBytes(provider, text.decoded, what)
+    return isStandardBase64Bytes(text.ascii)
+      ? { bytes: text.decoded, base64: text.ascii }
+      : { bytes: text.decoded }
+  }
   const fast = decodeStrictBase64(text)
   if (fast !== undefined) {
     checkImageBytes(provider, fast, what)
@@ -93,13 +101,15 @@ export async function downloadImage(
           cause,
         })
 
-  let response: Response
+  let response: FetchResponse
   try {
     response = await context.fetch(url, { method: 'GET', signal: context.signal })
   } catch (error) {
     throw failed('connection failed', error)
   }
   if (!response.ok) {
+    // Read to the end, so that the connection goes back to the pool.
+    await response.arrayBuffer().catch(() => undefined)
     throw failed(`HTTP ${response.status}`)
   }
   let bytes: Uint8Array

@@ -1,6 +1,22 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseJsonBytes, utf8Text } from './json-bytes.ts'
+import { Base64Value, parseJsonBytes, utf8Text } from './json-bytes.ts'
+
+/** A `base64: 'bytes'` result as JSON.parse would give it, each Base64Value checked on the way. */
+function asStrings(value: unknown): unknown {
+  if (value instanceof Base64Value) {
+    const text = value.toString()
+    expect(Buffer.from(value.decoded).equals(Buffer.from(text, 'base64'))).toBe(true)
+    return text
+  }
+  if (Array.isArray(value)) {
+    return value.map(asStrings)
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, asStrings(item)]))
+  }
+  return value
+}
 
 function outcome(work: () => unknown) {
   try {
@@ -50,8 +66,10 @@ describe('parseJsonBytes', () => {
           if (cutAt !== null) {
             bytes = bytes.subarray(0, cutAt % (bytes.length + 1))
           }
-          expect(outcome(() => parseJsonBytes(bytes))).toEqual(
-            outcome(() => JSON.parse(utf8Text(bytes))),
+          const expected = outcome(() => JSON.parse(utf8Text(bytes)))
+          expect(outcome(() => parseJsonBytes(bytes))).toEqual(expected)
+          expect(outcome(() => asStrings(parseJsonBytes(bytes, { base64: 'bytes' })))).toEqual(
+            expected,
           )
         },
       ),
@@ -65,6 +83,11 @@ describe('parseJsonBytes', () => {
     const text = JSON.stringify(answer)
     expect(parseJsonBytes(Buffer.from(text))).toEqual(answer)
     expect(parseJsonBytes(Buffer.from(text.replaceAll('/', '\\/')))).toEqual(answer)
+    const lifted = parseJsonBytes(Buffer.from(text), { base64: 'bytes' }) as typeof answer
+    const value = lifted.data[0]?.b64_json as unknown as Base64Value
+    expect(value).toBeInstanceOf(Base64Value)
+    expect(Buffer.from(value.decoded).equals(Buffer.alloc(100_000, 0xfb))).toBe(true)
+    expect(Buffer.from(value.ascii).toString('latin1')).toBe(b64)
   })
 
   it('refuses a raw newline inside a long base64 string, as JSON.parse does', () => {

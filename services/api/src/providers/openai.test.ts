@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { noisePng } from '../testing/images.ts'
 import { createOpenAIProvider, openAIModelFamily } from './openai.ts'
 import {
   bodyResetResponse,
@@ -214,6 +215,34 @@ describe('what the OpenAI adapter returns', () => {
       },
     ])
     expect(result.usage).toBeUndefined()
+  })
+
+  it('keeps long base64 as the bytes it came in, decoded once and passed on as sent', async () => {
+    const png = await noisePng('long base64', 96)
+    const text = png.toString('base64')
+    expect(text.length).toBeGreaterThan(16 * 1024)
+    const { provider } = setup(() =>
+      jsonResponse(200, { created: 1, data: [{ b64_json: text }], output_format: 'png' }),
+    )
+    const result = await provider.generate(request())
+    const [image] = result.images
+    expect(image?.bytes).toEqual(new Uint8Array(png))
+    expect(image?.base64).toBeInstanceOf(Uint8Array)
+    expect(Buffer.from(image?.base64 as Uint8Array).toString('latin1')).toBe(text)
+    expect(image?.declaredMediaType).toBe('image/png')
+  })
+
+  it('refuses long base64 cut short or spoiled, as it refuses short base64', async () => {
+    const png = await noisePng('spoiled base64', 96)
+    const text = png.toString('base64')
+    for (const spoiled of [
+      text.slice(0, Math.floor(text.length / 8) * 4),
+      `${text.slice(0, 20_000)}$${text.slice(20_001)}`,
+    ]) {
+      const { provider } = setup(() => jsonResponse(200, { data: [{ b64_json: spoiled }] }))
+      const failure = await failureOf(provider.generate(request()))
+      expect(failure.kind).toBe('bad_response')
+    }
   })
 
   it('accepts a data: URL answer from OpenAI-compatible proxies', async () => {

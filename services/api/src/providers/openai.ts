@@ -12,6 +12,7 @@ import {
   withTimeout,
 } from './http-errors.ts'
 import { downloadImage, readImageBase64 } from './image-payload.ts'
+import { Base64Value } from './json-bytes.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -54,7 +55,8 @@ export function openAIModelFamily(model: string): OpenAIModelFamily {
 const imagesResponseSchema = z.object({
   data: z.array(
     z.object({
-      b64_json: z.string().nullish(),
+      // Long base64 stays as the bytes it came as (postJson's `base64: 'bytes'`).
+      b64_json: z.union([z.string(), z.instanceof(Base64Value)]).nullish(),
       url: z.string().nullish(),
       revised_prompt: z.string().nullish(),
     }),
@@ -101,6 +103,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
         clock,
         classifyError: classifyOpenAIError,
         processing,
+        base64: 'bytes',
       })
 
       const parsed = timed(processing, () => imagesResponseSchema.safeParse(json))

@@ -35,9 +35,10 @@ export type ProviderImage = {
   bytes: Uint8Array
   /**
    * `bytes` as standard padded base64, when the provider sent exactly that text (checked, not
-   * trusted): an answer can reuse it instead of encoding megabytes again.
+   * trusted), as a string or as its ASCII bytes: an answer can reuse it instead of encoding
+   * megabytes again.
    */
-  base64?: string
+  base64?: string | Uint8Array
   /** As the provider declared it; the gateway sniffs the bytes anyway. */
   declaredMediaType?: string
   revisedPrompt?: string

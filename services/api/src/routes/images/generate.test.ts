@@ -312,19 +312,26 @@ describe('POST /v1/images/generations', () => {
 })
 
 describe('serializeAnswer', () => {
+  const image = fc.record({
+    bytes: fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 64 }),
+      // Longer than one piece of the encoder.
+      fc.uint8Array({ minLength: 60_000, maxLength: 80_000 }),
+    ),
+    given: fc.constantFrom('string', 'ascii bytes', 'none'),
+    revisedPrompt: fc.option(fc.string()),
+  })
+
   it('is JSON.stringify with b64_json first in each image, whatever the strings hold', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.option(fc.base64String({ minLength: 4 })), fc.option(fc.string())), {
-          minLength: 1,
-          maxLength: 3,
-        }),
+        fc.array(image, { minLength: 1, maxLength: 3 }),
         fc.array(fc.string({ unit: 'binary' }), { maxLength: 3 }),
         fc.option(fc.nat()),
         (images, warnings, tokens) => {
           const answer = {
             created: 1795255200,
-            data: images.map(([, revisedPrompt], index) => ({
+            data: images.map(({ revisedPrompt }, index) => ({
               ...(revisedPrompt === null ? {} : { revised_prompt: revisedPrompt }),
               asset_id: `ast_${index}`,
               content_hash: 'f'.repeat(64),
@@ -338,16 +345,27 @@ describe('serializeAnswer', () => {
             cost: 4.2,
             warnings,
           }
-          const base64 = images.map(([b64]) => b64 ?? 'AAAA')
+          const sources = images.map(({ bytes, given }) => {
+            const text = Buffer.from(bytes).toString('base64')
+            return given === 'string'
+              ? { bytes, base64: text }
+              : given === 'ascii bytes'
+                ? { bytes, base64: new Uint8Array(Buffer.from(text, 'latin1')) }
+                : { bytes }
+          })
           const expected = {
             ...answer,
-            data: answer.data.map((item, index) => ({ b64_json: base64[index], ...item })),
+            data: answer.data.map((item, index) => ({
+              b64_json: Buffer.from(images[index]?.bytes ?? []).toString('base64'),
+              ...item,
+            })),
           }
-          const bytes = Buffer.from(serializeAnswer(answer, base64))
+          const bytes = Buffer.concat(serializeAnswer(answer, sources))
           expect(bytes.toString('utf8')).toBe(JSON.stringify(expected))
-          expect(Buffer.from(serializeAnswer(answer, [])).toString()).toBe(JSON.stringify(answer))
+          expect(Buffer.concat(serializeAnswer(answer, [])).toString()).toBe(JSON.stringify(answer))
         },
       ),
+      { numRuns: 200 },
     )
   })
 })

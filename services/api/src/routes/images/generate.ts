@@ -82,67 +82,82 @@ export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
     cost: outcome.generation.costCents,
     warnings: outcome.plan.warnings,
   }
-  const body = serializeAnswer(
-    answer,
-    responseFormat === 'url'
-      ? []
-      : outcome.images.map(
-          ({ bytes, base64 }) =>
-            base64 ??
-            Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-        ),
-  )
+  const pieces = serializeAnswer(answer, responseFormat === 'url' ? [] : outcome.images)
   // Everything imagegate did on top of the provider, the answer's serialization included.
   c.header(
     'x-imagegate-overhead-ms',
     String(round(performance.now() - started - outcome.upstreamMs)),
   )
   c.header('content-type', 'application/json')
-  // The bytes are the JSON of `answer` with each `b64_json` in place (see serializeAnswer).
+  c.header('content-length', String(pieces.reduce((total, piece) => total + piece.length, 0)))
+  // The JSON of `answer` with each `b64_json` in place, in pieces (see serializeAnswer).
+  const body =
+    pieces.length === 1
+      ? (pieces[0] as Uint8Array<ArrayBuffer>)
+      : new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const piece of pieces) {
+              controller.enqueue(piece)
+            }
+            controller.close()
+          },
+        })
   return c.body(body, 200) as unknown as TypedResponse<ImageGenerationResponse, 200, 'json'>
 }
 
+/** An image's base64 for the answer: the provider's own text when it was standard, else made here. */
+type Base64Source = { bytes: Uint8Array; base64?: string | Uint8Array }
+
+/** Bytes per piece when encoding here: a multiple of 3, and a young-generation string. */
+const ENCODE_PIECE_BYTES = 24 * 1024
+
 /**
- * `JSON.stringify` of the answer with `b64_json: base64[i]` as the first key of `data[i]`, as
- * UTF-8 bytes, without JSON.stringify scanning megabytes of base64 (which needs no escaping) and
- * without a 2 MB string being encoded to UTF-8 on the way to the socket: the small parts are
- * stringified and the base64 is copied in between them.
+ * `JSON.stringify` of the answer with `b64_json` (the base64 of `images[i]`) as the first key of
+ * `data[i]`, as UTF-8 bytes in pieces to be sent one after the other. JSON.stringify never scans
+ * the megabytes of base64 (which need no escaping) and no 2 MB string is made or encoded to
+ * UTF-8 on the way to the socket: the small parts are stringified, and base64 the provider sent
+ * as bytes is sent as it is, a view of its answer, neither copied nor encoded again.
  */
 export function serializeAnswer(
   answer: ImageGenerationResponse,
-  base64: string[],
-): Uint8Array<ArrayBuffer> {
+  images: readonly Base64Source[],
+): Uint8Array[] {
   const { created, data, ...rest } = answer
-  const pieces: { text: string; ascii: boolean }[] = []
-  const json = (text: string) => pieces.push({ text, ascii: false })
-  json(`{"created":${JSON.stringify(created)},"data":[`)
+  const pieces: Uint8Array[] = []
+  let text = `{"created":${JSON.stringify(created)},"data":[`
   data.forEach((item, index) => {
     const fields = JSON.stringify(item)
-    const b64 = base64[index]
+    const image = images[index]
     if (index > 0) {
-      json(',')
+      text += ','
     }
-    if (b64 === undefined) {
-      json(fields)
+    if (image === undefined) {
+      text += fields
       return
     }
-    json('{"b64_json":"')
-    pieces.push({ text: b64, ascii: true })
-    json(fields === '{}' ? '"}' : `",${fields.slice(1)}`)
+    pieces.push(Buffer.from(`${text}{"b64_json":"`), base64Bytes(image))
+    text = fields === '{}' ? '"}' : `",${fields.slice(1)}`
   })
   const tail = JSON.stringify(rest)
-  json(tail === '{}' ? ']}' : `],${tail.slice(1)}`)
+  pieces.push(Buffer.from(`${text}${tail === '{}' ? ']}' : `],${tail.slice(1)}`}`))
+  return pieces
+}
 
-  let length = 0
-  for (const piece of pieces) {
-    length += piece.ascii ? piece.text.length : Buffer.byteLength(piece.text)
+function base64Bytes({ bytes, base64 }: Base64Source): Uint8Array {
+  if (typeof base64 === 'string') {
+    return Buffer.from(base64, 'latin1')
   }
-  const bytes = Buffer.allocUnsafe(length)
+  if (base64 !== undefined) {
+    return base64
+  }
+  const source = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+  const encoded = Buffer.allocUnsafe(Math.ceil(source.length / 3) * 4)
   let offset = 0
-  for (const piece of pieces) {
-    offset += bytes.write(piece.text, offset, piece.ascii ? 'latin1' : 'utf8')
+  for (let start = 0; start < source.length; start += ENCODE_PIECE_BYTES) {
+    const end = Math.min(source.length, start + ENCODE_PIECE_BYTES)
+    offset += encoded.write(source.toString('base64', start, end), offset, 'latin1')
   }
-  return bytes
+  return encoded
 }
 
 function round(ms: number) {

@@ -61,7 +61,7 @@ export type GeneratedImage = {
   asset: AssetRow
   bytes: Uint8Array
   /** `bytes` as standard base64, when the provider sent it that way (see ProviderImage). */
-  base64?: string
+  base64?: ProviderImage['base64']
   revisedPrompt?: string
 }
 
