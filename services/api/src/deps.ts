@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { type AuthFailureLimiter, createAuthFailureLimiter } from './access/auth-failures.ts'
 import { createIdempotency, type Idempotency } from './access/idempotency.ts'
 import { CreditLedger } from './access/ledger.ts'
@@ -27,6 +26,7 @@ import { createGeminiProvider } from './providers/gemini.ts'
 import type { Fetch } from './providers/http-errors.ts'
 import { createLocalProvider } from './providers/local.ts'
 import { createOpenAIProvider } from './providers/openai.ts'
+import { createPooledFetch } from './providers/pooled-fetch.ts'
 import type { Random } from './providers/resilience/backoff.ts'
 import { createCircuitBreaker } from './providers/resilience/circuit-breaker.ts'
 import { createRetryBudget } from './providers/resilience/retry-budget.ts'
@@ -107,23 +107,18 @@ export type DepsOverrides = Partial<
 }
 
 /**
- * Keep-alive pools for upstream calls. The request deadline (an AbortSignal) bounds each call;
- * undici's own header/body timeouts are set above the longest model deadline so they never cut
- * a slow image short.
+ * Keep-alive pools for upstream calls (undici's `request`, see createPooledFetch). The request
+ * deadline (an AbortSignal) bounds each call; undici's own header/body timeouts are set above
+ * the longest model deadline so they never cut a slow image short.
  */
 function createUpstreamFetch(): { fetch: Fetch; close(): Promise<void> } {
-  const agent = new Agent({
+  return createPooledFetch({
     connections: 64,
     keepAliveTimeout: 30_000,
     headersTimeout: 600_000,
     bodyTimeout: 600_000,
     connect: { timeout: 10_000 },
   })
-  return {
-    fetch: (url, init) =>
-      undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>,
-    close: () => agent.close(),
-  }
 }
 
 export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDeps {
