@@ -43,11 +43,18 @@ export function retryAfterHeaders(retryAfterMs: number): Record<string, string> 
   }
 }
 
+const quotedNames = new Map<string, string>()
+
 function policyName(name: string): string {
-  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
-    throw new Error(`rate-limit policy names are lower-case tokens, got '${name}'`)
+  let quoted = quotedNames.get(name)
+  if (quoted === undefined) {
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+      throw new Error(`rate-limit policy names are lower-case tokens, got '${name}'`)
+    }
+    quoted = `"${name}"`
+    quotedNames.set(name, quoted)
   }
-  return `"${name}"`
+  return quoted
 }
 
 /** The policy that binds for a unit: least remaining, then the longest way to full. */

@@ -1,5 +1,11 @@
 import type { Clock } from '../ids.ts'
-import { type GcraDecision, type GcraLimit, gcraDecide, gcraParams } from './gcra.ts'
+import {
+  type GcraDecision,
+  type GcraLimit,
+  type GcraParams,
+  gcraDecide,
+  gcraParams,
+} from './gcra.ts'
 import { createTatTable } from './tat-table.ts'
 
 export type RateLimitUnit = 'requests' | 'images'
@@ -61,6 +67,20 @@ function stateOf(rule: RateLimitRule, decision: GcraDecision): PolicyState {
   }
 }
 
+/**
+ * A rule's bucket name and GCRA parameters, worked out once per rule object: callers that keep
+ * their rules (a key's request rules live as long as the key is cached) pay for them once.
+ */
+const compiled = new WeakMap<RateLimitRule, { slot: string; params: GcraParams }>()
+function compiledRule(rule: RateLimitRule) {
+  let entry = compiled.get(rule)
+  if (!entry) {
+    entry = { slot: `${rule.unit}\u0000${rule.bucket}`, params: gcraParams(rule) }
+    compiled.set(rule, entry)
+  }
+  return entry
+}
+
 /** In-memory GCRA limiter for one process (the SQLite deployment runs one). */
 export function createRateLimiter(options: { clock: Clock; minSweepSize?: number }): RateLimiter {
   const table = createTatTable({ minSweepSize: options.minSweepSize })
@@ -70,11 +90,10 @@ export function createRateLimiter(options: { clock: Clock; minSweepSize?: number
     check(rules) {
       const now = nowMs()
       const slots = rules.map((rule) => {
-        const slot = `${rule.unit}\u0000${rule.bucket}`
-        const params = gcraParams(rule)
+        const { slot, params } = compiledRule(rule)
         return { rule, slot, params, decision: gcraDecide(table.get(slot), now, params, rule.cost) }
       })
-      if (new Set(slots.map((slot) => slot.slot)).size !== slots.length) {
+      if (slots.length > 1 && new Set(slots.map((slot) => slot.slot)).size !== slots.length) {
         throw new Error('each rate-limit bucket may appear once per check')
       }
       const allowed = slots.every((slot) => slot.decision.allowed)

@@ -7,7 +7,6 @@ import {
   unauthorizedError,
 } from '../access/errors.ts'
 import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
-import { requestRules } from '../access/rate-limit-policies.ts'
 import type { RateLimiter } from '../access/rate-limiter.ts'
 import { allows, routeAccess } from '../access/scopes.ts'
 import { errorResponse } from '../errors/handlers.ts'
@@ -66,7 +65,7 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
     if (!allows(principal.scopes, row.access)) {
       return errorResponse(c, missingScopeError(row.access))
     }
-    const decision = deps.rateLimiter.check(requestRules(principal.limits))
+    const decision = deps.rateLimiter.check(principal.requestRules)
     if (!decision.allowed) {
       return errorResponse(c, rateLimitedError(decision))
     }

@@ -1,7 +1,12 @@
 import { generateApiKey, hashApiKey, hasValidChecksum } from '../../access/api-keys.ts'
 import type { RandomBytes } from '../../access/base62.ts'
 import { bearerToken } from '../../access/bearer.ts'
-import type { RateLimitSubject, RateLimits } from '../../access/rate-limit-policies.ts'
+import {
+  type RateLimitSubject,
+  type RateLimits,
+  requestRules,
+} from '../../access/rate-limit-policies.ts'
+import type { RateLimitRule } from '../../access/rate-limiter.ts'
 import type { Scope } from '../../access/scopes.ts'
 import type { ApiKeysRepository } from '../../db/repositories/api-keys.ts'
 import type { ApiKeyRow } from '../../db/schema/index.ts'
@@ -15,6 +20,8 @@ export type Principal = {
   workspaceId: string
   scopes: readonly Scope[]
   limits: RateLimitSubject
+  /** The per-request limits of this key and its workspace (made once, kept with the key). */
+  requestRules: readonly RateLimitRule[]
 }
 
 export type ApiKeyInfo = {
@@ -74,17 +81,21 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
   const cache = new Map<string, { principal: Principal; until: number }>()
   const now = () => deps.clock.now().getTime()
 
-  const principalOf = (row: ApiKeyRow): Principal => ({
-    keyId: row.id,
-    workspaceId: row.workspaceId,
-    scopes: row.scopes,
-    limits: {
+  const principalOf = (row: ApiKeyRow): Principal => {
+    const limits: RateLimitSubject = {
       keyId: row.id,
       workspaceId: row.workspaceId,
       keyLimits: { requestsPerMinute: row.requestsPerMinute, imagesPerMinute: row.imagesPerMinute },
       workspaceLimits: deps.workspaceLimits,
-    },
-  })
+    }
+    return {
+      keyId: row.id,
+      workspaceId: row.workspaceId,
+      scopes: row.scopes,
+      limits,
+      requestRules: requestRules(limits),
+    }
+  }
 
   function limitOf(field: keyof RateLimits, given: Partial<RateLimits> | undefined) {
     const value = given?.[field]
