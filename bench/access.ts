@@ -54,10 +54,15 @@ async function uploadAsset(url: string, headers: Record<string, string>): Promis
   return (reply.json() as { id: string }).id
 }
 
+/**
+ * Also states the server's CPU time per request and what it implies for one core: on a busy
+ * machine the load generator, not the server, can be what limits the measured rate.
+ */
 const runsNote = (summary: LoadSummary) =>
   `runs ${summary.runs.map((run) => round(run.rps, 0)).join(' / ')} req/s, ` +
   `p50 ${round(summary.p50Ms, 3)} ms, p99 ${round(summary.p99Ms, 3)} ms, ` +
-  `server CPU ${round(summary.serverCpuMsPerOp * 1000, 1)} µs/request, unexpected ${summary.bad}`
+  `server CPU ${round(summary.serverCpuMsPerOp * 1000, 1)} µs/request ` +
+  `(≈ ${round(1 / summary.serverCpuMsPerOp, 1)}k/s per core), unexpected ${summary.bad}`
 
 export async function accessBenchmarks(context: SuiteContext): Promise<Row[]> {
   const rows: Row[] = []
@@ -216,8 +221,11 @@ export async function accessBenchmarks(context: SuiteContext): Promise<Row[]> {
         ),
       )
     }
-    // The first ten of the warm-up were 401s; everything measured is the lock-out's 429.
+    // The first ten failures (warm-up) were 401s. Locked out, the address may still fail once
+    // every 6 s (10 a minute, sustained): those few 401s are refusals too.
     const summary = summarizeLoad(lockedOut, 429)
+    const slipped = lockedOut.reduce((sum, run) => sum + (run.statusCounts['401'] ?? 0), 0)
+    summary.bad -= slipped
     context.details.accessLockout = summary
     rows.push({
       group: GROUP,
@@ -226,7 +234,7 @@ export async function accessBenchmarks(context: SuiteContext): Promise<Row[]> {
       unit: 'req/s',
       target: '≥ 10,000 req/s',
       pass: summary.rps >= 10_000 && summary.bad === 0,
-      note: runsNote(summary),
+      note: `${runsNote(summary)}; ${slipped} of them 401 (one failure allowed every 6 s)`,
     })
   } finally {
     await locking.stop()
