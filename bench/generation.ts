@@ -104,8 +104,9 @@ export async function generationBenchmarks(context: SuiteContext): Promise<Row[]
         target: `(p99 ${latency.overheadHeader.p99} ms, max ${latency.overheadHeader.max} ms)`,
         pass: undefined,
         note:
-          'server-side figure: excludes request parsing, the upstream JSON/base64 decode (counted ' +
-          'as upstream time) and the answer`s serialization; ' +
+          'server-side figure, from the route handler`s start to the built answer minus the time ' +
+          'waiting for the upstream (its answer`s parsing and decoding count as imagegate`s); ' +
+          'excludes the middleware before the handler and the socket write; ' +
           `imagegate CPU per generation at c=1: ${round(cpuPerGenerationC1, 1)} ms (all threads)`,
       })
 
