@@ -1,5 +1,6 @@
 import type { ModelEntry, Parameter, Size } from '../../catalog/model-entry.ts'
 import { AppError } from '../../errors/app-error.ts'
+import type { GenerateImagesRequest } from '../../providers/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
 
 /** What will be asked of the provider, after the catalog's limits were applied. */
@@ -9,16 +10,18 @@ export type GenerationPlan = {
   quality: string | undefined
   /** Per-image price in US cents for this size and quality. */
   unitCostCents: number
-  forwarded: {
-    outputFormat?: 'png' | 'jpeg' | 'webp'
-    outputCompression?: number
-    background?: 'transparent' | 'opaque' | 'auto'
-    moderation?: 'auto' | 'low'
-    style?: 'vivid' | 'natural'
-    user?: string
-    seed?: number
-    grounding?: boolean
-  }
+  /** The optional settings passed on to the provider as they are. */
+  forwarded: Pick<
+    GenerateImagesRequest,
+    | 'outputFormat'
+    | 'outputCompression'
+    | 'background'
+    | 'moderation'
+    | 'style'
+    | 'user'
+    | 'seed'
+    | 'grounding'
+  >
   warnings: string[]
 }
 
