@@ -1,3 +1,5 @@
+import type { ConversationStep, InputImage } from '../refinement/types.ts'
+
 /**
  * The one interface every image provider implements. Adapters receive their dependencies
  * (fetch, clock, randomness) at construction and never read the environment.
@@ -27,6 +29,24 @@ export type GenerateImagesRequest = {
   grounding?: boolean
   /** Gemini: safety settings from the catalog. */
   safetySettings?: { category: string; threshold: string }[]
+  /**
+   * Edits and image-to-image: the input images, in the order the prompt framing numbers them
+   * (an `edit_target` first when there is one). Already sniffed and checked by the asset store.
+   */
+  inputs?: InputImage[]
+  /** OpenAI edits: a PNG with alpha, the first input's size (checked by validateEditMask). */
+  mask?: Uint8Array
+  /**
+   * Gemini refinements: the earlier steps, root first, each with its model turn exactly as it
+   * was received. Empty or absent for a first generation.
+   */
+  chain?: ConversationStep[]
+  /** The most turns (earlier steps + this request) the model accepts; the service checked it. */
+  maxTurns?: number
+  /** Apply the reference document's strict content constraint to a first turn (catalog). */
+  strictContent?: boolean
+  /** OpenAI GPT Image edits: how closely to follow the input images. */
+  inputFidelity?: 'high' | 'low'
   /** Aborts the call when the request deadline passes. */
   signal: AbortSignal
 }
@@ -54,6 +74,11 @@ export type GenerateImagesResult = {
    * content, thoughtSignature included, exactly as received). Stored, never sent to clients.
    */
   modelTurn?: unknown
+  /**
+   * The user turn's text exactly as sent upstream (prompt framing included), when the provider
+   * framed it: stored so a later refinement replays the history as the model saw it.
+   */
+  sentText?: string
   /** Text the model returned beside the image, if any. */
   text?: string
   /**
