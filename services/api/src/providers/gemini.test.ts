@@ -351,6 +351,15 @@ describe('how the Gemini adapter classifies error answers', () => {
       { kind: 'unavailable' },
     ],
     ['500 INTERNAL', 500, fixture('gemini-error-internal.json'), {}, { kind: 'ambiguous' }],
+    ['409 ABORTED', 409, { error: { code: 409, status: 'ABORTED' } }, {}, { kind: 'unavailable' }],
+    [
+      '501 NOT_IMPLEMENTED',
+      501,
+      { error: { code: 501, message: 'Method not implemented.', status: 'NOT_IMPLEMENTED' } },
+      {},
+      { kind: 'rejected', upstreamCode: 'NOT_IMPLEMENTED' },
+    ],
+    ['529 from a proxy', 529, 'overloaded', {}, { kind: 'unavailable' }],
     [
       '400 INVALID_ARGUMENT',
       400,

@@ -1,8 +1,9 @@
 import type { Clock } from '../ids.ts'
 import { type ParseJsonBytesOptions, parseJsonBytes, utf8Text } from './json-bytes.ts'
+import { classifyHttpStatus } from './resilience/classify.ts'
 import { classifyTransportError } from './resilience/classify-transport.ts'
 import { parseRetryAfter } from './resilience/retry-after.ts'
-import { type ProviderName, UpstreamFailure, type UpstreamFailureKind } from './types.ts'
+import { type ProviderName, UpstreamFailure } from './types.ts'
 
 /** What the adapters read of an answer: fetch's Response has it, and so has the pooled client's. */
 export type FetchResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>
@@ -91,42 +92,22 @@ export type FailureDetails = {
   retryAfterMs?: number
 }
 
-/** The status-only part of the taxonomy; adapters check provider codes (policy, quota) first. */
+/**
+ * The status-only part of the taxonomy: `classifyHttpStatus`, the one table the retry policy is
+ * tested against (B3). Adapters check provider codes (policy, quota) first, with the details they
+ * need (stage, reason); the code is not passed on, so a failure here is decided by its status.
+ */
 export function failureFromStatus(
   provider: ProviderName,
   status: number,
   details: FailureDetails,
 ): UpstreamFailure {
   return new UpstreamFailure(
-    kindForStatus(status),
+    classifyHttpStatus(status),
     provider,
     `${providerLabel(provider)} answered ${status}: ${details.message}`,
     { status, upstreamCode: details.upstreamCode, retryAfterMs: details.retryAfterMs },
   )
-}
-
-function kindForStatus(status: number): UpstreamFailureKind {
-  if (status === 401 || status === 403) {
-    return 'auth'
-  }
-  // NewAPI-style proxies answer 402 when the operator's balance is spent.
-  if (status === 402) {
-    return 'quota'
-  }
-  // 408: the server gave up waiting for our request, so it never processed it.
-  if (status === 408 || status === 502 || status === 503 || status === 504) {
-    return 'unavailable'
-  }
-  if (status === 429) {
-    return 'rate_limited'
-  }
-  if (status >= 500) {
-    return 'ambiguous'
-  }
-  if (status >= 400) {
-    return 'rejected'
-  }
-  return 'bad_response'
 }
 
 /**

@@ -368,6 +368,15 @@ const errorCases: ErrorCase[] = [
     expected: { kind: 'rejected', upstreamCode: 'unknown_parameter' },
   },
   { name: '404', status: 404, body: '', expected: { kind: 'rejected' } },
+  { name: '409', status: 409, body: '', expected: { kind: 'unavailable' } },
+  { name: '501', status: 501, body: '', expected: { kind: 'rejected' } },
+  {
+    name: '522 from Cloudflare',
+    status: 522,
+    body: '<html>Connection timed out</html>',
+    expected: { kind: 'unavailable' },
+  },
+  { name: '524 from Cloudflare', status: 524, body: '', expected: { kind: 'ambiguous' } },
   { name: '413', status: 413, body: '', expected: { kind: 'rejected' } },
   { name: '422', status: 422, body: '', expected: { kind: 'rejected' } },
 ]

@@ -90,8 +90,13 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504, 521, 522, 523, 529])
  *   replay cannot double-charge → unavailable.
  * - 504: §4.2 treats a gateway timeout as "not processed". A slow image model behind a proxy
  *   chain may in fact have finished; the policy accepts that risk for 504 only.
- * - Other 5xx (500, 520, 524, …) → ambiguous: the work may have run.
- * - 501/505 → rejected: the server will never support this request.
+ * - 521/522/523 (Cloudflare: origin down, connection to it timed out, unreachable) → unavailable:
+ *   the proxy never got a connection to the origin, so the request never reached it.
+ * - 529 (overloaded) → unavailable: like 503, a refusal before any work.
+ * - Other 5xx (500, 520, 524, …) → ambiguous: the work may have run. 524 in particular is the
+ *   proxy giving up on an origin that had the request and was still working on it.
+ * - 501/505 → rejected: the server does not support the method or HTTP version and never will
+ *   for this request; nothing transient about it, so no retry and no breaker count.
  * - Below 400 → bad_response: the adapter got an answer it cannot use.
  */
 export function classifyHttpStatus(status: number, upstreamCode?: string): UpstreamFailureKind {
