@@ -136,12 +136,11 @@ export type ErrorAnswer = {
   retryAfterMs: number | undefined
 }
 
-export type JsonPost = {
+export type UpstreamPost = {
   provider: ProviderName
   fetch: Fetch
   url: string
   headers: Record<string, string>
-  body: unknown
   /** Already combined with any per-attempt timeout (see `withTimeout`). */
   signal: AbortSignal
   clock: Clock
@@ -152,20 +151,39 @@ export type JsonPost = {
   base64?: ParseJsonBytesOptions['base64']
 }
 
+export type JsonPost = UpstreamPost & { body: unknown }
+
 /**
  * One POST with every way it can fail turned into an `UpstreamFailure`; resolves to the parsed
  * JSON of a 2xx answer (long base64 values as `post.base64` asks).
  */
-export async function postJson(post: JsonPost): Promise<unknown> {
+export function postJson(post: JsonPost): Promise<unknown> {
+  return postAndParse(post, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...post.headers },
+    body: JSON.stringify(post.body),
+    signal: post.signal,
+  })
+}
+
+/**
+ * As `postJson`, with a multipart body. No content-type is set here: the fetch encodes the form
+ * and names its own boundary in the header, which a fixed header would contradict.
+ */
+export function postMultipart(post: UpstreamPost & { form: FormData }): Promise<unknown> {
+  return postAndParse(post, {
+    method: 'POST',
+    headers: { ...post.headers },
+    body: post.form,
+    signal: post.signal,
+  })
+}
+
+async function postAndParse(post: UpstreamPost, init: RequestInit): Promise<unknown> {
   const { provider, signal } = post
   let response: FetchResponse
   try {
-    response = await post.fetch(post.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...post.headers },
-      body: JSON.stringify(post.body),
-      signal,
-    })
+    response = await post.fetch(post.url, init)
   } catch (error) {
     throw transportFailure(provider, error, signal, 'request')
   }

@@ -178,6 +178,27 @@ describe('what the OpenAI adapter sends', () => {
   })
 })
 
+describe('edit-only fields on a generation', () => {
+  it('goes to /images/generations when inputs is empty, and names what it did not send', async () => {
+    const { provider, calls } = setup(() => jsonResponse(200, gptImageAnswer))
+    const result = await provider.generate(
+      request({ inputs: [], inputFidelity: 'high', mask: new Uint8Array([1, 2, 3]) }),
+    )
+    expect(calls[0]?.url).toBe(`${BASE_URL}/images/generations`)
+    expect(calls[0]?.body).toEqual({
+      model: 'gpt-image-1',
+      prompt: 'a lighthouse at dusk, watercolor',
+      n: 1,
+      size: '1024x1024',
+    })
+    expect(result.warnings).toEqual([
+      'input_fidelity applies only to edits (requests with input images); not sent',
+      'a mask applies only to edits (requests with input images); not sent',
+    ])
+    expect(result.sentText).toBeUndefined()
+  })
+})
+
 describe('what the OpenAI adapter returns', () => {
   it('decodes a GPT Image answer with its usage and declared format', async () => {
     const { provider } = setup(() => jsonResponse(200, fixtureText('openai-gpt-image-b64.json')))

@@ -7,12 +7,15 @@ import {
   failureFromStatus,
   type ProcessingTime,
   postJson,
+  postMultipart,
   shorten,
   timed,
   withTimeout,
 } from './http-errors.ts'
 import { downloadImage, readImageBase64 } from './image-payload.ts'
 import { Base64Value } from './json-bytes.ts'
+import { buildOpenAIEdit, notOpenAIParameters } from './openai-edit.ts'
+import { openAIModelFamily } from './openai-model-family.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -20,6 +23,9 @@ import {
   type ProviderImage,
   UpstreamFailure,
 } from './types.ts'
+
+// Where the families were first defined; refinement/openai-edits.ts imports them from here.
+export { type OpenAIModelFamily, openAIModelFamily } from './openai-model-family.ts'
 
 export type OpenAIProviderOptions = {
   /** Up to and including the version, e.g. `https://api.openai.com/v1`. */
@@ -29,27 +35,6 @@ export type OpenAIProviderOptions = {
   /** Per-attempt limit, on top of the request's own deadline. */
   timeoutMs?: number
   clock?: Clock
-}
-
-/**
- * The OpenAI model families differ in which parameters they accept: GPT Image models reject
- * `response_format` outright (400 unknown_parameter) and always answer base64; DALL·E answers a
- * 60-minute URL unless asked for base64. Other models behind OpenAI-compatible endpoints get only
- * the common parameters and may answer either way.
- */
-export type OpenAIModelFamily = 'gpt-image' | 'dall-e-3' | 'dall-e-2' | 'other'
-
-export function openAIModelFamily(model: string): OpenAIModelFamily {
-  if (model.startsWith('gpt-image') || model.startsWith('chatgpt-image')) {
-    return 'gpt-image'
-  }
-  if (model.startsWith('dall-e-3')) {
-    return 'dall-e-3'
-  }
-  if (model.startsWith('dall-e-2')) {
-    return 'dall-e-2'
-  }
-  return 'other'
 }
 
 const imagesResponseSchema = z.object({
@@ -84,27 +69,37 @@ const CONTENT_POLICY_CODES = new Set(['moderation_blocked', 'content_policy_viol
 const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached'])
 
 export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvider {
-  const endpoint = `${options.baseUrl.replace(/\/+$/, '')}/images/generations`
+  const baseUrl = options.baseUrl.replace(/\/+$/, '')
   const clock = options.clock ?? systemClock
 
   return {
     name: 'openai',
     async generate(request: GenerateImagesRequest): Promise<GenerateImagesResult> {
-      const { body, warnings } = buildRequestBody(request)
       const signal = withTimeout(request.signal, options.timeoutMs)
       const processing: ProcessingTime = { ms: 0 }
-      const json = await postJson({
-        provider: 'openai',
+      const post = {
+        provider: 'openai' as const,
         fetch: options.fetch,
-        url: endpoint,
         headers: { authorization: `Bearer ${options.apiKey}` },
-        body,
         signal,
         clock,
         classifyError: classifyOpenAIError,
         processing,
-        base64: 'bytes',
-      })
+        base64: 'bytes' as const,
+      }
+      let json: unknown
+      let warnings: string[]
+      let sentText: string | undefined
+      if (request.inputs !== undefined && request.inputs.length > 0) {
+        const edit = await buildOpenAIEdit({ ...request, inputs: request.inputs })
+        warnings = edit.warnings
+        sentText = edit.sentText
+        json = await postMultipart({ ...post, url: `${baseUrl}/images/edits`, form: edit.form })
+      } else {
+        const built = buildRequestBody(request)
+        warnings = built.warnings
+        json = await postJson({ ...post, url: `${baseUrl}/images/generations`, body: built.body })
+      }
 
       const parsed = timed(processing, () => imagesResponseSchema.safeParse(json))
       if (!parsed.success && errorEnvelopeSchema.safeParse(json).success) {
@@ -139,6 +134,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
       )
 
       const result: GenerateImagesResult = { images, warnings, processingMs: processing.ms }
+      if (sentText !== undefined) {
+        result.sentText = sentText
+      }
       if (answer.usage) {
         result.usage = {
           inputTokens: answer.usage.input_tokens ?? undefined,
@@ -192,9 +190,13 @@ function buildRequestBody(request: GenerateImagesRequest): {
   if (request.user !== undefined) {
     body.user = request.user
   }
-  if (request.seed !== undefined) {
-    warnings.push(`seed is not an OpenAI Images parameter; seed ${request.seed} was not sent`)
+  if (request.inputFidelity !== undefined) {
+    warnings.push('input_fidelity applies only to edits (requests with input images); not sent')
   }
+  if (request.mask !== undefined) {
+    warnings.push('a mask applies only to edits (requests with input images); not sent')
+  }
+  warnings.push(...notOpenAIParameters(request))
   // DALL·E's default is a short-lived URL; GPT Image rejects the parameter. Unknown models are left
   // to their default, since a URL answer is downloaded anyway.
   if (family === 'dall-e-3' || family === 'dall-e-2') {

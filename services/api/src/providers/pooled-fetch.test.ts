@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import busboy from 'busboy'
 import { afterEach, describe, expect, it } from 'vitest'
-import { failureFromStatus, postJson } from './http-errors.ts'
+import { failureFromStatus, postJson, postMultipart } from './http-errors.ts'
 import { createPooledFetch } from './pooled-fetch.ts'
 import { UpstreamFailure } from './types.ts'
 
@@ -128,6 +130,87 @@ describe('createPooledFetch', () => {
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{}}')
     })
     expect((await failureOf(post(pooled(), busy))).kind).toBe('unavailable')
+  })
+
+  it('sends a FormData body as multipart, with its boundary and a Content-Length', async () => {
+    type Part = { name: string; value?: string; filename?: string; type?: string; sha256?: string }
+    const seen: { headers?: IncomingMessage['headers']; parts: Part[] } = { parts: [] }
+    const server = createServer((req, res) => {
+      seen.headers = req.headers
+      const parser = busboy({ headers: req.headers })
+      parser.on('field', (name, value) => seen.parts.push({ name, value }))
+      parser.on('file', (name, stream, info) => {
+        const hash = createHash('sha256')
+        stream.on('data', (chunk: Buffer) => hash.update(chunk))
+        stream.on('end', () =>
+          seen.parts.push({
+            name,
+            filename: info.filename,
+            type: info.mimeType,
+            sha256: hash.digest('hex'),
+          }),
+        )
+      })
+      parser.on('close', () => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}')
+      })
+      req.pipe(parser)
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/images/edits`
+
+    // Every byte value, so that any text re-encoding of the file would show.
+    const image = Uint8Array.from({ length: 70_000 }, (_, index) => (index * 7) % 256)
+    const form = new FormData()
+    form.append('model', 'gpt-image-1')
+    form.append('prompt', 'add a hat')
+    form.append('image[]', new Blob([image], { type: 'image/png' }), 'image-1.png')
+    form.append('image[]', new Blob([image.subarray(1)], { type: 'image/webp' }), 'image-2.webp')
+
+    const json = await postMultipart({
+      provider: 'openai',
+      fetch: pooled(),
+      url,
+      headers: { authorization: 'Bearer sk-test' },
+      form,
+      signal: new AbortController().signal,
+      clock: { now: () => new Date() },
+      classifyError: (answer) => failureFromStatus('openai', answer.status, { message: 'x' }),
+    })
+    expect(json).toEqual({ data: [] })
+    expect(seen.headers?.['content-type']).toMatch(/^multipart\/form-data; boundary=\S+$/)
+    expect(seen.headers?.authorization).toBe('Bearer sk-test')
+    expect(Number(seen.headers?.['content-length'])).toBeGreaterThan(2 * 70_000)
+    expect(seen.headers?.['transfer-encoding']).toBeUndefined()
+    const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
+    expect(seen.parts).toEqual([
+      { name: 'model', value: 'gpt-image-1' },
+      { name: 'prompt', value: 'add a hat' },
+      { name: 'image[]', filename: 'image-1.png', type: 'image/png', sha256: sha256(image) },
+      {
+        name: 'image[]',
+        filename: 'image-2.webp',
+        type: 'image/webp',
+        sha256: sha256(image.subarray(1)),
+      },
+    ])
+  })
+
+  it('leaves a content-type the caller set, as fetch does', async () => {
+    let contentType: string | undefined
+    const url = await serve((req, _body, res) => {
+      contentType = req.headers['content-type']
+      res.writeHead(204).end()
+    })
+    const form = new FormData()
+    form.append('a', 'b')
+    await pooled()(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=chosen' },
+      body: form,
+    })
+    expect(contentType).toBe('multipart/form-data; boundary=chosen')
   })
 
   it('gives up when the signal aborts, as a timeout', async () => {

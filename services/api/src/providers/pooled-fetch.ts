@@ -15,10 +15,11 @@ export function createPooledFetch(options: Agent.Options): {
   const agent = new Agent(options)
   const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 20 }))
   const fetch: Fetch = async (url, init) => {
+    const { body, contentType } = await requestBody(init.body)
     const answer = await request(url, {
       method: (init.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod,
-      headers: plainHeaders(init.headers),
-      body: requestBody(init.body),
+      headers: withContentType(plainHeaders(init.headers), contentType),
+      body,
       signal: init.signal ?? undefined,
       dispatcher,
     })
@@ -98,12 +99,39 @@ function plainHeaders(headers: RequestInit['headers']): Record<string, string> |
   return headers as Record<string, string>
 }
 
-function requestBody(body: RequestInit['body']): string | Uint8Array | undefined {
+/**
+ * A header set with `contentType` added unless the caller set one, as fetch does: a form's
+ * boundary is chosen when it is encoded, so only the encoder can name it.
+ */
+function withContentType(
+  headers: Record<string, string> | undefined,
+  contentType: string | undefined,
+): Record<string, string> | undefined {
+  if (contentType === undefined) {
+    return headers
+  }
+  const named = Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'content-type')
+  return named ? headers : { ...headers, 'content-type': contentType }
+}
+
+type EncodedBody = { body: string | Uint8Array | undefined; contentType?: string }
+
+async function requestBody(body: RequestInit['body']): Promise<EncodedBody> {
   if (body === undefined || body === null) {
-    return undefined
+    return { body: undefined }
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    return body
+    return { body }
   }
-  throw new TypeError('The upstream client sends string or byte bodies only')
+  if (body instanceof FormData) {
+    // undici's request encodes only its own FormData class, not the platform's (Node 20 bundles
+    // another undici), so the platform encodes it here. Sent with a Content-Length, not chunked:
+    // the images are in memory already, and some upstreams refuse chunked uploads.
+    const encoded = new Response(body)
+    return {
+      body: new Uint8Array(await encoded.arrayBuffer()),
+      contentType: encoded.headers.get('content-type') ?? undefined,
+    }
+  }
+  throw new TypeError('The upstream client sends string, byte or FormData bodies only')
 }

@@ -7,8 +7,10 @@ export type RecordedCall = {
   url: string
   method: string
   headers: Record<string, string>
-  /** The parsed JSON body, or undefined for a body-less request. */
+  /** The parsed JSON body, or undefined for a body-less or multipart request. */
   body: unknown
+  /** A multipart body, as the adapter built it. */
+  form?: FormData
 }
 
 export type Responder = (
@@ -25,6 +27,9 @@ export function recordingFetch(respond: Responder): { fetch: Fetch; calls: Recor
       method: init.method ?? 'GET',
       headers: Object.fromEntries(new Headers(init.headers).entries()),
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+    }
+    if (init.body instanceof FormData) {
+      call.form = init.body
     }
     calls.push(call)
     return respond(call, calls.length - 1, init)
@@ -49,6 +54,33 @@ export function fixtureText(name: string): string {
 
 export function fixture(name: string): unknown {
   return JSON.parse(fixtureText(name))
+}
+
+export type FormEntry =
+  | { name: string; value: string }
+  | {
+      name: string
+      filename: string
+      type: string
+      bytes: Uint8Array
+    }
+
+/** A recorded form's entries in order, files read into bytes, for `toEqual` assertions. */
+export async function formEntries(form: FormData): Promise<FormEntry[]> {
+  const entries: FormEntry[] = []
+  for (const [name, value] of form.entries()) {
+    entries.push(
+      typeof value === 'string'
+        ? { name, value }
+        : {
+            name,
+            filename: value.name,
+            type: value.type,
+            bytes: new Uint8Array(await value.arrayBuffer()),
+          },
+    )
+  }
+  return entries
 }
 
 /** A fetch that never answers until its signal aborts, then fails the way undici does. */
