@@ -175,6 +175,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit images (OpenAI-compatible)
+         * @description The OpenAI Images edit shape: `client.images.edit` of the official SDKs works unchanged. Input images come as uploads (`image`, `image[]`), as stored assets (`image_asset_ids`) or as an earlier generation to refine (`parent_generation_id`, `parent_asset_id`); each can carry a role and a display name (`image_labels`) that the prompt names. Uploads are checked and stored like POST /v1/assets; the mask must be a PNG with alpha the size of the first image. The result is stored and recorded with its inputs and parent.
+         */
+        post: operations["createImageEdit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/images/generations": {
         parameters: {
             query?: never;
@@ -626,6 +646,7 @@ export interface components {
          *         "ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA"
          *       ],
          *       "inputAssetIds": [],
+         *       "inputs": [],
          *       "attempts": [
          *         {
          *           "attempt": 1,
@@ -658,6 +679,12 @@ export interface components {
             finishedAt?: string;
             id: string;
             inputAssetIds: string[];
+            /** @description The input images in the order they were sent (a refined image as edit_target, the mask last) */
+            inputs: {
+                assetId: string;
+                displayName?: string;
+                role: string;
+            }[];
             model: string;
             n: number;
             /** @enum {string} */
@@ -665,6 +692,8 @@ export interface components {
             parameters: {
                 [key: string]: unknown;
             };
+            /** @description The image of the parent generation that was refined */
+            parentAssetId?: string;
             parentGenerationId?: string;
             prompt: string;
             promptHash: string;
@@ -735,6 +764,76 @@ export interface components {
             url?: string;
             width: number;
         };
+        ImageEditForm: {
+            /** @enum {string} */
+            background?: "transparent" | "opaque" | "auto";
+            /**
+             * Format: binary
+             * @description The image to edit (PNG, JPEG, WebP or GIF). Several images: repeat `image[]` instead
+             */
+            image?: string;
+            /**
+             * @description Stored assets to edit or use, comma-separated, after any uploaded images
+             * @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA
+             */
+            image_asset_ids?: string;
+            /**
+             * @description JSON array, one entry per image in order (uploads first, then image_asset_ids): {"role": "logo", "display_name": "Acme"}. Default roles: the first image is the edit_target (unless a parent is refined), the others are references
+             * @example [{"role":"edit_target"},{"role":"logo","display_name":"Acme"}]
+             */
+            image_labels?: string;
+            /** @description Several input images (GPT Image models take up to 16) */
+            "image[]"?: string[];
+            /** @enum {string} */
+            input_fidelity?: "high" | "low";
+            /**
+             * Format: binary
+             * @description A PNG with an alpha channel, the size of the first image: transparent pixels are edited
+             */
+            mask?: string;
+            /**
+             * @description A stored PNG with alpha to use as the mask instead of uploading one
+             * @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA
+             */
+            mask_asset_id?: string;
+            model?: string;
+            /** @default 1 */
+            n?: number;
+            output_compression?: number | null;
+            /** @enum {string} */
+            output_format?: "png" | "jpeg" | "webp";
+            /**
+             * @description Refine this image of an earlier generation
+             * @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA
+             */
+            parent_asset_id?: string;
+            /**
+             * @description Refine this generation's first image (its image is the edit_target; Gemini replays the conversation)
+             * @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB
+             */
+            parent_generation_id?: string;
+            prompt: string;
+            /** @enum {string} */
+            quality?: "auto" | "low" | "medium" | "high" | "standard" | "hd";
+            /**
+             * @default b64_json
+             * @enum {string}
+             */
+            response_format?: "b64_json" | "url";
+            seed?: number | null;
+            /**
+             * @description Pixel size; mapped to the nearest size the model supports, with a warning
+             * @default auto
+             * @enum {string}
+             */
+            size?: "auto" | "256x256" | "512x512" | "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
+            /**
+             * @description Streaming partial images is not offered; only false is accepted
+             * @enum {string}
+             */
+            stream?: "false";
+            user?: string;
+        };
         ImageGenerateSkillFailure: {
             error: components["schemas"]["ErrorObject"];
             /** @enum {boolean} */
@@ -747,12 +846,34 @@ export interface components {
          *     }
          */
         ImageGenerateSkillRequest: {
+            /** @description Stored assets sent as references, logos, faces, characters… */
+            inputImages?: {
+                /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
+                assetId: string;
+                displayName?: string;
+                /**
+                 * @description What the image is for: edit_target, reference, logo, face, character, style, or another plain word; the prompt tells the model
+                 * @default reference
+                 * @example logo
+                 */
+                role?: string;
+            }[];
             model?: string;
             /**
              * @default 1
              * @enum {number}
              */
             n?: 1;
+            /**
+             * @description Refine this image (an asset produced by a generation)
+             * @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA
+             */
+            parentAssetId?: string;
+            /**
+             * @description Refine that generation's image; without `model`, the parent's model continues the chain
+             * @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB
+             */
+            parentGenerationId?: string;
             prompt: string;
             /**
              * @default 1024x1024
@@ -820,6 +941,8 @@ export interface components {
             background?: "transparent" | "opaque" | "auto";
             /** @description Gemini: Google Search grounding */
             grounding?: boolean;
+            /** @description Stored assets sent to the model as references, logos, faces, characters… (image-to-image) */
+            input_images?: components["schemas"]["InputImage"][];
             model?: string;
             /** @enum {string} */
             moderation?: "auto" | "low";
@@ -828,6 +951,16 @@ export interface components {
             output_compression?: number;
             /** @enum {string} */
             output_format?: "png" | "jpeg" | "webp";
+            /**
+             * @description Refine this image of an earlier generation (instead of parent_generation_id)
+             * @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA
+             */
+            parent_asset_id?: string;
+            /**
+             * @description Refine the first image of this earlier generation. Gemini models replay the whole conversation (thought signatures included); other models edit the parent image. Without `model`, the parent's model is used.
+             * @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB
+             */
+            parent_generation_id?: string;
             prompt: string;
             /** @enum {string} */
             quality?: "auto" | "low" | "medium" | "high" | "standard" | "hd";
@@ -882,12 +1015,32 @@ export interface components {
             output_tokens?: number;
             total_tokens?: number;
         };
+        InputImage: {
+            /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
+            asset_id: string;
+            /**
+             * @description Named in the prompt, e.g. the logo 'Acme'
+             * @example Acme
+             */
+            display_name?: string;
+            /**
+             * @description What the image is for: edit_target, reference, logo, face, character, style, or another plain word; the prompt tells the model
+             * @default reference
+             * @example logo
+             */
+            role?: string;
+        };
         Model: {
             /** @description Whether this gateway is configured to serve it */
             available: boolean;
             capabilities: {
                 default_size: string;
+                /** @description Takes input images: /v1/images/edits, input_images and refinements */
+                edits: boolean;
+                max_input_images: number;
                 max_n: number;
+                /** @description Longest refinement chain: earlier steps plus the new request */
+                max_turns: number;
                 parameters: string[];
                 qualities: string[];
                 sizes: string[];
@@ -2586,6 +2739,328 @@ export interface operations {
             };
         };
     };
+    createImageEdit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
+                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImageEditForm"];
+            };
+        };
+        responses: {
+            /** @description The edited images */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Time imagegate added on top of the provider (parse, verify, hash, store, record) */
+                    "x-imagegate-overhead-ms"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageGenerationResponse"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not enough credits for the worst case of this request (cost and balance) */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "billing_error",
+                     *         "code": "insufficient_credits",
+                     *         "message": "This request costs 16.7 credits; the workspace has 3.2",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still in flight; retry after Retry-After */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The body is larger than allowed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The media type is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_media_type",
+                     *         "message": "The media type is not supported",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was already used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "message": "This Idempotency-Key was already used for a different request",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_error",
+                     *         "message": "The upstream provider failed",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_unavailable",
+                     *         "message": "The upstream provider is unavailable",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_timeout",
+                     *         "message": "The upstream provider timed out",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createImageGeneration: {
         parameters: {
             query?: never;
@@ -2694,6 +3169,26 @@ export interface operations {
                      *         "type": "permission_error",
                      *         "code": "insufficient_scope",
                      *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -3170,6 +3665,27 @@ export interface operations {
                      *         "type": "permission_error",
                      *         "code": "insufficient_scope",
                      *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }

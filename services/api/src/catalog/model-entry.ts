@@ -48,6 +48,17 @@ export const ModelEntrySchema = z
     safetySettings: z
       .array(z.strictObject({ category: z.string(), threshold: z.string() }))
       .optional(),
+    /** Whether the model takes input images (edits, image-to-image, refinements). */
+    edits: z.boolean().default(true),
+    /** Input images one request may carry (uploads, asset ids and a refined parent's image). */
+    maxInputImages: z.number().int().min(0).max(16).default(16),
+    /** Turns a refinement chain may hold: the earlier steps plus the new request. */
+    maxTurns: z.number().int().min(1).max(50).default(10),
+    /**
+     * Prefix first turns with the reference document's strict content rules. Unset: on for
+     * Gemini models (as the reference client does), off for the others.
+     */
+    strictContent: z.boolean().optional(),
   })
   .refine((model) => model.sizes.every((size) => model.pricePerImage[size] !== undefined), {
     message: 'every size in `sizes` needs a price in `pricePerImage`',
@@ -59,6 +70,11 @@ export const ModelEntrySchema = z
   })
 
 export type ModelEntry = z.output<typeof ModelEntrySchema>
+
+/** The catalog's strictContent, or its default: on for Gemini models. */
+export function usesStrictContent(model: ModelEntry): boolean {
+  return model.strictContent ?? model.provider === 'gemini'
+}
 export type Size = z.infer<typeof SizeSchema>
 
 export const CatalogFileSchema = z.strictObject({ models: z.array(ModelEntrySchema).min(1) })

@@ -14,9 +14,12 @@ import { imageRules } from '../access/rate-limit-policies.ts'
 import type { RateLimiter } from '../access/rate-limiter.ts'
 import { routeAccess } from '../access/scopes.ts'
 import type { ChargeContext, ChargedGenerations } from '../services/access/charged-generations.ts'
+import { readEditForm } from './edit-form.ts'
 import type { AppEnv } from './env.ts'
 
 export type IdempotencyLayerDeps = {
+  /** The body limit an edit's buffered multipart form is read with. */
+  config: { maxUploadBytes: number }
   idempotency: Idempotency
   chargedGenerations: ChargedGenerations
   rateLimiter: RateLimiter
@@ -60,7 +63,7 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
     const outcome = deps.idempotency.begin({
       workspaceId,
       key: parsed.key,
-      fingerprint: requestFingerprint(await fingerprintInput(c)),
+      fingerprint: requestFingerprint(await fingerprintInput(c, deps.config.maxUploadBytes)),
     })
     if (outcome.outcome === 'replay') {
       return replayResponse(outcome.response, { replayed: true })
@@ -104,12 +107,19 @@ function worthKeeping(response: Response): boolean {
  * What identifies "the same request": method, path and the canonical JSON body. Multipart
  * uploads are streamed to disk and never buffered, so they are identified by the declared
  * `x-content-sha256` (the upload is refused unless the bytes match it); form fields are not
- * part of an upload's fingerprint.
+ * part of an upload's fingerprint. An edit's form is read whole (it goes upstream from memory)
+ * and identified by its fields and its files' digests, never by its random boundary.
  */
-async function fingerprintInput(c: Context<AppEnv>): Promise<FingerprintInput> {
+async function fingerprintInput(
+  c: Context<AppEnv>,
+  maxEditBytes: number,
+): Promise<FingerprintInput> {
   const base = { method: c.req.method, route: c.req.path }
   const contentType = c.req.header('content-type') ?? ''
   if (/^multipart\/form-data/i.test(contentType)) {
+    if (c.req.path === '/v1/images/edits') {
+      return { ...base, bodyDigest: `form:${(await readEditForm(c, maxEditBytes)).digest}` }
+    }
     return { ...base, bodyDigest: `x-content-sha256:${c.req.header('x-content-sha256') ?? ''}` }
   }
   // Read once here; Hono caches the text, and the route's validator parses it again from there.

@@ -73,7 +73,14 @@ describe('what the Gemini adapter sends', () => {
         method: 'POST',
         headers: { 'x-goog-api-key': API_KEY, 'content-type': 'application/json' },
         body: {
-          contents: [{ role: 'user', parts: [{ text: 'a lighthouse at dusk, watercolor' }] }],
+          contents: [
+            {
+              role: 'user',
+              parts: [
+                { text: 'a lighthouse at dusk, watercolor\n\nGenerate as 1024x1024 pixels.' },
+              ],
+            },
+          ],
           generationConfig: {
             responseModalities: ['TEXT', 'IMAGE'],
             candidateCount: 1,
@@ -89,6 +96,72 @@ describe('what the Gemini adapter sends', () => {
       },
     ])
     expect(result.warnings).toEqual([])
+    expect(result.sentText).toBe(
+      'a lighthouse at dusk, watercolor\n\nGenerate as 1024x1024 pixels.',
+    )
+  })
+
+  it('frames a first turn with the strict content rules and sends input images before the text', async () => {
+    const { provider, calls } = setup(() => jsonResponse(200, success))
+    const logo = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])
+    const face = new Uint8Array([0xff, 0xd8, 0xff, 4, 5, 6])
+    const result = await provider.generate(
+      request({
+        strictContent: true,
+        inputs: [
+          { bytes: logo, mediaType: 'image/png', role: 'logo', displayName: 'Acme' },
+          { bytes: face, mediaType: 'image/jpeg', role: 'face' },
+        ],
+        mask: new Uint8Array([1]),
+      }),
+    )
+    const body = calls[0]?.body as { contents: { role: string; parts: Part[] }[] }
+    expect(body.contents).toHaveLength(1)
+    const [first, second, text] = body.contents[0]?.parts ?? []
+    expect(first).toEqual({
+      inlineData: { mimeType: 'image/png', data: Buffer.from(logo).toString('base64') },
+    })
+    expect(second).toEqual({
+      inlineData: { mimeType: 'image/jpeg', data: Buffer.from(face).toString('base64') },
+    })
+    expect(text?.text).toMatch(/^STRICT RULES:\n/)
+    expect(text?.text).toContain("Image 1 is the logo 'Acme'")
+    expect(text?.text).toContain('Image 2 is a face')
+    expect(text?.text).toMatch(/Generate as 1024x1024 pixels\.$/)
+    expect(result.sentText).toBe(text?.text)
+    expect(result.warnings).toEqual([
+      `mask is not a Gemini parameter; ${MODEL} edits the whole image as the prompt says`,
+    ])
+  })
+
+  it('replays a refinement: the earlier user turn, the model turn exactly as received, then the instruction', async () => {
+    const { provider, calls } = setup(() => jsonResponse(200, success))
+    const storedTurn = JSON.parse(JSON.stringify(modelContent))
+    const result = await provider.generate(
+      request({
+        prompt: 'make the sky stormy',
+        strictContent: true,
+        maxTurns: 3,
+        chain: [
+          {
+            generationId: 'gen_1',
+            prompt: 'a lighthouse',
+            sentText: 'a lighthouse, as sent',
+            inputs: [],
+            modelTurn: storedTurn,
+          },
+        ],
+      }),
+    )
+    const body = calls[0]?.body as { contents: { role: string; parts: Part[] }[] }
+    expect(body.contents.map((content) => content.role)).toEqual(['user', 'model', 'user'])
+    expect(body.contents[0]).toEqual({ role: 'user', parts: [{ text: 'a lighthouse, as sent' }] })
+    expect(JSON.stringify(body.contents[1])).toBe(JSON.stringify(modelContent))
+    const instruction = body.contents[2]?.parts[0]?.text ?? ''
+    expect(instruction).toMatch(/^Apply this refinement while maintaining:/)
+    expect(instruction).toContain('make the sky stormy')
+    expect(instruction).not.toContain('STRICT RULES')
+    expect(result.sentText).toBe(instruction)
   })
 
   it('sends the catalog safety settings, grounding and the seed; reports what Gemini lacks', async () => {

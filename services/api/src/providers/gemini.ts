@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../ids.ts'
+import { buildGeminiTurn } from '../refinement/gemini-refinement.ts'
 import { type GeminiCallOutcome, readGeminiAnswer } from './gemini-answer.ts'
 import { classifyGeminiError } from './gemini-errors.ts'
 import { geminiImageConfig } from './gemini-image-config.ts'
@@ -37,7 +38,7 @@ export function createGeminiProvider(options: GeminiProviderOptions): ImageProvi
   return {
     name: 'gemini',
     async generate(request: GenerateImagesRequest): Promise<GenerateImagesResult> {
-      const { body, warnings } = buildRequestBody(request)
+      const { body, warnings, sentText } = buildRequestBody(request)
       const signal = withTimeout(request.signal, options.timeoutMs)
       const url = `${baseUrl}/models/${encodeURIComponent(request.upstreamModel)}:generateContent`
       const processing: ProcessingTime = { ms: 0 }
@@ -80,14 +81,25 @@ export function createGeminiProvider(options: GeminiProviderOptions): ImageProvi
           `${failures.length} of ${calls} Gemini calls failed (${firstFailure.kind}: ${firstFailure.message}); returning ${outcomes.length} images`,
         )
       }
-      return { ...combine(outcomes, warnings, calls === 1), processingMs: processing.ms }
+      return {
+        ...combine(outcomes, warnings, calls === 1),
+        sentText,
+        processingMs: processing.ms,
+      }
     },
   }
 }
 
+/**
+ * The generateContent body. The user turn is framed as the reference client frames it (strict
+ * content rules on a first turn when the catalog asks, the refinement wording on a follow-up,
+ * one sentence per input image, the pixel size), with the input images as inlineData before the
+ * text; a refinement replays every earlier turn, the model's exactly as it was received.
+ */
 function buildRequestBody(request: GenerateImagesRequest): {
   body: Record<string, unknown>
   warnings: string[]
+  sentText: string
 } {
   const { imageConfig, warnings } = geminiImageConfig(request.upstreamModel, request.size)
   const generationConfig: Record<string, unknown> = {
@@ -100,8 +112,20 @@ function buildRequestBody(request: GenerateImagesRequest): {
   if (request.seed !== undefined) {
     generationConfig.seed = request.seed
   }
+  const chain = request.chain ?? []
+  const { contents, sentText } = buildGeminiTurn({
+    chain,
+    prompt: request.prompt,
+    inputs: request.inputs ?? [],
+    maxTurns: request.maxTurns ?? chain.length + 1,
+    // First turns only, as the reference does: a refinement inherits the rules from its history.
+    ...(request.strictContent === undefined
+      ? {}
+      : { strictContent: request.strictContent && chain.length === 0 }),
+    ...(request.size ? { size: request.size } : {}),
+  })
   const body: Record<string, unknown> = {
-    contents: [{ role: 'user', parts: [{ text: request.prompt }] }],
+    contents,
     generationConfig,
     safetySettings: request.safetySettings ?? DEFAULT_GEMINI_SAFETY_SETTINGS,
   }
@@ -117,13 +141,19 @@ function buildRequestBody(request: GenerateImagesRequest): {
     moderation: request.moderation,
     style: request.style,
     user: request.user,
+    input_fidelity: request.inputFidelity,
+  }
+  if (request.mask) {
+    warnings.push(
+      `mask is not a Gemini parameter; ${request.upstreamModel} edits the whole image as the prompt says`,
+    )
   }
   for (const [parameter, value] of Object.entries(notGeminiParameters)) {
     if (value !== undefined) {
       warnings.push(`${parameter} is not a Gemini parameter; not sent to ${request.upstreamModel}`)
     }
   }
-  return { body, warnings }
+  return { body, warnings, sentText }
 }
 
 function combine(

@@ -3,6 +3,7 @@ import type { App } from '../http/route-types.ts'
 import { registerAssetRoutes } from './assets/index.ts'
 import * as getGeneration from './generations/get.ts'
 import * as listGenerations from './generations/list.ts'
+import * as editImages from './images/edit.ts'
 import * as generateImages from './images/generate.ts'
 import * as listModels from './models/list.ts'
 import * as imageGenerateSkill from './skills/image-generate.ts'
@@ -13,6 +14,7 @@ import { registerAdminRoutes } from './workspaces/index.ts'
 export function registerRoutes(app: App, deps: AppDeps) {
   registerSystemRoutes(app, deps)
   app.openapi(generateImages.route, generateImages.handler(deps))
+  editImages.register(app, deps)
   imageGenerateSkill.register(app, deps)
   app.openapi(listModels.route, listModels.handler(deps))
   app.openapi(listGenerations.route, listGenerations.handler(deps))

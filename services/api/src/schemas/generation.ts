@@ -30,6 +30,18 @@ export const GenerationSchema = z
     parameters: z.record(z.string(), z.unknown()),
     assetIds: z.array(z.string()),
     inputAssetIds: z.array(z.string()),
+    inputs: z
+      .array(
+        z.strictObject({
+          assetId: z.string(),
+          role: z.string(),
+          displayName: z.string().optional(),
+        }),
+      )
+      .openapi({
+        description:
+          'The input images in the order they were sent (a refined image as edit_target, the mask last)',
+      }),
     attempts: z.array(AttemptSchema),
     warnings: z.array(z.string()),
     usage: z.record(z.string(), z.number()).optional(),
@@ -37,6 +49,10 @@ export const GenerationSchema = z
     error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
     timings: z.record(z.string(), z.number()).optional(),
     parentGenerationId: z.string().optional(),
+    parentAssetId: z
+      .string()
+      .optional()
+      .openapi({ description: 'The image of the parent generation that was refined' }),
     rootGenerationId: z.string(),
     sourceTaskId: z.string().optional(),
     createdAt: z.string(),
@@ -56,6 +72,7 @@ export const GenerationSchema = z
       parameters: { response_format: 'b64_json' },
       assetIds: ['ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA'],
       inputAssetIds: [],
+      inputs: [],
       attempts: [
         { attempt: 1, startedAt: '2026-11-21T10:00:00.000Z', durationMs: 95.2, outcome: 'success' },
       ],
@@ -87,6 +104,14 @@ export const ModelSchema = z
       max_n: z.number().int(),
       parameters: z.array(z.string()),
       qualities: z.array(z.string()),
+      edits: z.boolean().openapi({
+        description: 'Takes input images: /v1/images/edits, input_images and refinements',
+      }),
+      max_input_images: z.number().int(),
+      max_turns: z
+        .number()
+        .int()
+        .openapi({ description: 'Longest refinement chain: earlier steps plus the new request' }),
     }),
     pricing: z.strictObject({
       unit: z.literal('usd_cents_per_image'),

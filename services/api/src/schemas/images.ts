@@ -1,6 +1,34 @@
 import { z } from '@hono/zod-openapi'
 import { SIZES } from '../catalog/model-entry.ts'
-import { MediaTypeSchema, Sha256Schema } from './asset.ts'
+import { AssetIdSchema, MediaTypeSchema, Sha256Schema } from './asset.ts'
+
+export const GenerationIdSchema = z
+  .string()
+  .regex(/^gen_[0-9A-Z]{26}$/)
+  .openapi({ example: 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB' })
+
+export const InputRoleSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/)
+  .openapi({
+    description:
+      'What the image is for: edit_target, reference, logo, face, character, style, or another ' +
+      'plain word; the prompt tells the model',
+    example: 'logo',
+  })
+
+export const InputImageSchema = z
+  .strictObject({
+    asset_id: AssetIdSchema,
+    role: InputRoleSchema.default('reference'),
+    display_name: z
+      .string()
+      .min(1)
+      .max(80)
+      .optional()
+      .openapi({ description: "Named in the prompt, e.g. the logo 'Acme'", example: 'Acme' }),
+  })
+  .openapi('InputImage')
 
 export const SizeParamSchema = z.enum(['auto', ...SIZES]).openapi({
   description: 'Pixel size; mapped to the nearest size the model supports, with a warning',
@@ -23,6 +51,19 @@ export const ImageGenerationRequestSchema = z
     user: z.string().max(256).optional(),
     seed: z.number().int().min(0).max(2_147_483_647).optional(),
     grounding: z.boolean().optional().openapi({ description: 'Gemini: Google Search grounding' }),
+    parent_generation_id: GenerationIdSchema.optional().openapi({
+      description:
+        'Refine the first image of this earlier generation. Gemini models replay the whole ' +
+        'conversation (thought signatures included); other models edit the parent image. ' +
+        "Without `model`, the parent's model is used.",
+    }),
+    parent_asset_id: AssetIdSchema.optional().openapi({
+      description: 'Refine this image of an earlier generation (instead of parent_generation_id)',
+    }),
+    input_images: z.array(InputImageSchema).max(16).optional().openapi({
+      description:
+        'Stored assets sent to the model as references, logos, faces, characters… (image-to-image)',
+    }),
   })
   .openapi('ImageGenerationRequest', {
     example: {
@@ -85,3 +126,85 @@ export const ImageGenerationResponseSchema = z
       warnings: [],
     },
   })
+
+const binary = (description: string) =>
+  z.string().openapi({ type: 'string', format: 'binary', description })
+
+/**
+ * POST /v1/images/edits as multipart/form-data: OpenAI's fields (the official SDKs send them
+ * unchanged) plus imagegate's references to stored assets and earlier generations. Text fields
+ * arrive as strings; numbers are read from their text.
+ */
+export const ImageEditFieldsSchema = z.strictObject({
+  prompt: z.string().min(1).max(32_000),
+  model: z.string().min(1).max(200).optional(),
+  n: z.coerce.number().int().min(1).max(10).default(1),
+  size: SizeParamSchema.default('auto'),
+  quality: z.enum(['auto', 'low', 'medium', 'high', 'standard', 'hd']).optional(),
+  response_format: z.enum(['b64_json', 'url']).default('b64_json'),
+  output_format: z.enum(['png', 'jpeg', 'webp']).optional(),
+  output_compression: z.coerce.number().int().min(0).max(100).optional(),
+  background: z.enum(['transparent', 'opaque', 'auto']).optional(),
+  input_fidelity: z.enum(['high', 'low']).optional(),
+  user: z.string().max(256).optional(),
+  seed: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+  stream: z
+    .enum(['false'])
+    .optional()
+    .openapi({ description: 'Streaming partial images is not offered; only false is accepted' }),
+  image_asset_ids: z
+    .string()
+    .regex(/^ast_[0-9A-Z]{26}(,ast_[0-9A-Z]{26}){0,15}$/)
+    .optional()
+    .openapi({
+      description: 'Stored assets to edit or use, comma-separated, after any uploaded images',
+      example: 'ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA',
+    }),
+  image_labels: z
+    .string()
+    .max(16_000)
+    .optional()
+    .openapi({
+      description:
+        'JSON array, one entry per image in order (uploads first, then image_asset_ids): ' +
+        '{"role": "logo", "display_name": "Acme"}. Default roles: the first image is the ' +
+        'edit_target (unless a parent is refined), the others are references',
+      example: '[{"role":"edit_target"},{"role":"logo","display_name":"Acme"}]',
+    }),
+  mask_asset_id: AssetIdSchema.optional().openapi({
+    description: 'A stored PNG with alpha to use as the mask instead of uploading one',
+  }),
+  parent_generation_id: GenerationIdSchema.optional().openapi({
+    description:
+      "Refine this generation's first image (its image is the edit_target; Gemini replays the conversation)",
+  }),
+  parent_asset_id: AssetIdSchema.optional().openapi({
+    description: 'Refine this image of an earlier generation',
+  }),
+})
+
+export type ImageEditFields = z.infer<typeof ImageEditFieldsSchema>
+
+export const ImageLabelsSchema = z
+  .array(
+    z.strictObject({
+      role: InputRoleSchema.optional(),
+      display_name: z.string().min(1).max(80).optional(),
+    }),
+  )
+  .max(17)
+
+/** The documented form: the fields above plus the files. */
+export const ImageEditFormSchema = ImageEditFieldsSchema.extend({
+  image: binary(
+    'The image to edit (PNG, JPEG, WebP or GIF). Several images: repeat `image[]` instead',
+  ).optional(),
+  'image[]': z
+    .array(binary('An input image'))
+    .max(16)
+    .optional()
+    .openapi({ description: 'Several input images (GPT Image models take up to 16)' }),
+  mask: binary(
+    'A PNG with an alpha channel, the size of the first image: transparent pixels are edited',
+  ).optional(),
+}).openapi('ImageEditForm')

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { AssetIdSchema, Sha256Schema } from './asset.ts'
 import { ContentBlockSchema } from './content-block.ts'
 import { ErrorObjectSchema } from './error.ts'
+import { GenerationIdSchema, InputRoleSchema } from './images.ts'
 
 export const SKILL_SIZES = [
   '1024x1024',
@@ -19,6 +20,24 @@ export const SkillRequestSchema = z
     model: z.string().min(1).max(200).optional(),
     sourceTaskId: z.string().min(1).max(200).optional(),
     sourceAgentImUserId: z.string().min(1).max(200).optional(),
+    parentGenerationId: GenerationIdSchema.optional().openapi({
+      description:
+        "Refine that generation's image; without `model`, the parent's model continues the chain",
+    }),
+    parentAssetId: AssetIdSchema.optional().openapi({
+      description: 'Refine this image (an asset produced by a generation)',
+    }),
+    inputImages: z
+      .array(
+        z.strictObject({
+          assetId: AssetIdSchema,
+          role: InputRoleSchema.default('reference'),
+          displayName: z.string().min(1).max(80).optional(),
+        }),
+      )
+      .max(16)
+      .optional()
+      .openapi({ description: 'Stored assets sent as references, logos, faces, characters…' }),
   })
   .openapi('ImageGenerateSkillRequest', {
     example: { prompt: 'A lighthouse at dusk, watercolor', size: '1024x1024' },

@@ -87,6 +87,25 @@ export function createGenerationsRepository(db: Db) {
       return byId.get({ workspaceId, id })
     },
 
+    /**
+     * The newest generation of the workspace that returned this asset. Identical bytes are one
+     * asset, so a deterministic renderer can return the same asset from several generations.
+     */
+    findByAsset(workspaceId: string, assetId: string): GenerationRow | undefined {
+      return db
+        .select()
+        .from(generations)
+        .where(
+          and(
+            eq(generations.workspaceId, workspaceId),
+            sql`exists (select 1 from json_each(${generations.assetIds}) where json_each.value = ${assetId})`,
+          ),
+        )
+        .orderBy(desc(generations.id))
+        .limit(1)
+        .get()
+    },
+
     /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
     list(workspaceId: string, filter: GenerationFilter, page: { limit: number; afterId?: string }) {
       const chain = filter.rootId !== undefined

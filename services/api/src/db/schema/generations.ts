@@ -1,4 +1,5 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { InputImageRef } from '../../refinement/types.ts'
 import { workspaces } from './workspaces.ts'
 
 /** One row per generation request: what was asked, what happened upstream, what it cost. */
@@ -28,7 +29,18 @@ export const generations = sqliteTable(
     timings: text('timings', { mode: 'json' }).$type<Record<string, number>>(),
     parentGenerationId: text('parent_generation_id'),
     rootGenerationId: text('root_generation_id'),
+    /** The image of the parent generation this one refined (a refinement by asset or by generation). */
+    parentAssetId: text('parent_asset_id'),
     inputAssetIds: text('input_asset_ids', { mode: 'json' }).$type<string[]>().notNull(),
+    /** The input images in the order they were sent, with their roles and display names. */
+    inputs: text('inputs', { mode: 'json' }).$type<InputImageRef[]>(),
+    /**
+     * For each of `assetIds`, the index of the image among those the provider returned (they
+     * differ when one image of several could not be stored). Null: the same index.
+     */
+    imageIndexes: text('image_indexes', { mode: 'json' }).$type<number[]>(),
+    /** The user turn's text as sent upstream (prompt framing included), replayed by refinements. */
+    sentText: text('sent_text'),
     /** What a refinement replays (e.g. Gemini's model turn with thought signatures). Never sent to clients. */
     modelTurn: text('model_turn', { mode: 'json' }).$type<unknown>(),
     sourceTaskId: text('source_task_id'),

@@ -6,7 +6,7 @@ import { createLocalProvider } from '../../providers/local.ts'
 import type { ImageProvider } from '../../providers/types.ts'
 import { createAssetTestApp, noisePng } from '../../testing/assets.ts'
 import { createTestApp, type TestApp } from '../../testing/test-app.ts'
-import { serializeAnswer } from './generate.ts'
+import { serializeAnswer } from './answer.ts'
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 

@@ -53,6 +53,27 @@ describe('GET /v1/models', () => {
     ).toContain('grounding')
   })
 
+  it('says which models take input images, how many, and how long a refinement chain may be', async () => {
+    t = createTestApp()
+    const { data } = await t.client.GET('/v1/models')
+    const capabilities = Object.fromEntries(
+      (data?.data ?? []).map((model) => [
+        model.id,
+        [model.capabilities.edits, model.capabilities.max_input_images],
+      ]),
+    )
+    expect(capabilities).toMatchObject({
+      'local-sketch': [true, 16],
+      'gpt-image-1': [true, 16],
+      'dall-e-3': [false, 0],
+      'gemini-2.5-flash-image': [true, 3],
+      'gemini-3-pro-image-preview': [true, 14],
+    })
+    expect(
+      data?.data.find((model) => model.id === 'gemini-2.5-flash-image')?.capabilities.max_turns,
+    ).toBe(10)
+  })
+
   it('marks only the models of configured providers as available', async () => {
     t = createTestApp()
     expect(await availability(t)).toEqual({

@@ -39,6 +39,9 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) =>
           max_n: model.maxN,
           parameters: [...model.parameters],
           qualities: [...model.qualities],
+          edits: model.edits,
+          max_input_images: model.edits ? model.maxInputImages : 0,
+          max_turns: model.maxTurns,
         },
         pricing: {
           unit: 'usd_cents_per_image' as const,

@@ -7,7 +7,7 @@ import { assetContentPath } from '../../services/asset-dto.ts'
 
 /** Error responses of the skill: the same error object, wrapped as `{ ok: false, error }`. */
 function skillErrors() {
-  const plain = errorResponses(400, 502, 503, 504)
+  const plain = errorResponses(400, 404, 502, 503, 504)
   return Object.fromEntries(
     Object.entries(plain).map(([status, response]) => [
       status,
@@ -64,15 +64,33 @@ export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {
     const started = performance.now()
     const input = c.req.valid('json')
-    const outcome = await deps.chargedGenerations.generate(c.get('charge'), c.get('workspaceId'), {
+    const workspaceId = c.get('workspaceId')
+    const request = deps.generations.withDefaults(workspaceId, {
       prompt: input.prompt,
       size: input.size,
       n: 1,
       ...(input.model ? { model: input.model } : {}),
       ...(input.sourceTaskId ? { sourceTaskId: input.sourceTaskId } : {}),
       ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
+      ...(input.parentGenerationId ? { parentGenerationId: input.parentGenerationId } : {}),
+      ...(input.parentAssetId ? { parentAssetId: input.parentAssetId } : {}),
+      ...(input.inputImages
+        ? {
+            inputs: input.inputImages.map((image) => ({
+              assetId: image.assetId,
+              role: image.role,
+              ...(image.displayName ? { displayName: image.displayName } : {}),
+            })),
+          }
+        : {}),
+      params: {
+        parentGenerationId: 'parentGenerationId',
+        parentAssetId: 'parentAssetId',
+        inputs: 'inputImages',
+      },
       operation: 'skill',
     })
+    const outcome = await deps.chargedGenerations.generate(c.get('charge'), workspaceId, request)
     const image = outcome.images[0]
     if (!image) {
       throw new Error('a successful generation returned no image')

@@ -20,6 +20,11 @@ export function toGenerationDto(row: GenerationRow): Generation {
     parameters: row.parameters,
     assetIds: row.assetIds,
     inputAssetIds: row.inputAssetIds,
+    inputs: (row.inputs ?? []).map((ref) => ({
+      assetId: ref.assetId,
+      role: ref.role,
+      ...(ref.displayName === undefined ? {} : { displayName: ref.displayName }),
+    })),
     attempts: row.attempts.map((attempt) => {
       const record = attempt as { startedAt: number | string } & Record<string, unknown>
       return {
@@ -36,6 +41,7 @@ export function toGenerationDto(row: GenerationRow): Generation {
     ...(row.error ? { error: row.error as { code: string; message: string } } : {}),
     ...(row.timings ? { timings: row.timings } : {}),
     ...(row.parentGenerationId ? { parentGenerationId: row.parentGenerationId } : {}),
+    ...(row.parentAssetId ? { parentAssetId: row.parentAssetId } : {}),
     rootGenerationId: row.rootGenerationId ?? row.id,
     ...(row.sourceTaskId ? { sourceTaskId: row.sourceTaskId } : {}),
     createdAt: row.createdAt,

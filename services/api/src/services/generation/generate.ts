@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Catalog } from '../../catalog/catalog.ts'
-import type { ModelEntry } from '../../catalog/model-entry.ts'
+import { type ModelEntry, usesStrictContent } from '../../catalog/model-entry.ts'
 import type { GenerationsRepository } from '../../db/repositories/generations.ts'
 import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import { AppError } from '../../errors/app-error.ts'
@@ -25,8 +25,12 @@ import type {
   ProviderName,
 } from '../../providers/types.ts'
 import { UpstreamFailure } from '../../providers/types.ts'
+import { missingThoughtSignatureError } from '../../refinement/gemini-errors.ts'
+import { fromRefinementError } from '../../refinement/to-app-error.ts'
+import type { InputImageRef } from '../../refinement/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
 import type { AssetService } from '../assets.ts'
+import { type InputParams, type PreparedInputs, prepareInputs } from './inputs.ts'
 import { type GenerationPlan, planGeneration } from './plan.ts'
 import { toUpstreamAppError } from './upstream-errors.ts'
 
@@ -51,10 +55,41 @@ export type GenerationServiceDeps = {
   metrics: Pick<HttpMetrics, 'images' | 'generationFailures'>
 }
 
-export type GenerationInput = Omit<ImageGenerationRequest, 'response_format'> & {
-  operation: 'generate' | 'skill'
+export type GenerationInput = Omit<
+  ImageGenerationRequest,
+  'response_format' | 'parent_generation_id' | 'parent_asset_id' | 'input_images'
+> & {
+  operation: 'generate' | 'edit' | 'skill'
   sourceTaskId?: string
   sourceAgentImUserId?: string
+  /** Refine this generation's first image. */
+  parentGenerationId?: string
+  /** Refine this image of an earlier generation. */
+  parentAssetId?: string
+  /** Input images already in the asset store, in the order the prompt numbers them. */
+  inputs?: InputImageRef[]
+  /** Edits: the mask, stored as an asset (checked here: a PNG with alpha, the first image's size). */
+  maskAssetId?: string
+  /** OpenAI GPT Image edits. */
+  inputFidelity?: 'high' | 'low'
+  /** The request fields the references came in, for error messages (defaults: the JSON names). */
+  params?: Partial<InputParams>
+}
+
+const DEFAULT_PARAMS: InputParams = {
+  parentGenerationId: 'parent_generation_id',
+  parentAssetId: 'parent_asset_id',
+  inputs: 'input_images',
+  mask: 'mask',
+}
+
+/** Any failure in the terms of the error table: refinement errors first, then upstream ones. */
+function toAppError(err: unknown, params?: Partial<InputParams>): AppError {
+  if (err instanceof AppError) {
+    return err
+  }
+  const parentParam = params?.parentGenerationId ?? DEFAULT_PARAMS.parentGenerationId
+  return fromRefinementError(err, parentParam) ?? toUpstreamAppError(err)
 }
 
 export type GeneratedImage = {
@@ -104,9 +139,11 @@ export function createGenerationService(deps: GenerationServiceDeps) {
   async function dispatch(
     model: ModelEntry,
     plan: GenerationPlan,
-    prompt: string,
+    input: GenerationInput,
+    prepared: PreparedInputs,
     onAttempt: (record: AttemptRecord) => void,
   ) {
+    const { prompt } = input
     const runtime = runtimeFor(model)
     const [width = 1024, height = 1024] = plan.size.split('x').map(Number)
     const deadlineAt = deps.clock.now().getTime() + model.timeoutMs
@@ -133,6 +170,12 @@ export function createGenerationService(deps: GenerationServiceDeps) {
                   ? {}
                   : { seed: plan.forwarded.seed + (start + index) * model.maxNPerCall }),
                 ...(model.safetySettings ? { safetySettings: model.safetySettings } : {}),
+                ...(prepared.images.length > 0 ? { inputs: prepared.images } : {}),
+                ...(prepared.mask ? { mask: prepared.mask } : {}),
+                ...(prepared.chain.length > 0 ? { chain: prepared.chain } : {}),
+                ...(input.inputFidelity ? { inputFidelity: input.inputFidelity } : {}),
+                maxTurns: model.maxTurns,
+                strictContent: usesStrictContent(model),
                 signal,
               }),
             {
@@ -207,7 +250,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
 
   /** A request refused before any provider was called still leaves its record. */
   function recordRefusal(workspaceId: string, input: GenerationInput, err: unknown) {
-    const error = toUpstreamAppError(err)
+    const error = toAppError(err, input.params)
     const now = deps.clock.now().toISOString()
     const id = deps.ids('gen')
     deps.repo.insert({
@@ -228,7 +271,10 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       warnings: [],
       costCents: 0,
       error: { code: error.code, message: error.message },
-      inputAssetIds: [],
+      ...(input.parentGenerationId ? { parentGenerationId: input.parentGenerationId } : {}),
+      ...(input.parentAssetId ? { parentAssetId: input.parentAssetId } : {}),
+      inputAssetIds: (input.inputs ?? []).map((ref) => ref.assetId),
+      ...(input.inputs ? { inputs: input.inputs } : {}),
       rootGenerationId: id,
       sourceTaskId: input.sourceTaskId ?? null,
       createdAt: now,
@@ -242,10 +288,15 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     let model: ModelEntry
     let plan: GenerationPlan
     let runtime: ProviderRuntime
+    let prepared: PreparedInputs
     try {
       model = deps.catalog.resolve(input.model)
       plan = planGeneration(model, input)
       runtime = runtimeFor(model)
+      prepared = await prepareInputs(deps, workspaceId, model, runtime.provider.name, input, {
+        ...DEFAULT_PARAMS,
+        ...input.params,
+      })
     } catch (err) {
       recordRefusal(workspaceId, input, err)
       throw err
@@ -277,8 +328,15 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       attempts: [],
       warnings: plan.warnings,
       costCents: 0,
-      inputAssetIds: [],
-      rootGenerationId: id,
+      ...(prepared.parent
+        ? {
+            parentGenerationId: prepared.parent.generation.id,
+            parentAssetId: prepared.parent.assetId,
+          }
+        : {}),
+      inputAssetIds: prepared.refs.map((ref) => ref.assetId),
+      ...(prepared.refs.length > 0 ? { inputs: prepared.refs } : {}),
+      rootGenerationId: prepared.rootGenerationId ?? id,
       sourceTaskId: input.sourceTaskId ?? null,
       createdAt: createdAt.toISOString(),
     })
@@ -286,10 +344,11 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     const upstreamStarted = performance.now()
     let results: Awaited<ReturnType<typeof dispatch>>
     try {
-      results = await dispatch(model, plan, input.prompt, (record) => attempts.push(record))
+      results = await dispatch(model, plan, input, prepared, (record) => attempts.push(record))
     } catch (err) {
-      fail(id, model, attempts, err, started)
-      throw err
+      const error = explainFailure(err, prepared, input)
+      fail(id, model, attempts, error, started)
+      throw error
     }
     // Reading the answers happened inside the calls, but it is imagegate's time, not the provider's.
     let upstreamMs = performance.now() - upstreamStarted
@@ -301,12 +360,14 @@ export function createGenerationService(deps: GenerationServiceDeps) {
 
     const warnings = [...plan.warnings]
     let usage: GenerateImagesResult['usage']
+    let sentText: string | undefined
     let modelTurns: unknown[] = []
     // Every image is stored at once; failures are then taken in the order the images came.
     const outcomes: (
       | { failure: unknown }
-      | { stored: Promise<PromiseSettledResult<GeneratedImage>> }
+      | { stored: Promise<PromiseSettledResult<GeneratedImage>>; imageIndex: number }
     )[] = []
+    let returned = 0
     for (const result of results) {
       if (result instanceof UpstreamCallFailed || result instanceof UpstreamFailure) {
         outcomes.push({ failure: result })
@@ -319,12 +380,14 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       if (result.modelTurn !== undefined) {
         modelTurns = [...modelTurns, result.modelTurn]
       }
+      sentText ??= result.sentText
       for (const image of result.images) {
         const stored = store(workspaceId, input, image, runtime.provider.name)
-        outcomes.push({ stored: settle(stored) })
+        outcomes.push({ stored: settle(stored), imageIndex: returned++ })
       }
     }
     const images: GeneratedImage[] = []
+    const imageIndexes: number[] = []
     let firstFailure: unknown
     for (const outcome of outcomes) {
       if ('failure' in outcome) {
@@ -334,25 +397,28 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       const stored = await outcome.stored
       if (stored.status === 'fulfilled') {
         images.push(stored.value)
+        imageIndexes.push(outcome.imageIndex)
       } else {
         firstFailure ??= stored.reason
       }
     }
     if (images.length === 0) {
-      const error = toUpstreamAppError(
+      const error = explainFailure(
         firstFailure ??
           new UpstreamFailure(
             'bad_response',
             runtime.provider.name,
             'The provider returned no image',
           ),
+        prepared,
+        input,
       )
       fail(id, model, attempts, error, started)
       throw error
     }
     if (firstFailure) {
       warnings.push(
-        `${plan.n - images.length} of ${plan.n} images failed: ${toUpstreamAppError(firstFailure).message}`,
+        `${plan.n - images.length} of ${plan.n} images failed: ${toAppError(firstFailure, input.params).message}`,
       )
     }
 
@@ -370,6 +436,8 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       ...(usage ? { usage: usage as Record<string, number> } : {}),
       timings: { upstreamMs: round(upstreamMs), totalMs: round(totalMs) },
       ...(modelTurns.length > 0 ? { modelTurn: modelTurns } : {}),
+      ...(imageIndexes.some((imageIndex, at) => imageIndex !== at) ? { imageIndexes } : {}),
+      ...(sentText === undefined ? {} : { sentText }),
       finishedAt,
     }) as GenerationRow
     deps.metrics.images.inc({ model: model.id, provider: runtime.provider.name }, images.length)
@@ -384,6 +452,18 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     }
   }
 
+  /**
+   * A failed call in the error table's terms; a Gemini refusal of a replayed history for a
+   * missing thought signature names the step that lost it.
+   */
+  function explainFailure(err: unknown, prepared: PreparedInputs, input: GenerationInput) {
+    const steps = prepared.chain.map((step) => step.generationId)
+    return (
+      (steps.length > 0 ? missingThoughtSignatureError(err, steps) : undefined) ??
+      toAppError(err, input.params)
+    )
+  }
+
   function fail(
     id: string,
     model: ModelEntry,
@@ -391,7 +471,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     err: unknown,
     started: number,
   ) {
-    const error = toUpstreamAppError(err)
+    const error = toAppError(err)
     deps.metrics.generationFailures.inc({ model: model.id, code: error.code })
     deps.repo.update(id, {
       status: 'failed',
@@ -415,8 +495,26 @@ export function createGenerationService(deps: GenerationServiceDeps) {
         const key = sha256Hex(JSON.stringify([workspaceId, input]))
         return await inFlight.do(key, () => run(workspaceId, input))
       } catch (err) {
-        throw toUpstreamAppError(err)
+        throw toAppError(err, input.params)
       }
+    },
+
+    /**
+     * The request with what a refinement implies filled in: a refinement that names no model
+     * continues with its parent's, so the price quoted before dispatch is the one charged.
+     */
+    withDefaults(workspaceId: string, input: GenerationInput): GenerationInput {
+      if (input.model !== undefined) {
+        return input
+      }
+      const parentId = input.parentGenerationId
+      const parent =
+        parentId !== undefined
+          ? deps.repo.get(workspaceId, parentId)
+          : input.parentAssetId !== undefined
+            ? deps.repo.findByAsset(workspaceId, input.parentAssetId)
+            : undefined
+      return parent ? { ...input, model: parent.model } : input
     },
   }
 }

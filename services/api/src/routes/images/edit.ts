@@ -1,0 +1,214 @@
+import { createRoute } from '@hono/zod-openapi'
+import type { AppDeps } from '../../deps.ts'
+import { AppError, InvalidRequestError } from '../../errors/app-error.ts'
+import { errorResponses } from '../../errors/responses.ts'
+import { type EditForm, type EditFormFile, readEditForm } from '../../http/edit-form.ts'
+import type { App } from '../../http/route-types.ts'
+import type { InputImageRef } from '../../refinement/types.ts'
+import {
+  type ImageEditFields,
+  ImageEditFieldsSchema,
+  ImageEditFormSchema,
+  ImageGenerationResponseSchema,
+  ImageLabelsSchema,
+} from '../../schemas/images.ts'
+import type { GenerationInput } from '../../services/generation/generate.ts'
+import { imagesAnswer } from './answer.ts'
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/images/edits',
+  operationId: 'createImageEdit',
+  tags: ['Images'],
+  summary: 'Edit images (OpenAI-compatible)',
+  description:
+    'The OpenAI Images edit shape: `client.images.edit` of the official SDKs works unchanged. Input ' +
+    'images come as uploads (`image`, `image[]`), as stored assets (`image_asset_ids`) or as an ' +
+    'earlier generation to refine (`parent_generation_id`, `parent_asset_id`); each can carry a ' +
+    'role and a display name (`image_labels`) that the prompt names. Uploads are checked and ' +
+    'stored like POST /v1/assets; the mask must be a PNG with alpha the size of the first image. ' +
+    'The result is stored and recorded with its inputs and parent.',
+  request: {
+    body: {
+      required: true,
+      content: { 'multipart/form-data': { schema: ImageEditFormSchema } },
+    },
+  },
+  responses: {
+    200: {
+      description: 'The edited images',
+      headers: {
+        'x-imagegate-overhead-ms': {
+          description:
+            'Time imagegate added on top of the provider (parse, verify, hash, store, record)',
+          schema: { type: 'string' },
+        },
+      },
+      content: { 'application/json': { schema: ImageGenerationResponseSchema } },
+    },
+    ...errorResponses(400, 404, 413, 415, 502, 503, 504),
+  },
+})
+
+function monthFolder(date: Date) {
+  return `/uploads/edits/${date.toISOString().slice(0, 7)}`
+}
+
+/** The text fields, checked like a JSON body would be (400 invalid_request naming the field). */
+function parseFields(fields: Record<string, string>): ImageEditFields {
+  const parsed = ImageEditFieldsSchema.safeParse(fields)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const param = issue?.path.length
+      ? issue.path.join('.')
+      : issue?.code === 'unrecognized_keys'
+        ? issue.keys[0]
+        : undefined
+    const message =
+      issue?.code === 'unrecognized_keys'
+        ? `Unknown field '${issue.keys[0]}' for an image edit`
+        : `${param ?? 'body'}: ${issue?.message ?? 'invalid'}`
+    throw new InvalidRequestError(message, param ? { param } : {})
+  }
+  return parsed.data
+}
+
+function parseLabels(text: string | undefined, count: number) {
+  if (text === undefined) {
+    return []
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new InvalidRequestError('image_labels must be a JSON array', { param: 'image_labels' })
+  }
+  const parsed = ImageLabelsSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new InvalidRequestError(
+      `image_labels.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      { param: 'image_labels' },
+    )
+  }
+  if (parsed.data.length > count) {
+    throw new InvalidRequestError(
+      `image_labels has ${parsed.data.length} entries for ${count} images`,
+      { param: 'image_labels' },
+    )
+  }
+  return parsed.data
+}
+
+export function register(app: App, deps: AppDeps) {
+  app.openAPIRegistry.registerPath(route)
+
+  /** Stores an uploaded file through the asset store's checks (type sniffed, size and pixels). */
+  async function store(workspaceId: string, file: EditFormFile, kind: string) {
+    const { asset } = await deps.assets.ingest(
+      workspaceId,
+      (async function* () {
+        yield file.bytes
+      })(),
+      {
+        kind,
+        folderPath: monthFolder(deps.clock.now()),
+        ...(file.filename ? { description: file.filename.slice(0, 500) } : {}),
+      },
+    )
+    return asset
+  }
+
+  async function toInput(workspaceId: string, form: EditForm, fields: ImageEditFields) {
+    const uploads = form.files.filter((file) => file.field === 'image' || file.field === 'image[]')
+    const masks = form.files.filter((file) => file.field === 'mask')
+    if (masks.length > 1) {
+      throw new InvalidRequestError('Send at most one mask', { param: 'mask' })
+    }
+    const [maskFile] = masks
+    if (maskFile && fields.mask_asset_id) {
+      throw new InvalidRequestError('Send the mask as a file or as mask_asset_id, not both', {
+        param: 'mask',
+      })
+    }
+    const assetIds = fields.image_asset_ids?.split(',') ?? []
+    const refining =
+      fields.parent_generation_id !== undefined || fields.parent_asset_id !== undefined
+    const count = uploads.length + assetIds.length
+    if (count === 0 && !refining) {
+      throw new InvalidRequestError(
+        'An edit needs an image: upload `image`, or give image_asset_ids or parent_generation_id',
+        { param: 'image' },
+      )
+    }
+    const labels = parseLabels(fields.image_labels, count)
+
+    // A model that cannot edit is refused before any upload is stored.
+    const model = deps.catalog.resolve(
+      deps.generations.withDefaults(workspaceId, {
+        prompt: fields.prompt,
+        n: fields.n,
+        size: fields.size,
+        ...(fields.model ? { model: fields.model } : {}),
+        ...(fields.parent_generation_id ? { parentGenerationId: fields.parent_generation_id } : {}),
+        ...(fields.parent_asset_id ? { parentAssetId: fields.parent_asset_id } : {}),
+        operation: 'edit',
+      }).model,
+    )
+    if (!model.edits) {
+      throw new AppError(
+        'unsupported_parameter',
+        `${model.id} cannot edit images; GET /v1/models lists the models with capabilities.edits`,
+        { param: 'model' },
+      )
+    }
+
+    const stored = await Promise.all(uploads.map((file) => store(workspaceId, file, 'reference')))
+    const ids = [...stored.map((asset) => asset.id), ...assetIds]
+    const inputs: InputImageRef[] = ids.map((assetId, index) => {
+      const label = labels[index]
+      const role = label?.role ?? (index === 0 && !refining ? 'edit_target' : 'reference')
+      return {
+        assetId,
+        role,
+        ...(label?.display_name ? { displayName: label.display_name } : {}),
+      }
+    })
+    const maskAssetId = maskFile
+      ? (await store(workspaceId, maskFile, 'mask')).id
+      : fields.mask_asset_id
+
+    const input: GenerationInput = {
+      prompt: fields.prompt,
+      model: model.id,
+      n: fields.n,
+      size: fields.size,
+      ...(fields.quality ? { quality: fields.quality } : {}),
+      ...(fields.output_format ? { output_format: fields.output_format } : {}),
+      ...(fields.output_compression === undefined
+        ? {}
+        : { output_compression: fields.output_compression }),
+      ...(fields.background ? { background: fields.background } : {}),
+      ...(fields.user ? { user: fields.user } : {}),
+      ...(fields.seed === undefined ? {} : { seed: fields.seed }),
+      ...(fields.input_fidelity ? { inputFidelity: fields.input_fidelity } : {}),
+      ...(fields.parent_generation_id ? { parentGenerationId: fields.parent_generation_id } : {}),
+      ...(fields.parent_asset_id ? { parentAssetId: fields.parent_asset_id } : {}),
+      ...(inputs.length > 0 ? { inputs } : {}),
+      ...(maskAssetId ? { maskAssetId } : {}),
+      params: { inputs: uploads.length > 0 ? 'image' : 'image_asset_ids' },
+      operation: 'edit',
+    }
+    return input
+  }
+
+  app.post('/v1/images/edits', async (c) => {
+    const started = performance.now()
+    const workspaceId = c.get('workspaceId')
+    const form = await readEditForm(c, deps.config.maxUploadBytes)
+    const fields = parseFields(form.fields)
+    const input = await toInput(workspaceId, form, fields)
+    const outcome = await deps.chargedGenerations.generate(c.get('charge'), workspaceId, input)
+    return imagesAnswer(c, deps, outcome, fields.response_format, started)
+  })
+}
