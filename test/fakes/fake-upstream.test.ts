@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createGeminiProvider } from '../../services/api/src/providers/gemini.ts'
+import type { Fetch } from '../../services/api/src/providers/http-errors.ts'
 import { createOpenAIProvider } from '../../services/api/src/providers/openai.ts'
+import { createPooledFetch } from '../../services/api/src/providers/pooled-fetch.ts'
 import {
   type GenerateImagesRequest,
   type ImageProvider,
   UpstreamFailure,
 } from '../../services/api/src/providers/types.ts'
+import type { InputImage } from '../../services/api/src/refinement/types.ts'
+import { noiseJpeg } from '../../services/api/src/testing/images.ts'
 import { type FakeUpstream, type Fault, startFakeUpstream } from './fake-upstream.ts'
+import { noisePng } from './noise-png.ts'
 
 let up: FakeUpstream
 
@@ -20,7 +26,7 @@ beforeEach(() => {
   up.reset()
 })
 
-function openai(options: { timeoutMs?: number } = {}): ImageProvider {
+function openai(options: { timeoutMs?: number; fetch?: Fetch } = {}): ImageProvider {
   return createOpenAIProvider({ baseUrl: `${up.url}/v1`, apiKey: 'sk-fake', fetch, ...options })
 }
 
@@ -178,6 +184,167 @@ describe('OpenAI adapter against the fake over real HTTP', () => {
     const signal = AbortSignal.timeout(100)
     const failure = await failureOf(openai().generate(request('gpt-image-1', { signal })))
     expect(failure.kind).toBe('timeout')
+  })
+})
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(bytes: Uint8Array | undefined): { width: number; height: number } | undefined {
+  if (bytes === undefined || bytes.length < 24 || bytes[12] !== 0x49 || bytes[15] !== 0x52) {
+    return undefined
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return { width: view.getUint32(16), height: view.getUint32(20) }
+}
+
+describe('OpenAI edits against the fake over real HTTP', () => {
+  const photo = noisePng(16, 16, 7)
+  const mask = noisePng(16, 16, 8)
+  let logo: Uint8Array
+  beforeAll(async () => {
+    logo = new Uint8Array(await noiseJpeg('logo', 16))
+  })
+  const edit = (overrides: Partial<GenerateImagesRequest> = {}) =>
+    request('gpt-image-1', {
+      prompt: 'put a red hat on the cat',
+      inputs: [{ bytes: photo, mediaType: 'image/png', role: 'edit_target' }],
+      ...overrides,
+    })
+  const edits = () => up.calls.filter((call) => call.shape === 'openai_edit')
+
+  it('receives every field and file through the pooled client, and answers the size asked for', async () => {
+    const pooled = createPooledFetch({ connections: 2 })
+    try {
+      const inputs: InputImage[] = [
+        { bytes: photo, mediaType: 'image/png', role: 'edit_target' },
+        { bytes: logo, mediaType: 'image/jpeg', role: 'logo', displayName: 'Acme' },
+      ]
+      const result = await openai({ fetch: pooled.fetch }).generate(
+        edit({ inputs, mask, n: 2, size: { width: 1536, height: 1024 }, inputFidelity: 'high' }),
+      )
+      expect(result.images.map((image) => pngSize(image.bytes))).toEqual([
+        { width: 1536, height: 1024 },
+        { width: 1536, height: 1024 },
+      ])
+      expect(up.calls).toHaveLength(1)
+      const [call] = up.calls
+      expect(call).toMatchObject({
+        shape: 'openai_edit',
+        method: 'POST',
+        path: '/v1/images/edits',
+        model: 'gpt-image-1',
+        headers: { authorization: 'Bearer sk-fake' },
+        body: {
+          model: 'gpt-image-1',
+          // multipart/form-data sends every line break as CRLF.
+          prompt: result.sentText?.replaceAll('\n', '\r\n'),
+          n: '2',
+          size: '1536x1024',
+          input_fidelity: 'high',
+        },
+        fault: 'ok',
+      })
+      expect(call?.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/)
+      expect(call?.body).not.toHaveProperty('response_format')
+      expect(result.sentText).toContain("Image 2 is the logo 'Acme'")
+      expect(call?.files).toEqual([
+        {
+          name: 'image[]',
+          filename: 'image-1.png',
+          contentType: 'image/png',
+          size: photo.length,
+          sha256: sha256(photo),
+        },
+        {
+          name: 'image[]',
+          filename: 'image-2.jpg',
+          contentType: 'image/jpeg',
+          size: logo.length,
+          sha256: sha256(logo),
+        },
+        {
+          name: 'mask',
+          filename: 'mask.png',
+          contentType: 'image/png',
+          size: mask.length,
+          sha256: sha256(mask),
+        },
+      ])
+    } finally {
+      await pooled.close()
+    }
+  })
+
+  it('asks dall-e-2 for base64 and gets the default size for no size', async () => {
+    const result = await openai().generate(edit({ upstreamModel: 'dall-e-2', size: undefined }))
+    expect(edits()).toHaveLength(1)
+    expect(edits()[0]?.body).toEqual({
+      model: 'dall-e-2',
+      prompt: 'put a red hat on the cat',
+      n: '1',
+      response_format: 'b64_json',
+    })
+    expect(edits()[0]?.files?.map((file) => file.name)).toEqual(['image'])
+    expect(pngSize(result.images[0]?.bytes)).toEqual({ width: 1024, height: 1024 })
+    expect(result.images[0]?.revisedPrompt).toBe('put a red hat on the cat')
+  })
+
+  it('serves a URL answer at the size asked for', async () => {
+    up.script(['url'])
+    const result = await openai().generate(edit({ size: { width: 512, height: 768 } }))
+    expect(up.calls.map((call) => call.shape)).toEqual(['openai_edit', 'file'])
+    expect(up.calls[1]?.headers.authorization).toBeUndefined()
+    expect(pngSize(result.images[0]?.bytes)).toEqual({ width: 512, height: 768 })
+  })
+
+  it.each<[string, Fault, Partial<UpstreamFailure>]>([
+    [
+      '429 Retry-After seconds',
+      { mode: 'rate_limit_seconds', retryAfterSeconds: 2 },
+      { kind: 'rate_limited', status: 429, retryAfterMs: 2000 },
+    ],
+    ['429 insufficient_quota', 'insufficient_quota', { kind: 'quota', status: 429 }],
+    ['401', 'unauthorized', { kind: 'auth', status: 401 }],
+    ['500', 'server_error_500', { kind: 'ambiguous', status: 500 }],
+    ['502', 'bad_gateway_502', { kind: 'unavailable', status: 502 }],
+    ['503', 'unavailable_503', { kind: 'unavailable', status: 503 }],
+    ['reset after headers', 'reset_after_headers', { kind: 'ambiguous' }],
+    ['malformed JSON', 'malformed_json', { kind: 'bad_response', status: 200 }],
+    ['truncated base64', 'truncated_base64', { kind: 'bad_response', status: 200 }],
+    ['moderation_blocked', 'safety_block', { kind: 'content_policy', stage: 'input' }],
+    ['content_policy_violation', 'prompt_blocked', { kind: 'content_policy', stage: 'input' }],
+    ['200 without an image', 'no_image', { kind: 'bad_response', status: 200 }],
+  ])('%s', async (_name, fault, expected) => {
+    up.script([fault])
+    const failure = await failureOf(openai().generate(edit()))
+    expect(failure).toMatchObject({ provider: 'openai', ...expected })
+    expect(edits()).toHaveLength(1)
+    expect(edits()[0]?.fault).toBe(typeof fault === 'string' ? fault : fault.mode)
+  })
+
+  it('refuses an edit without an image as OpenAI does, leaving the script for the next call', async () => {
+    up.script(['unavailable_503'])
+    const form = new FormData()
+    form.append('model', 'gpt-image-1')
+    form.append('prompt', 'a hat')
+    const response = await fetch(`${up.url}/v1/images/edits`, { method: 'POST', body: form })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({
+      error: { message: "Missing required parameter: 'image'.", type: 'invalid_request_error' },
+    })
+    expect(edits()).toMatchObject([{ body: { prompt: 'a hat' }, files: [], fault: undefined }])
+    expect((await failureOf(openai().generate(edit()))).kind).toBe('unavailable')
+  })
+
+  it('refuses a body that is not multipart', async () => {
+    const response = await fetch(`${up.url}/v1/images/edits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"prompt":"a hat"}',
+    })
+    expect(response.status).toBe(400)
+    expect(edits()).toMatchObject([{ body: '{"prompt":"a hat"}', fault: undefined }])
   })
 })
 

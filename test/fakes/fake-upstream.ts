@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -5,11 +6,13 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import busboy from 'busboy'
 import { noisePng } from './noise-png.ts'
 
 /**
- * A real HTTP server on 127.0.0.1 that speaks OpenAI Images (`POST /v1/images/generations`) and
- * Gemini (`POST /v1beta/models/:model:generateContent`), with scripted faults per call.
+ * A real HTTP server on 127.0.0.1 that speaks OpenAI Images (`POST /v1/images/generations`, and
+ * `POST /v1/images/edits` as multipart) and Gemini (`POST /v1beta/models/:model:generateContent`),
+ * with scripted faults per call.
  */
 
 export type FaultMode =
@@ -49,15 +52,32 @@ export type Fault =
       retryAfterSeconds?: number
     }
 
+/** A file part of a multipart request, as received. */
+export type ReceivedFile = {
+  /** The form field: `image`, `image[]`, `mask`. */
+  name: string
+  /** Absent when the part named none. */
+  filename: string | undefined
+  contentType: string
+  size: number
+  sha256: string
+}
+
 export type UpstreamCall = {
-  shape: 'openai' | 'gemini' | 'file' | 'unknown'
+  /** `openai_edit`: `POST /v1/images/edits`. */
+  shape: 'openai' | 'openai_edit' | 'gemini' | 'file' | 'unknown'
   method: string
   path: string
   /** Gemini: the model in the path; OpenAI: the `model` field. */
   model: string | undefined
   headers: IncomingHttpHeaders
-  /** Parsed JSON when the body was JSON, else its text ('' for none). */
+  /**
+   * Parsed JSON when the body was JSON; for a multipart body its text fields by name (a repeated
+   * name keeps its last value); else its text ('' for none).
+   */
   body: unknown
+  /** A multipart body's files, in the order they arrived. */
+  files?: ReceivedFile[]
   /** The fault this call was answered with (generation calls only). */
   fault: FaultMode | undefined
 }
@@ -108,27 +128,52 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const answers = {
     openai: (script: Script, body: Record<string, unknown>, callIndex: number): Reply =>
       openAIReply(script, body, { base64, fileUrl: `${url}/files/${callIndex}.png` }),
+    // An edit answers a PNG of the size it asked for; so does its URL.
+    openai_edit: (script: Script, body: Record<string, unknown>, callIndex: number): Reply => {
+      const { width, height } = editSize(body.size)
+      return openAIReply(script, body, {
+        base64: Buffer.from(sizedPng(width, height)).toString('base64'),
+        fileUrl: `${url}/files/${callIndex}-${width}x${height}.png`,
+      })
+    },
     gemini: (script: Script, _body: unknown, callIndex: number): Reply =>
       geminiReply(script, { base64, mediaType, callIndex }),
   }
 
   const server = createServer(async (req, res) => {
-    const text = await readBody(req)
+    const raw = await readBody(req)
     const path = req.url ?? '/'
-    const body = parseJsonOrText(text)
     const geminiPath = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path)
+    const filePath = /^\/files\/\d+(?:-(\d+)x(\d+))?\.png$/.exec(path)
     const shape: UpstreamCall['shape'] =
       req.method === 'POST' && path === '/v1/images/generations'
         ? 'openai'
-        : req.method === 'POST' && geminiPath
-          ? 'gemini'
-          : req.method === 'GET' && /^\/files\/\d+\.png$/.test(path)
-            ? 'file'
-            : 'unknown'
+        : req.method === 'POST' && path === '/v1/images/edits'
+          ? 'openai_edit'
+          : req.method === 'POST' && geminiPath
+            ? 'gemini'
+            : req.method === 'GET' && filePath
+              ? 'file'
+              : 'unknown'
+    let body: unknown
+    let files: ReceivedFile[] | undefined
+    let unreadable: string | undefined
+    if (shape === 'openai_edit') {
+      try {
+        ;({ fields: body, files } = await parseMultipart(req.headers, raw))
+      } catch (error) {
+        unreadable = error instanceof Error ? error.message : String(error)
+        body = raw.toString('utf8')
+      }
+    } else {
+      body = parseJsonOrText(raw.toString('utf8'))
+    }
     const model =
       shape === 'gemini'
         ? decodeURIComponent(geminiPath?.[1] ?? '')
-        : shape === 'openai' && isRecord(body) && typeof body.model === 'string'
+        : (shape === 'openai' || shape === 'openai_edit') &&
+            isRecord(body) &&
+            typeof body.model === 'string'
           ? body.model
           : undefined
     const call: UpstreamCall = {
@@ -140,14 +185,35 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       body,
       fault: undefined,
     }
+    if (files) {
+      call.files = files
+    }
     calls.push(call)
 
     if (shape === 'file') {
-      send(res, { status: 200, headers: { 'content-type': mediaType }, body: image })
+      const [, width, height] = filePath ?? []
+      const file = width && height ? sizedPng(Number(width), Number(height)) : image
+      send(res, {
+        status: 200,
+        headers: { 'content-type': width ? 'image/png' : mediaType },
+        body: file,
+      })
       return
     }
     if (shape === 'unknown') {
       send(res, json(404, { error: { message: `No route for ${req.method} ${path}` } }))
+      return
+    }
+    const invalid =
+      shape === 'openai_edit' ? (unreadable ?? invalidEdit(body, files ?? [])) : undefined
+    if (invalid !== undefined) {
+      // As OpenAI does, before any work: a malformed request costs no scripted fault.
+      send(
+        res,
+        json(400, {
+          error: { message: invalid, type: 'invalid_request_error', param: null, code: null },
+        }),
+      )
       return
     }
     const fault = normalise(queue.shift() ?? fallback)
@@ -222,7 +288,9 @@ function openAIReply(
 ): Reply {
   const model = typeof request.model === 'string' ? request.model : 'gpt-image-1'
   const gptImage = !model.startsWith('dall-e')
-  const n = typeof request.n === 'number' ? Math.min(Math.max(1, request.n), 10) : 1
+  // A number in JSON, a text field in multipart.
+  const asked = Number(request.n ?? 1)
+  const n = Number.isInteger(asked) ? Math.min(Math.max(1, asked), 10) : 1
   const error = (status: number, code: string | null, type: string, message: string) =>
     json(status, { error: { message, type, param: null, code } })
   const image = (b64: string) =>
@@ -405,12 +473,90 @@ function send(res: ServerResponse, reply: Reply): void {
   res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy())
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of req) {
     chunks.push(chunk as Buffer)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
+}
+
+/** A multipart body's text fields by name and its files in order, each file hashed. */
+function parseMultipart(
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): Promise<{ fields: Record<string, string>; files: ReceivedFile[] }> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {}
+    const files: ReceivedFile[] = []
+    const pending: Promise<void>[] = []
+    const parser = busboy({ headers })
+    parser.on('field', (name, value) => {
+      fields[name] = value
+    })
+    parser.on('file', (name, stream, info) => {
+      // Its place is taken now, so files keep their order whenever each one ends.
+      const file: ReceivedFile = {
+        name,
+        filename: info.filename,
+        contentType: info.mimeType,
+        size: 0,
+        sha256: '',
+      }
+      files.push(file)
+      const hash = createHash('sha256')
+      pending.push(
+        new Promise((done, fail) => {
+          stream.on('data', (chunk: Buffer) => {
+            hash.update(chunk)
+            file.size += chunk.length
+          })
+          stream.on('end', () => {
+            file.sha256 = hash.digest('hex')
+            done()
+          })
+          stream.on('error', fail)
+        }),
+      )
+    })
+    parser.on('close', () => {
+      Promise.all(pending).then(() => resolve({ fields, files }), reject)
+    })
+    parser.on('error', reject)
+    parser.end(body)
+  })
+}
+
+/** What OpenAI itself refuses before any work: no prompt, no image. */
+function invalidEdit(fields: unknown, files: ReceivedFile[]): string | undefined {
+  if (!isRecord(fields) || typeof fields.prompt !== 'string' || fields.prompt === '') {
+    return "Missing required parameter: 'prompt'."
+  }
+  if (!files.some((file) => file.name === 'image' || file.name === 'image[]')) {
+    return "Missing required parameter: 'image'."
+  }
+  return undefined
+}
+
+/** `size` as sent (`1536x1024`); `auto`, absent or unreadable answer the default 1024x1024. */
+function editSize(size: unknown): { width: number; height: number } {
+  const match = typeof size === 'string' ? /^(\d{1,4})x(\d{1,4})$/.exec(size) : null
+  const width = Number(match?.[1] ?? 0)
+  const height = Number(match?.[2] ?? 0)
+  return width > 0 && height > 0 ? { width, height } : { width: 1024, height: 1024 }
+}
+
+const sizedPngs = new Map<string, Uint8Array>()
+
+/** A noise PNG of this size, made once per size. */
+function sizedPng(width: number, height: number): Uint8Array {
+  const key = `${width}x${height}`
+  let png = sizedPngs.get(key)
+  if (png === undefined) {
+    png = noisePng(width, height)
+    sizedPngs.set(key, png)
+  }
+  return png
 }
 
 function parseJsonOrText(text: string): unknown {

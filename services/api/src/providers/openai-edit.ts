@@ -19,7 +19,10 @@ import type { GenerateImagesRequest } from './types.ts'
 export type OpenAIEdit = {
   form: FormData
   warnings: string[]
-  /** The prompt as sent, when it is not the caller's prompt as given. */
+  /**
+   * The prompt as sent, when it is not the caller's prompt as given. Its line breaks are LF; the
+   * multipart encoding sends each as CRLF, as form-data always does.
+   */
   sentText?: string
 }
 
