@@ -1,5 +1,6 @@
+import { EditInputError } from '../refinement/openai-edits.ts'
 import { MEDIA_TYPES, renderSketch } from './local/render-sketch.ts'
-import { planLocalRender } from './local/request-options.ts'
+import { type LocalRenderPlan, planLocalRender } from './local/request-options.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -11,6 +12,8 @@ import {
 /**
  * The built-in provider: renders labelled placeholder sketches on this machine, so imagegate
  * works offline, in tests and in demos. Deterministic: the same request gives the same bytes.
+ * With input images (edits, refinements) the picture is derived from one of them: see
+ * `planLocalRender` for which, and for what it says about the mask and the others.
  */
 export function createLocalProvider(): ImageProvider {
   return {
@@ -36,18 +39,32 @@ export function createLocalProvider(): ImageProvider {
             },
           )
         }
-        const bytes = await renderSketch({
-          prompt: request.prompt,
-          seed: plan.seed,
-          width: plan.width,
-          height: plan.height,
-          variant,
-          format: plan.format,
-          quality: plan.quality,
-        })
+        const bytes = await render(plan, request.prompt, variant)
         images.push({ bytes, declaredMediaType: MEDIA_TYPES[plan.format] })
       }
       return { images, warnings: plan.warnings }
     },
+  }
+}
+
+async function render(plan: LocalRenderPlan, prompt: string, variant: number): Promise<Uint8Array> {
+  const options = {
+    prompt,
+    seed: plan.seed,
+    width: plan.width,
+    height: plan.height,
+    variant,
+    format: plan.format,
+    quality: plan.quality,
+  }
+  if (plan.input === undefined) {
+    return renderSketch(options)
+  }
+  try {
+    return await renderSketch({ ...options, input: plan.input.bytes })
+  } catch (cause) {
+    // The sizes are clamped already, so what fails here is decoding the input. The message
+    // reaches the caller; the decoder's own words stay in the cause.
+    throw new EditInputError(`input image ${plan.input.position} could not be read`, { cause })
   }
 }

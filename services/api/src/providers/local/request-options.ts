@@ -15,6 +15,8 @@ export type LocalRenderPlan = {
   format: SketchFormat
   /** JPEG / WebP quality; undefined for PNG or when no compression was asked for. */
   quality: number | undefined
+  /** The input image the picture is derived from, when the request has any. */
+  input?: { bytes: Uint8Array; position: number }
   warnings: string[]
 }
 
@@ -89,12 +91,65 @@ function unsupportedSettings(request: GenerateImagesRequest): string[] {
   return warnings
 }
 
+/**
+ * The one input the sketch is derived from: the first `edit_target`, else the first input. The
+ * renderer repaints the whole picture from it, so a mask (which would keep the opaque areas) is
+ * not honoured, and any other input is not looked at; each is said in a warning.
+ */
+function chooseInput(request: GenerateImagesRequest, warnings: string[]): LocalRenderPlan['input'] {
+  const inputs = request.inputs ?? []
+  const target = inputs.findIndex((input) => input.role === 'edit_target')
+  const index = target === -1 ? 0 : target
+  const chosen = inputs[index]
+  if (chosen === undefined) {
+    if (request.mask !== undefined) {
+      warnings.push('local-sketch ignores the mask: the request has no input image to edit')
+    }
+    return undefined
+  }
+  const position = index + 1
+  if (inputs.length > 1) {
+    const others = inputs.length - 1
+    warnings.push(
+      `local-sketch derives its picture from input image ${position} only; the other ${others} ${others === 1 ? 'was' : 'were'} not used`,
+    )
+  }
+  if (request.mask !== undefined) {
+    warnings.push(
+      'local-sketch ignores the mask: it repaints the whole image, the masked areas included',
+    )
+  }
+  return { bytes: chosen.bytes, position }
+}
+
+function notRenderingSettings(request: GenerateImagesRequest): string[] {
+  const warnings: string[] = []
+  if (request.inputFidelity !== undefined) {
+    warnings.push(`local-sketch ignores input_fidelity=${request.inputFidelity}`)
+  }
+  if (request.chain !== undefined && request.chain.length > 0) {
+    warnings.push(
+      `local-sketch has no conversation; the ${request.chain.length} earlier turn(s) were not used`,
+    )
+  }
+  if (request.strictContent) {
+    warnings.push('local-sketch ignores the strict content rules (it draws the prompt as text)')
+  }
+  return warnings
+}
+
 export function planLocalRender(request: GenerateImagesRequest): LocalRenderPlan {
   const warnings: string[] = []
   const { width, height } = resolveSize(request, warnings)
   const format = request.outputFormat ?? 'png'
   const quality = resolveQuality(request, format, warnings)
   warnings.push(...unsupportedSettings(request))
+  const input = chooseInput(request, warnings)
+  warnings.push(...notRenderingSettings(request))
   const seed = request.seed ?? seedFromPrompt(request.prompt)
-  return { width, height, seed, format, quality, warnings }
+  const plan: LocalRenderPlan = { width, height, seed, format, quality, warnings }
+  if (input !== undefined) {
+    plan.input = input
+  }
+  return plan
 }
