@@ -41,6 +41,8 @@ export type FaultMode =
   | 'prompt_blocked'
   /** OpenAI `data: []` / Gemini STOP with text only. */
   | 'no_image'
+  /** Gemini 400 INVALID_ARGUMENT: an image part of the history lost its thought_signature. */
+  | 'missing_thought_signature'
 
 export type Fault =
   | FaultMode
@@ -80,6 +82,10 @@ export type UpstreamCall = {
   files?: ReceivedFile[]
   /** The fault this call was answered with (generation calls only). */
   fault: FaultMode | undefined
+  /** The request body exactly as it arrived. */
+  raw: Buffer
+  /** The answer's body exactly as sent (generation calls). */
+  answer?: string
 }
 
 export type FakeUpstream = {
@@ -184,6 +190,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       headers: req.headers,
       body,
       fault: undefined,
+      raw,
     }
     if (files) {
       call.files = files
@@ -219,6 +226,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const fault = normalise(queue.shift() ?? fallback)
     call.fault = fault.mode
     const reply = answers[shape](fault, isRecord(body) ? body : {}, calls.length - 1)
+    if (typeof reply.body === 'string') {
+      call.answer = reply.body
+    }
     if (!fault.delayMs) {
       send(res, reply)
       return
@@ -367,6 +377,8 @@ function openAIReply(
       )
     case 'no_image':
       return json(200, { created: 1763726400, data: [] })
+    case 'missing_thought_signature':
+      return error(400, null, 'invalid_request_error', 'Invalid request.')
   }
 }
 
@@ -385,7 +397,12 @@ function geminiReply(
   const image = (data: string) =>
     candidate([
       { text: 'Planning the composition.', thought: true },
-      { text: 'Here is your image.' },
+      {
+        text: 'Here is your image.',
+        thoughtSignature: Buffer.from(`fake-text-signature-${context.callIndex}`).toString(
+          'base64',
+        ),
+      },
       {
         inlineData: { mimeType: context.mediaType, data },
         thoughtSignature: Buffer.from(`fake-signature-${context.callIndex}`).toString('base64'),
@@ -448,6 +465,12 @@ function geminiReply(
       })
     case 'no_image':
       return candidate([{ text: 'I can only describe this scene in words.' }])
+    case 'missing_thought_signature':
+      return error(
+        400,
+        'INVALID_ARGUMENT',
+        'Image part is missing a thought_signature in content position 2, part position 2. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.',
+      )
   }
 }
 

@@ -406,7 +406,7 @@ describe('refinements by reference', () => {
     const assetId = theirs.data[0]?.asset_id ?? ''
     const image = { field: 'image', bytes: await noisePng('mine', 256) }
 
-    const cases: [string, Promise<Response>, string][] = [
+    const cases: [string, Response | Promise<Response>, string][] = [
       [
         'parent_generation_id',
         json(t, '/v1/images/generations', { prompt: 'x', parent_generation_id: generationId }),
