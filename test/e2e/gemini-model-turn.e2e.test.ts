@@ -80,9 +80,11 @@ describe('Gemini model turns', () => {
     expect(fake.calls.filter((call) => call.shape === 'gemini')).toHaveLength(3)
     expect(data?.cost).toBeCloseTo(3 * 3.9, 6)
     const row = t.deps.generationsRepo.get('default', data?.generation_id ?? '')
-    const turns = row?.modelTurn as { parts: { thoughtSignature?: string }[] }[]
+    const turns = row?.modelTurn as {
+      parts: { thoughtSignature?: string; inlineData?: unknown }[]
+    }[]
     const signatures = turns.map(
-      (turn) => turn.parts.find((part) => part.thoughtSignature)?.thoughtSignature,
+      (turn) => turn.parts.find((part) => part.inlineData)?.thoughtSignature,
     )
     expect(new Set(signatures)).toEqual(new Set([signature(0), signature(1), signature(2)]))
   })
