@@ -1,7 +1,8 @@
 /**
- * `tsx bench/profile-summary.ts <file.cpuprofile> [top]` — where a V8 CPU profile (node
+ * `tsx bench/profile-summary.ts <file.cpuprofile> [top] [filter]` — where a V8 CPU profile (node
  * --cpu-prof, e.g. BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=bench/.tmp/prof")
- * spends its time: self time by function, and inclusive time by source file.
+ * spends its time: self time by function, inclusive time by function and by source file.
+ * `filter` keeps only the inclusive-by-function rows whose name contains it (e.g. `api/`).
  */
 import { readFileSync } from 'node:fs'
 
@@ -18,6 +19,11 @@ if (!file) {
   process.exit(2)
 }
 const top = Number(process.argv[3] ?? 25)
+const filter = process.argv[4]
+if (!Number.isInteger(top) || top <= 0) {
+  console.error(`top must be a positive integer, got '${process.argv[3]}' (one profile at a time)`)
+  process.exit(2)
+}
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
 const byId = new Map(profile.nodes.map((node) => [node.id, node]))
 const parent = new Map<number, number>()
@@ -43,6 +49,7 @@ const frameName = (node: ProfileNode) =>
 
 const selfByFrame = new Map<string, number>()
 const inclusiveByFile = new Map<string, number>()
+const inclusiveByFrame = new Map<string, number>()
 for (const [id, us] of selfUs) {
   const node = byId.get(id)
   if (!node) {
@@ -50,12 +57,19 @@ for (const [id, us] of selfUs) {
   }
   const name = frameName(node)
   selfByFrame.set(name, (selfByFrame.get(name) ?? 0) + us)
-  // Inclusive by file: each file on the stack counts once per sample.
+  // Inclusive: each file and each function on the stack counts once per sample.
   const files = new Set<string>()
+  const frames = new Set<string>()
   for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
-    const url = byId.get(current)?.callFrame.url
-    if (url) {
-      files.add(shortUrl(url))
+    const frame = byId.get(current)
+    if (frame?.callFrame.url) {
+      files.add(shortUrl(frame.callFrame.url))
+      frames.add(frameName(frame))
+    }
+  }
+  for (const name of frames) {
+    if (filter === undefined || name.includes(filter)) {
+      inclusiveByFrame.set(name, (inclusiveByFrame.get(name) ?? 0) + us)
     }
   }
   for (const url of files) {
@@ -72,4 +86,8 @@ const print = (title: string, entries: Map<string, number>) => {
 }
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled`)
 print('self time by function', selfByFrame)
+print(
+  `inclusive time by function${filter ? ` (names containing '${filter}')` : ''}`,
+  inclusiveByFrame,
+)
 print('inclusive time by file', inclusiveByFile)

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { encodeBase62, type RandomBytes, randomBase62 } from './base62.ts'
 
@@ -59,9 +59,10 @@ export function hasValidChecksum(key: string): boolean {
 /**
  * sha256 hex. A fast hash is right here: keys carry 256 random bits, so there is nothing to
  * brute-force, and a slow KDF would only add latency to every request (reliability.md §5.5).
+ * The one-shot `crypto.hash` builds no Hash object: it runs on every authenticated request.
  */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex')
+  return hash('sha256', key, 'hex')
 }
 
 /**

@@ -59,38 +59,51 @@ function policyName(name: string): string {
 
 /** The policy that binds for a unit: least remaining, then the longest way to full. */
 function binding(policies: readonly PolicyState[], unit: RateLimitUnit): PolicyState | undefined {
-  return policies
-    .filter((policy) => policy.unit === unit)
-    .reduce<PolicyState | undefined>((best, policy) => {
-      if (!best || policy.remaining < best.remaining) {
-        return policy
-      }
-      return policy.remaining === best.remaining && policy.resetMs > best.resetMs ? policy : best
-    }, undefined)
+  let best: PolicyState | undefined
+  for (const policy of policies) {
+    if (policy.unit !== unit) {
+      continue
+    }
+    if (
+      !best ||
+      policy.remaining < best.remaining ||
+      (policy.remaining === best.remaining && policy.resetMs > best.resetMs)
+    ) {
+      best = policy
+    }
+  }
+  return best
 }
+
+/** OpenAI's names, per unit. */
+const OPENAI_HEADERS = (['requests', 'images'] as const).map((unit) => ({
+  unit,
+  limit: `x-ratelimit-limit-${unit}`,
+  remaining: `x-ratelimit-remaining-${unit}`,
+  reset: `x-ratelimit-reset-${unit}`,
+}))
 
 /** Informational headers for any response that passed through the limiter. */
 export function rateLimitHeaders(policies: readonly PolicyState[]): Record<string, string> {
   if (policies.length === 0) {
     return {}
   }
-  const headers: Record<string, string> = {
-    'ratelimit-policy': policies
-      .map((policy) => `${policyName(policy.name)};q=${policy.quota};w=${seconds(policy.windowMs)}`)
-      .join(', '),
-    ratelimit: policies
-      .map(
-        (policy) =>
-          `${policyName(policy.name)};r=${policy.remaining};t=${seconds(policy.nextUnitMs)}`,
-      )
-      .join(', '),
+  let policy = ''
+  let state = ''
+  for (const entry of policies) {
+    const separator = policy === '' ? '' : ', '
+    policy += `${separator}${policyName(entry.name)};q=${entry.quota};w=${seconds(entry.windowMs)}`
+    state += `${separator}${policyName(entry.name)};r=${entry.remaining};t=${seconds(entry.nextUnitMs)}`
   }
-  for (const unit of ['requests', 'images'] as const) {
-    const policy = binding(policies, unit)
-    if (policy) {
-      headers[`x-ratelimit-limit-${unit}`] = String(policy.quota)
-      headers[`x-ratelimit-remaining-${unit}`] = String(policy.remaining)
-      headers[`x-ratelimit-reset-${unit}`] = formatResetDuration(policy.resetMs)
+  const headers: Record<string, string> = { 'ratelimit-policy': policy, ratelimit: state }
+  // One pass of string building and two of picking, no intermediate arrays: this runs on every
+  // limited request.
+  for (const { unit, limit, remaining, reset } of OPENAI_HEADERS) {
+    const bound = binding(policies, unit)
+    if (bound) {
+      headers[limit] = String(bound.quota)
+      headers[remaining] = String(bound.remaining)
+      headers[reset] = formatResetDuration(bound.resetMs)
     }
   }
   return headers

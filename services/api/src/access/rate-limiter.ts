@@ -54,7 +54,7 @@ export type RateLimiter = {
 }
 
 function stateOf(rule: RateLimitRule, decision: GcraDecision): PolicyState {
-  return {
+  const state: PolicyState = {
     name: rule.name,
     unit: rule.unit,
     quota: rule.quota,
@@ -63,9 +63,14 @@ function stateOf(rule: RateLimitRule, decision: GcraDecision): PolicyState {
     remaining: decision.remaining,
     nextUnitMs: decision.nextUnitMs,
     resetMs: decision.resetMs,
-    ...(decision.allowed ? {} : { retryAfterMs: decision.retryAfterMs }),
   }
+  if (!decision.allowed) {
+    state.retryAfterMs = decision.retryAfterMs
+  }
+  return state
 }
+
+type Slot = { rule: RateLimitRule; slot: string; params: GcraParams; decision: GcraDecision }
 
 /**
  * A rule's bucket name and GCRA parameters, worked out once per rule object: callers that keep
@@ -89,33 +94,37 @@ export function createRateLimiter(options: { clock: Clock; minSweepSize?: number
   return {
     check(rules) {
       const now = nowMs()
-      const slots = rules.map((rule) => {
+      const slots: Slot[] = []
+      let allowed = true
+      for (const rule of rules) {
         const { slot, params } = compiledRule(rule)
-        return { rule, slot, params, decision: gcraDecide(table.get(slot), now, params, rule.cost) }
-      })
-      if (slots.length > 1 && new Set(slots.map((slot) => slot.slot)).size !== slots.length) {
-        throw new Error('each rate-limit bucket may appear once per check')
+        for (const earlier of slots) {
+          if (earlier.slot === slot) {
+            throw new Error('each rate-limit bucket may appear once per check')
+          }
+        }
+        const decision = gcraDecide(table.get(slot), now, params, rule.cost)
+        allowed &&= decision.allowed
+        slots.push({ rule, slot, params, decision })
       }
-      const allowed = slots.every((slot) => slot.decision.allowed)
+      const policies: PolicyState[] = []
       if (allowed) {
         for (const slot of slots) {
           table.set(slot.slot, slot.decision.tat, now)
+          policies.push(stateOf(slot.rule, slot.decision))
         }
-        return {
-          allowed,
-          retryAfterMs: 0,
-          policies: slots.map((slot) => stateOf(slot.rule, slot.decision)),
-        }
+        return { allowed, retryAfterMs: 0, policies }
       }
       let retryAfterMs = 0
-      const policies = slots.map(({ rule, slot, params, decision }) => {
+      for (const { rule, slot, params, decision } of slots) {
         if (!decision.allowed) {
           retryAfterMs = Math.max(retryAfterMs, decision.retryAfterMs)
-          return stateOf(rule, decision)
+          policies.push(stateOf(rule, decision))
+        } else {
+          // Nothing was spent: report what this policy has left as things stand.
+          policies.push(stateOf(rule, gcraDecide(table.get(slot), now, params, 0)))
         }
-        // Nothing was spent: report what this policy has left as things stand.
-        return stateOf(rule, gcraDecide(table.get(slot), now, params, 0))
-      })
+      }
       return { allowed, retryAfterMs, policies }
     },
     sweep: () => table.sweep(nowMs()),

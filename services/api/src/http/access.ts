@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
 import type { AuthFailureLimiter } from '../access/auth-failures.ts'
 import {
   authLockedError,
@@ -8,12 +9,13 @@ import {
 } from '../access/errors.ts'
 import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
 import type { RateLimiter } from '../access/rate-limiter.ts'
-import { allows, routeAccess } from '../access/scopes.ts'
+import { allows, type RouteAccess, routeAccess } from '../access/scopes.ts'
 import { errorResponse } from '../errors/handlers.ts'
 import type { ApiKeyService } from '../services/access/api-keys.ts'
 import type { SignedUrlService } from '../services/access/signed-urls.ts'
 import { clientAddress } from './client-address.ts'
 import type { AppEnv } from './env.ts'
+import { addResponseHeaders } from './response-headers.ts'
 
 export type AccessControlDeps = {
   apiKeys: ApiKeyService
@@ -36,7 +38,7 @@ export type AccessControlDeps = {
  */
 export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const row = routeAccess(c.req.method, c.req.path)
+    const row = routeAccessOf(c)
     c.set('routeAccess', row)
     if (row.envelope) {
       c.set('errorEnvelope', row.envelope)
@@ -69,14 +71,33 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
     if (!decision.allowed) {
       return errorResponse(c, rateLimitedError(decision))
     }
-    for (const [name, value] of Object.entries(rateLimitHeaders(decision.policies))) {
-      c.header(name, value)
-    }
+    addResponseHeaders(c, rateLimitHeaders(decision.policies))
     c.set('principal', principal)
     c.set('rateLimitPolicies', decision.policies)
     c.set('workspaceId', principal.workspaceId)
     return next()
   }
+}
+
+/**
+ * The routeAccessTable row of the route Hono is about to run, looked up once per method and
+ * route template (a concrete path holds ids, so the table's patterns would be tried on every
+ * request); a path no route matches (it ends in 404) is looked up by itself.
+ */
+const rowByTemplate = new Map<string, RouteAccess>()
+function routeAccessOf(c: Context<AppEnv>): RouteAccess {
+  const method = c.req.method
+  const template = matchedRoutes(c).findLast((matched) => matched.method !== 'ALL')?.path
+  if (template === undefined) {
+    return routeAccess(method, c.req.path)
+  }
+  const key = `${method} ${template}`
+  let row = rowByTemplate.get(key)
+  if (row === undefined) {
+    row = routeAccess(method, template)
+    rowByTemplate.set(key, row)
+  }
+  return row
 }
 
 /** `/v1/assets/{id}/content` → id (this runs before the route, so its params are not parsed). */

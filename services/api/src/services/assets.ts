@@ -62,8 +62,18 @@ function parseMeta(fields: Record<string, string>) {
   return parsed.data
 }
 
+/** Rows kept by `get`; a few MB at most. */
+const CACHED_ROWS = 4096
+
 export function createAssetService(deps: AssetServiceDeps) {
   const { repo, blobs, pins, log, limits } = deps
+  /**
+   * Asset rows by workspace and id, for `get`: a row never changes once written (there is no
+   * update, only `remove`, which drops it here too), and this process is the database's only
+   * writer, so a kept row is the row. A content GET or 304 then costs no query. Oldest first out.
+   */
+  const rows = new Map<string, AssetRow>()
+  const rowKey = (workspaceId: string, id: string) => `${workspaceId}\u0000${id}`
 
   /** Sniffs and measures stored bytes, then records them as an asset of the workspace. */
   async function record(
@@ -172,10 +182,20 @@ export function createAssetService(deps: AssetServiceDeps) {
     },
 
     get(workspaceId: string, id: string): AssetRow {
+      const key = rowKey(workspaceId, id)
+      const kept = rows.get(key)
+      if (kept) {
+        return kept
+      }
       const row = repo.get(workspaceId, id)
       if (!row) {
         throw new NotFoundError('asset', id)
       }
+      if (rows.size >= CACHED_ROWS) {
+        rows.delete(rows.keys().next().value as string)
+      }
+      // Shared by every later caller: frozen, so no caller can change what the next one sees.
+      rows.set(key, Object.freeze(row))
       return row
     },
 
@@ -192,6 +212,7 @@ export function createAssetService(deps: AssetServiceDeps) {
     },
 
     remove(workspaceId: string, id: string): AssetRow {
+      rows.delete(rowKey(workspaceId, id))
       const row = repo.delete(workspaceId, id)
       if (!row) {
         throw new NotFoundError('asset', id)

@@ -27,12 +27,14 @@ export function contentHeaders(row: AssetRow) {
       'x-content-type-options': 'nosniff',
       'content-security-policy': 'sandbox',
     } as Record<string, string>,
+    /** The content's own type: sent with the body (see the content route). */
+    contentType: row.mediaType,
+    /** `cache` plus what an answer with content says about it, bar its type. */
     full: {
       etag,
       'cache-control': CACHE_CONTROL,
       'x-content-type-options': 'nosniff',
       'content-security-policy': 'sandbox',
-      'content-type': row.mediaType,
       'content-disposition': `inline; filename="generated-${row.contentHash.slice(0, 8)}.${ext}"`,
       'accept-ranges': 'bytes',
     } as Record<string, string>,

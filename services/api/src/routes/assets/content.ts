@@ -5,6 +5,7 @@ import { AppError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import type { AppEnv } from '../../http/env.ts'
 import { matchesEtag, resolveRange } from '../../http/range.ts'
+import { addResponseHeaders } from '../../http/response-headers.ts'
 import type { App } from '../../http/route-types.ts'
 import { AssetIdParamsSchema } from '../../schemas/asset.ts'
 import { contentHeaders } from '../../services/content-headers.ts'
@@ -87,7 +88,10 @@ function serve(deps: AppDeps) {
     const row = deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
     const headers = contentHeaders(row)
     if (matchesEtag(c.req.header('if-none-match'), headers.etag)) {
-      return c.body(null, 304, headers.cache)
+      // Set only here, where nothing can fail any more: an error answer must never carry
+      // the year-long cache-control of the content.
+      addResponseHeaders(c, headers.cache)
+      return c.body(null, 304)
     }
     const range = resolveRange(c.req.header('range'), row.sizeBytes)
     if (range === 'unsatisfiable') {
@@ -111,10 +115,13 @@ function serve(deps: AppDeps) {
       if (blob.kind === 'stream') {
         await blob.stream.cancel()
       }
+      responseHeaders['content-type'] = headers.contentType
       return c.body(null, status, responseHeaders)
     }
     const body = blob.kind === 'bytes' ? blob.bytes : blob.stream
-    return c.body(body as Uint8Array<ArrayBuffer>, status, responseHeaders)
+    // The type goes with the body: without one the server would state its own default type.
+    addResponseHeaders(c, responseHeaders)
+    return c.body(body as Uint8Array<ArrayBuffer>, status, { 'content-type': headers.contentType })
   }
 }
 

@@ -166,6 +166,19 @@ describe('GET and DELETE /v1/assets/{id}', () => {
     expect((await page('')).data).toEqual([])
   })
 
+  it('an asset read just before its DELETE is gone right after it (no stale row served)', async () => {
+    t = createAssetTestApp()
+    const asset = AssetSchema.parse(await (await t.upload(await noisePng('read-then-gone'))).json())
+    const paths = [`/v1/assets/${asset.id}`, `/v1/assets/${asset.id}/content`]
+    for (const path of paths) {
+      expect((await t.app.request(path)).status).toBe(200)
+    }
+    expect((await t.app.request(paths[0] as string, { method: 'DELETE' })).status).toBe(204)
+    for (const path of paths) {
+      expect((await t.app.request(path)).status).toBe(404)
+    }
+  })
+
   it('answers 404 not_found for an id of the right shape that does not exist', async () => {
     t = createAssetTestApp()
     const res = await t.app.request('/v1/assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA')
