@@ -1,7 +1,8 @@
 import { createOpenAI } from '@ai-sdk/openai'
 import { APICallError, generateImage } from 'ai'
-import OpenAI from 'openai'
+import OpenAI, { toFile } from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { noisePng, sha256Hex, transparentPng } from '../../services/api/src/testing/images.ts'
 import { type Gateway, startGateway } from '../support/gateway.ts'
 
 /** The official SDKs, unchanged, with their base URL pointed at the real server. */
@@ -93,6 +94,80 @@ describe('openai SDK: client.images.generate', () => {
     expect(apiError.code).toBe('content_policy_violation')
     expect(apiError.error).toMatchObject({ stage: 'input' })
     expect(gw.fake.calls).toHaveLength(1)
+  })
+})
+
+describe('openai SDK: client.images.edit', () => {
+  type WithAsset = { asset_id?: string }
+
+  it('edits an upload with local-sketch, derived from the upload and recorded with it', async () => {
+    const photo = await noisePng('sdk-edit-photo', 256)
+    const result = await openai.images.edit({
+      model: 'local-sketch',
+      image: await toFile(photo, 'photo.png', { type: 'image/png' }),
+      prompt: 'make it blue',
+      size: '256x256',
+      response_format: 'b64_json',
+    })
+    const edited = Buffer.from(result.data?.[0]?.b64_json ?? '', 'base64')
+    expect(isPng(edited)).toBe(true)
+    const plain = await openai.images.generate({
+      model: 'local-sketch',
+      prompt: 'make it blue',
+      size: '256x256',
+    })
+    expect(Buffer.from(plain.data?.[0]?.b64_json ?? '', 'base64').equals(edited)).toBe(false)
+    expect(gw.fake.calls).toHaveLength(0)
+
+    const assetId = (result.data?.[0] as WithAsset).asset_id ?? ''
+    const { data: generations } = await gw.client.GET('/v1/generations', {
+      params: { query: { limit: 5 } },
+    })
+    const record = generations?.data.find((row) => row.assetIds.includes(assetId))
+    expect(record).toMatchObject({ operation: 'edit', inputs: [{ role: 'edit_target' }] })
+    const { data: input } = await gw.client.GET('/v1/assets/{id}', {
+      params: { path: { id: record?.inputs[0]?.assetId ?? '' } },
+    })
+    expect(input?.contentHash).toBe(sha256Hex(photo))
+  })
+
+  it('sends several images and a mask to gpt-image-1 as OpenAI expects, and stores the answer', async () => {
+    const first = await noisePng('sdk-edit-first', 64)
+    const second = await noisePng('sdk-edit-second', 64)
+    const mask = await transparentPng(64, 64)
+    const result = await openai.images.edit({
+      model: 'gpt-image-1',
+      image: [
+        await toFile(first, 'first.png', { type: 'image/png' }),
+        await toFile(second, 'second.png', { type: 'image/png' }),
+      ],
+      mask: await toFile(mask, 'mask.png', { type: 'image/png' }),
+      prompt: 'put both on one poster',
+      size: '1024x1024',
+      quality: 'low',
+      input_fidelity: 'high',
+    })
+    const [call] = gw.fake.calls
+    expect(gw.fake.calls).toHaveLength(1)
+    expect(call?.shape).toBe('openai_edit')
+    expect(call?.headers.authorization).toBe('Bearer sk-fake')
+    expect(call?.body).toMatchObject({
+      model: 'gpt-image-1',
+      prompt: 'put both on one poster',
+      size: '1024x1024',
+      quality: 'low',
+      input_fidelity: 'high',
+    })
+    expect(call?.body).not.toHaveProperty('response_format')
+    expect(call?.files?.map((file) => [file.name, file.sha256])).toEqual([
+      ['image[]', sha256Hex(first)],
+      ['image[]', sha256Hex(second)],
+      ['mask', sha256Hex(mask)],
+    ])
+    const image = result.data?.[0] as (WithAsset & { b64_json?: string }) | undefined
+    expect(isPng(Buffer.from(image?.b64_json ?? '', 'base64'))).toBe(true)
+    expect(image?.asset_id).toMatch(/^ast_/)
+    expect(result.data?.[0]).toMatchObject({ width: 1024, height: 1024 })
   })
 })
 

@@ -778,7 +778,7 @@ export interface components {
              */
             image_asset_ids?: string;
             /**
-             * @description JSON array, one entry per image in order (uploads first, then image_asset_ids): {"role": "logo", "display_name": "Acme"}. Default roles: the first image is the edit_target (unless a parent is refined), the others are references
+             * @description JSON array, one entry per image in order (uploads first, then image_asset_ids): {"role": "logo", "display_name": "Acme"}. Default role: edit_target (images to edit or combine, as in OpenAI edits); reference when a parent is refined
              * @example [{"role":"edit_target"},{"role":"logo","display_name":"Acme"}]
              */
             image_labels?: string;

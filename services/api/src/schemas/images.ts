@@ -167,8 +167,8 @@ export const ImageEditFieldsSchema = z.strictObject({
     .openapi({
       description:
         'JSON array, one entry per image in order (uploads first, then image_asset_ids): ' +
-        '{"role": "logo", "display_name": "Acme"}. Default roles: the first image is the ' +
-        'edit_target (unless a parent is refined), the others are references',
+        '{"role": "logo", "display_name": "Acme"}. Default role: edit_target (images to edit or ' +
+        'combine, as in OpenAI edits); reference when a parent is refined',
       example: '[{"role":"edit_target"},{"role":"logo","display_name":"Acme"}]',
     }),
   mask_asset_id: AssetIdSchema.optional().openapi({

@@ -52,3 +52,12 @@ export function asciiGif(tag: string): Buffer {
     Buffer.from([0x3b]),
   ])
 }
+
+/** A fully transparent PNG with an alpha channel: an edit mask that lets the whole image change. */
+export function transparentPng(width: number, height: number): Promise<Buffer> {
+  return sharp({
+    create: { width, height, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+  })
+    .png()
+    .toBuffer()
+}

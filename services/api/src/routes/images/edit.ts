@@ -167,7 +167,9 @@ export function register(app: App, deps: AppDeps) {
     const ids = [...stored.map((asset) => asset.id), ...assetIds]
     const inputs: InputImageRef[] = ids.map((assetId, index) => {
       const label = labels[index]
-      const role = label?.role ?? (index === 0 && !refining ? 'edit_target' : 'reference')
+      // As in OpenAI's edits, every image sent is one to edit or combine, unless a parent is
+      // refined: then the parent's image is the one to edit, and the others are references.
+      const role = label?.role ?? (refining ? 'reference' : 'edit_target')
       return {
         assetId,
         role,
