@@ -119,7 +119,7 @@ describe('openai SDK: client.images.edit', () => {
     expect(Buffer.from(plain.data?.[0]?.b64_json ?? '', 'base64').equals(edited)).toBe(false)
     expect(gw.fake.calls).toHaveLength(0)
 
-    const assetId = (result.data?.[0] as WithAsset).asset_id ?? ''
+    const assetId = (result.data?.[0] as WithAsset | undefined)?.asset_id ?? ''
     const { data: generations } = await gw.client.GET('/v1/generations', {
       params: { query: { limit: 5 } },
     })
