@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto'
 import { createImagegateClient, ImagegateError } from '@imagegate/client'
 import { describe, expect, inject, it } from 'vitest'
+import { asciiGif } from '../../services/api/src/testing/images.ts'
 
 /** Generation routes of the real server (default env: local-sketch) behind `prism proxy --errors`. */
 
@@ -130,5 +132,79 @@ describe('generation routes behind prism proxy --errors (server ↔ spec)', () =
     )
     expect(error.status).toBe(400)
     expect(error.code).toBe('invalid_request')
+  })
+
+  /**
+   * Multipart edits, sent with fetch (openapi-fetch would need a body serializer). The upload is
+   * an ASCII-only GIF: Prism's proxy forwards bodies as UTF-8 text (stoplightio/prism#1321).
+   */
+  function postEdit(fields: Record<string, string>, image?: Uint8Array) {
+    const form = new FormData()
+    for (const [name, value] of Object.entries(fields)) {
+      form.append(name, value)
+    }
+    if (image) {
+      form.append('image', new Blob([image as Uint8Array<ArrayBuffer>]), 'input.gif')
+    }
+    return fetch(`${proxyUrl}/v1/images/edits`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${inject('serverKey')}` },
+      body: form,
+    })
+  }
+
+  it('POST /v1/images/edits conforms, and so does the record with its inputs', async () => {
+    const response = await postEdit(
+      { prompt: 'contract edit', model: 'local-sketch', size: '256x256' },
+      asciiGif(`edit ${randomUUID()}`),
+    )
+    expectOnSpec(response)
+    expect(response.status).toBe(200)
+    const answer = (await response.json()) as { generation_id: string; data: unknown[] }
+    expect(answer.data).toHaveLength(1)
+    const record = await client.GET('/v1/generations/{id}', {
+      params: { path: { id: answer.generation_id } },
+    })
+    expectOnSpec(record.response)
+    expect(record.data).toMatchObject({ operation: 'edit', inputs: [{ role: 'edit_target' }] })
+  })
+
+  it('a refinement by parent_generation_id conforms, and so does its record', async () => {
+    const parent = await client.POST('/v1/images/generations', {
+      body: { prompt: 'contract parent', size: '256x256' },
+    })
+    const { data, response } = await client.POST('/v1/images/generations', {
+      body: {
+        prompt: 'contract child',
+        size: '256x256',
+        parent_generation_id: parent.data?.generation_id ?? '',
+      },
+    })
+    expectOnSpec(response)
+    const record = await client.GET('/v1/generations/{id}', {
+      params: { path: { id: data?.generation_id ?? '' } },
+    })
+    expectOnSpec(record.response)
+    expect(record.data?.parentGenerationId).toBe(parent.data?.generation_id)
+    expect(record.data?.parentAssetId).toBe(parent.data?.data[0]?.asset_id)
+  })
+
+  it('declares 400 of POST /v1/images/edits without an image', async () => {
+    const response = await postEdit({ prompt: 'no image' })
+    expectOnSpec(response)
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({
+      error: { code: 'invalid_request', param: 'image' },
+    })
+  })
+
+  it('declares 404 of a parent that is not in the workspace', async () => {
+    const error = await rejection(
+      client.POST('/v1/images/generations', {
+        body: { prompt: 'x', parent_generation_id: 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB' },
+      }),
+    )
+    expect(error.status).toBe(404)
+    expect(error.code).toBe('not_found')
   })
 })
