@@ -1,5 +1,5 @@
 /**
- * Access-control benchmarks (issue 6): what authentication and rate limiting add to a cheap
+ * Access-control benchmarks: what authentication and rate limiting add to a cheap
  * authenticated request (GET /v1/assets/{id}, metadata from SQLite), measured against the same
  * server with access control off in the same run; and how many refused requests (401, 429) one
  * server core answers per second.

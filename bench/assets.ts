@@ -1,5 +1,5 @@
 /**
- * Asset store benchmarks (issue 3): small and large uploads against the raw durable-write loop
+ * Asset store benchmarks: small and large uploads against the raw durable-write loop
  * on the same disk, GET content and 304 revalidations against a bare node:http server, and the
  * server's RSS while a 1 GiB upload streams through.
  */

@@ -1,5 +1,5 @@
 /**
- * Generation benchmarks (issue 4): imagegate's POST /v1/images/generations (gpt-image-1 on the
+ * Generation benchmarks: imagegate's POST /v1/images/generations (gpt-image-1 on the
  * fake OpenAI upstream, ~1.5 MB noise PNG per answer) against calling that upstream directly,
  * in the same run: added latency at concurrency 1, throughput at concurrency 32.
  */

@@ -1,5 +1,5 @@
 /**
- * The local renderer (issue 4): a 1024x1024 `local-sketch` PNG, draw + encode, against the
+ * The local renderer: a 1024x1024 `local-sketch` PNG, draw + encode, against the
  * floor of encoding a 1024x1024 RGB noise raster with the same PNG settings in the same run.
  */
 import { createRequire } from 'node:module'

@@ -32,7 +32,7 @@ const IMPLIED: Record<Scope, readonly Scope[]> = {
   read: ['read'],
 }
 
-/** Every route imagegate answers (issue 6 adds the admin rows and /images/edits). */
+/** Every route imagegate answers, with who may call it and what it spends. */
 export const routeAccessTable: readonly RouteAccess[] = [
   { method: 'GET', route: '/healthz', access: 'public' },
   { method: 'GET', route: '/readyz', access: 'public' },
