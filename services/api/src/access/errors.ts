@@ -73,19 +73,27 @@ export function authLockedError(state: Extract<AuthFailureState, { locked: true 
   })
 }
 
-export function rateLimitedError(decision: RateLimitDecision): AppError {
+/**
+ * 429 rate_limited. `withHeaders: false` leaves the rate-limit and retry headers out of the
+ * error, for a caller that has put them on the answer itself (http/response-headers.ts).
+ */
+export function rateLimitedError(
+  decision: RateLimitDecision,
+  options: { withHeaders?: boolean } = {},
+): AppError {
   const violated = decision.policies
     .filter((policy) => !policy.allowed)
     .map((policy) => policy.name)
+  const headers = options.withHeaders === false ? {} : rateLimitedHeaders(decision)
   if (!Number.isFinite(decision.retryAfterMs)) {
     return refusal(
       'rate_limited',
       `This request needs more than the ${violated.join(', ')} limit allows at once`,
-      { headers: rateLimitedHeaders(decision), shouldRetry: false },
+      { headers, shouldRetry: false },
     )
   }
   return refusal('rate_limited', `Rate limit exceeded: ${violated.join(', ')}`, {
-    headers: rateLimitedHeaders(decision),
+    headers,
     details: { retryAfterSeconds: retrySeconds(decision.retryAfterMs) },
   })
 }

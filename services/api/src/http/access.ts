@@ -7,7 +7,7 @@ import {
   rateLimitedError,
   unauthorizedError,
 } from '../access/errors.ts'
-import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
+import { rateLimitedHeaders, rateLimitHeaders } from '../access/rate-limit-headers.ts'
 import type { RateLimiter } from '../access/rate-limiter.ts'
 import { allows, type RouteAccess, routeAccess } from '../access/scopes.ts'
 import { errorResponse } from '../errors/handlers.ts'
@@ -69,7 +69,8 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
     }
     const decision = deps.rateLimiter.check(principal.requestRules)
     if (!decision.allowed) {
-      return errorResponse(c, rateLimitedError(decision))
+      addResponseHeaders(c, rateLimitedHeaders(decision))
+      return errorResponse(c, rateLimitedError(decision, { withHeaders: false }))
     }
     addResponseHeaders(c, rateLimitHeaders(decision.policies))
     c.set('principal', principal)

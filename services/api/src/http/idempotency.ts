@@ -16,6 +16,7 @@ import { routeAccess } from '../access/scopes.ts'
 import type { ChargeContext, ChargedGenerations } from '../services/access/charged-generations.ts'
 import { readEditForm } from './edit-form.ts'
 import type { AppEnv } from './env.ts'
+import { addResponseHeaders } from './response-headers.ts'
 
 export type IdempotencyLayerDeps = {
   /** The body limit an edit's buffered multipart form is read with. */
@@ -144,8 +145,6 @@ function imageLimiter(c: Context<AppEnv>, limiter: RateLimiter) {
     if (!decision.allowed) {
       throw rateLimitedError({ ...decision, policies })
     }
-    for (const [name, value] of Object.entries(rateLimitHeaders(policies))) {
-      c.header(name, value)
-    }
+    addResponseHeaders(c, rateLimitHeaders(policies))
   }
 }
