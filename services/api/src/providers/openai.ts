@@ -24,7 +24,7 @@ import {
   UpstreamFailure,
 } from './types.ts'
 
-// Where the families were first defined; refinement/openai-edits.ts imports them from here.
+// The model families, for callers that know this module.
 export { type OpenAIModelFamily, openAIModelFamily } from './openai-model-family.ts'
 
 export type OpenAIProviderOptions = {

@@ -1,4 +1,4 @@
-import { openAIModelFamily } from '../providers/openai.ts'
+import { openAIModelFamily } from '../providers/openai-model-family.ts'
 
 /**
  * The multipart body of OpenAI's `POST /images/edits`, per model family:
