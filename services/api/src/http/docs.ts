@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Hono } from 'hono'
-import { getAbsoluteFSPath } from 'swagger-ui-dist'
 import type { AppEnv } from './env.ts'
+
+/**
+ * swagger-ui-dist's directory, found without loading the package: its entry point evaluates the
+ * whole browser bundle, which left ~10 MB of objects on the server's heap for every major GC to
+ * walk, and the server only ever serves the files.
+ */
+const swaggerUiDir = () =>
+  path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
 
 const assets = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -43,10 +51,11 @@ const init = `window.ui = SwaggerUIBundle({
  */
 export function registerDocs(app: Hono<AppEnv>) {
   const cache = new Map<string, Uint8Array<ArrayBuffer>>()
-  const root = getAbsoluteFSPath()
+  let root: string | undefined
   const read = (name: keyof typeof assets) => {
     let bytes = cache.get(name)
     if (!bytes) {
+      root ??= swaggerUiDir()
       bytes = new Uint8Array(readFileSync(path.join(root, name)))
       cache.set(name, bytes)
     }
