@@ -1,5 +1,6 @@
 import type Sqlite from 'better-sqlite3'
 import { creditsToUnits } from '../../access/credit-units.ts'
+import { createGroupCommit } from '../../access/group-commit.ts'
 import type { CreditLedger } from '../../access/ledger.ts'
 import type { Catalog } from '../../catalog/catalog.ts'
 import type {
@@ -61,6 +62,12 @@ export type ChargedGenerationsDeps = {
  */
 export function createChargedGenerations(deps: ChargedGenerationsDeps) {
   const { ledger } = deps
+  /**
+   * The hold and the settlement (or release) of concurrent requests commit together, one fsync
+   * per turn of the event loop (access/group-commit.ts); each still awaits its own commit, so a
+   * hold is durable before its provider call and a settlement before its answer.
+   */
+  const commit = createGroupCommit(deps.durable)
 
   /** Model and worst-case cost, or undefined when the request is refused anyway. */
   function quote(input: GenerationInput) {
@@ -75,17 +82,19 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
     }
   }
 
-  function hold(workspaceId: string, charge: ChargeContext, units: number, modelId: string) {
-    return deps.durable
-      .transaction(() => {
-        if (charge.supersededReference) {
-          ledger.releaseHeldByReference(charge.supersededReference)
-        }
-        return units > 0
-          ? ledger.reserve(workspaceId, units, charge.reference, { model: modelId })
-          : undefined
-      })
-      .immediate()
+  /** The superseded attempt's release and the new hold, in one savepoint of one commit. */
+  async function hold(workspaceId: string, charge: ChargeContext, units: number, modelId: string) {
+    if (units === 0 && !charge.supersededReference) {
+      return undefined
+    }
+    return commit(() => {
+      if (charge.supersededReference) {
+        ledger.releaseHeldByReference(charge.supersededReference)
+      }
+      return units > 0
+        ? ledger.reserve(workspaceId, units, charge.reference, { model: modelId })
+        : undefined
+    })
   }
 
   return {
@@ -108,7 +117,7 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
         return deps.generations.generate(workspaceId, input)
       }
       charge.limitImages?.(quoted.images)
-      const reservation = hold(workspaceId, charge, quoted.units, quoted.modelId)
+      const reservation = await hold(workspaceId, charge, quoted.units, quoted.modelId)
       if (!reservation) {
         return deps.generations.generate(workspaceId, input)
       }
@@ -121,7 +130,7 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
         outcome = await deps.generations.generate(workspaceId, input)
       } catch (err) {
         if (!charge.settleLater) {
-          ledger.release(reservation.id)
+          await commit(() => ledger.release(reservation.id))
         }
         throw err
       }
@@ -130,7 +139,8 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
         images: outcome.images.length,
       }
       if (!charge.settleLater) {
-        ledger.settle(reservation.id, pending.settle.units, { images: pending.settle.images })
+        const { units, images } = pending.settle
+        await commit(() => ledger.settle(reservation.id, units, { images }))
       }
       return outcome
     },
