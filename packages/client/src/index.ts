@@ -1,9 +1,11 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
 import { assetHelpers } from './assets.ts'
+import { editHelpers } from './edits.ts'
 import { toImagegateError } from './errors.ts'
 import type { components, paths } from './schema.d.ts'
 
 export { type Asset, type DownloadedAsset, sha256Hex, type UploadMeta } from './assets.ts'
+export type { EditRequest, ImageInput, ImagesResponse } from './edits.ts'
 export { type ErrorBody, type ErrorCode, ImagegateError } from './errors.ts'
 export type { components, paths } from './schema.d.ts'
 
@@ -28,7 +30,9 @@ const throwOnError: Middleware = {
   },
 }
 
-export type ImagegateClient = Client<paths> & ReturnType<typeof assetHelpers>
+export type ImagegateClient = Client<paths> &
+  ReturnType<typeof assetHelpers> &
+  ReturnType<typeof editHelpers>
 
 /** A typed client of the imagegate contract (openapi/openapi.json). */
 export function createImagegateClient(options: ImagegateClientOptions): ImagegateClient {
@@ -42,5 +46,5 @@ export function createImagegateClient(options: ImagegateClientOptions): Imagegat
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   client.use(throwOnError)
-  return Object.assign(client, assetHelpers(client))
+  return Object.assign(client, assetHelpers(client), editHelpers(client))
 }
