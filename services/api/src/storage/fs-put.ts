@@ -32,6 +32,8 @@ async function publish(
   sha256: string,
   sizeBytes: number,
   publishedAt: Date,
+  /** Makes the temp file's bytes durable; called before it is renamed into place. */
+  beforeRename: () => Promise<void>,
 ): Promise<boolean> {
   const shardDir = context.layout.shardDir(sha256)
   const blobPath = context.layout.blobPath(sha256)
@@ -43,6 +45,7 @@ async function publish(
     }
     const existing = statSync(blobPath, { throwIfNoEntry: false })
     if (existing === undefined) {
+      await beforeRename()
       try {
         await rename(tempPath, blobPath)
       } catch (error) {
@@ -61,6 +64,7 @@ async function publish(
         await utimes(blobPath, publishedAt, publishedAt)
         return false
       }
+      await beforeRename()
       await moveToQuarantine(context, sha256)
     } catch (error) {
       // Gone since the stat (removed outside this process): publish again.
@@ -74,10 +78,16 @@ async function publish(
   }
 }
 
+/** Whether a blob of this digest and size is in place (a lookup in a directory just used). */
+function isStored(context: FsStoreContext, sha256: string, sizeBytes: number): boolean {
+  return statSync(context.layout.blobPath(sha256), { throwIfNoEntry: false })?.size === sizeBytes
+}
+
 /**
  * The durable write protocol: temp file (O_EXCL) → stream + hash + count → verify → fsync →
  * rename → fsync(shard dir). Only then does it resolve, so a row committed afterwards always
- * points at a blob that exists. Every failure removes the temp file.
+ * points at a blob that exists. Bytes already stored skip the fsync and the rename: their temp
+ * file is removed and the stored blob's mtime refreshed. Every failure removes the temp file.
  */
 export async function putBlob(
   context: FsStoreContext,
@@ -116,13 +126,26 @@ export async function putBlob(
     // The store's clock stamps the blob so GC's grace period and the clock agree.
     const publishedAt = context.clock.now()
     await futimesFd(fd, publishedAt, publishedAt)
-    await fsyncFd(fd)
-    const written = fd
-    fd = undefined
-    closeFd(written)
+    // Bytes this store already holds (same digest, same size) are not synced again: the copy is
+    // about to be dropped, and the stored blob was made durable by the put that published it
+    // (publish holds the digest's lock through its directory fsync). The look here is only a
+    // hint; publish decides under the lock, and syncs first if it does rename this file.
+    const file = fd
+    let synced = false
+    const sync = async () => {
+      if (!synced) {
+        await fsyncFd(file)
+        synced = true
+      }
+    }
+    if (!isStored(context, content.sha256, content.sizeBytes)) {
+      await sync()
+    }
     const created = await context.withLock(content.sha256, () =>
-      publish(context, tempPath, content.sha256, content.sizeBytes, publishedAt),
+      publish(context, tempPath, content.sha256, content.sizeBytes, publishedAt, sync),
     )
+    fd = undefined
+    closeFd(file)
     // Renamed into place: there is no temp name left to remove.
     tempLeft = !created
     return {
