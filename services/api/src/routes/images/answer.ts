@@ -2,10 +2,25 @@ import type { z } from '@hono/zod-openapi'
 import type { Context, TypedResponse } from 'hono'
 import type { AppDeps } from '../../deps.ts'
 import type { AppEnv } from '../../http/env.ts'
-import type { ImageGenerationResponseSchema } from '../../schemas/images.ts'
+import { ImageGenerationResponseSchema } from '../../schemas/images.ts'
 import type { GenerationOutcome } from '../../services/generation/generate.ts'
 
 export type ImageGenerationResponse = z.infer<typeof ImageGenerationResponseSchema>
+
+/** The declared 200 of the OpenAI-shaped image routes. */
+export function imagesResponse(description: string) {
+  return {
+    description,
+    headers: {
+      'x-imagegate-overhead-ms': {
+        description:
+          'Time imagegate added on top of the provider (parse, verify, hash, store, record)',
+        schema: { type: 'string' as const },
+      },
+    },
+    content: { 'application/json': { schema: ImageGenerationResponseSchema } },
+  }
+}
 
 /**
  * The OpenAI Images answer of a generation or an edit, with `x-imagegate-overhead-ms`: every

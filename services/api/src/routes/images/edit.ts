@@ -9,11 +9,10 @@ import {
   type ImageEditFields,
   ImageEditFieldsSchema,
   ImageEditFormSchema,
-  ImageGenerationResponseSchema,
   ImageLabelsSchema,
 } from '../../schemas/images.ts'
 import type { GenerationInput } from '../../services/generation/generate.ts'
-import { imagesAnswer } from './answer.ts'
+import { imagesAnswer, imagesResponse } from './answer.ts'
 
 export const route = createRoute({
   method: 'post',
@@ -35,17 +34,7 @@ export const route = createRoute({
     },
   },
   responses: {
-    200: {
-      description: 'The edited images',
-      headers: {
-        'x-imagegate-overhead-ms': {
-          description:
-            'Time imagegate added on top of the provider (parse, verify, hash, store, record)',
-          schema: { type: 'string' },
-        },
-      },
-      content: { 'application/json': { schema: ImageGenerationResponseSchema } },
-    },
+    200: imagesResponse('The edited images'),
     ...errorResponses(400, 404, 413, 415, 502, 503, 504),
   },
 })

@@ -2,11 +2,8 @@ import { createRoute } from '@hono/zod-openapi'
 import { errorResponses } from '../../errors/responses.ts'
 import type { HandlerFactory } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
-import {
-  ImageGenerationRequestSchema,
-  ImageGenerationResponseSchema,
-} from '../../schemas/images.ts'
-import { imagesAnswer } from './answer.ts'
+import { ImageGenerationRequestSchema } from '../../schemas/images.ts'
+import { imagesAnswer, imagesResponse } from './answer.ts'
 
 export const route = createRoute({
   method: 'post',
@@ -25,17 +22,7 @@ export const route = createRoute({
     },
   },
   responses: {
-    200: {
-      description: 'The generated images',
-      headers: {
-        'x-imagegate-overhead-ms': {
-          description:
-            'Time imagegate added on top of the provider (parse, verify, hash, store, record)',
-          schema: { type: 'string' },
-        },
-      },
-      content: { 'application/json': { schema: ImageGenerationResponseSchema } },
-    },
+    200: imagesResponse('The generated images'),
     ...errorResponses(400, 404, 502, 503, 504),
   },
 })
