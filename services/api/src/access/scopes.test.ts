@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { allows, isScope, routeAccess, routeAccessTable, type Scope } from './scopes.ts'
+import {
+  allows,
+  exactRouteAccess,
+  isScope,
+  routeAccess,
+  routeAccessTable,
+  type Scope,
+} from './scopes.ts'
 
 const spec = JSON.parse(
   readFileSync(path.resolve(import.meta.dirname, '../../../../openapi/openapi.json'), 'utf8'),
@@ -78,6 +85,22 @@ describe('routeAccess', () => {
     expect(routeAccess('DELETE', '/v1/assets/a/b').access).toBe('read')
     expect(routeAccess('GET', '/v1/workspacesX').access).toBe('read')
     expect(routeAccess('GET', '/metricsX').access).toBe('public')
+  })
+})
+
+describe('exactRouteAccess', () => {
+  it('finds every row without parameters, as routeAccess does, and nothing else', () => {
+    for (const row of routeAccessTable) {
+      const found = exactRouteAccess(row.method, row.route)
+      if (row.route.includes('{')) {
+        expect(found).toBeUndefined()
+      } else {
+        expect(found).toBe(row)
+        expect(routeAccess(row.method, row.route)).toBe(row)
+      }
+    }
+    expect(exactRouteAccess('GET', '/v1/assets/ast_1')).toBeUndefined()
+    expect(exactRouteAccess('POST', '/v1/models')).toBeUndefined()
   })
 })
 

@@ -130,6 +130,11 @@ export function routeAccess(method: string, path: string): RouteAccess {
   )
 }
 
+/** The row of a route without parameters named exactly (`GET`, `/v1/models`), if there is one. */
+export function exactRouteAccess(method: string, path: string): RouteAccess | undefined {
+  return exact.get(`${method} ${path}`)
+}
+
 /** Whether a key holding `held` may use a route that needs `needed`. */
 export function allows(held: readonly Scope[], needed: Access): boolean {
   if (needed === 'public') {

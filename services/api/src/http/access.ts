@@ -9,7 +9,7 @@ import {
 } from '../access/errors.ts'
 import { rateLimitedHeaders, rateLimitHeaders } from '../access/rate-limit-headers.ts'
 import type { RateLimiter } from '../access/rate-limiter.ts'
-import { allows, type RouteAccess, routeAccess } from '../access/scopes.ts'
+import { allows, exactRouteAccess, type RouteAccess, routeAccess } from '../access/scopes.ts'
 import { errorResponse } from '../errors/handlers.ts'
 import type { ApiKeyService } from '../services/access/api-keys.ts'
 import type { SignedUrlService } from '../services/access/signed-urls.ts'
@@ -81,16 +81,22 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
 }
 
 /**
- * The routeAccessTable row of the route Hono is about to run, looked up once per method and
- * route template (a concrete path holds ids, so the table's patterns would be tried on every
- * request); a path no route matches (it ends in 404) is looked up by itself.
+ * The routeAccessTable row of the route Hono is about to run: a path without parameters by one
+ * lookup; otherwise once per method and route template (a concrete path holds ids, so the
+ * table's patterns would be tried on every request); a path no route matches (it ends in 404)
+ * by itself.
  */
 const rowByTemplate = new Map<string, RouteAccess>()
 function routeAccessOf(c: Context<AppEnv>): RouteAccess {
   const method = c.req.method
+  const path = c.req.path
+  const direct = exactRouteAccess(method, path)
+  if (direct) {
+    return direct
+  }
   const template = matchedRoutes(c).findLast((matched) => matched.method !== 'ALL')?.path
   if (template === undefined) {
-    return routeAccess(method, c.req.path)
+    return routeAccess(method, path)
   }
   const key = `${method} ${template}`
   let row = rowByTemplate.get(key)
