@@ -1,4 +1,4 @@
-import { closeSync, fsync, futimes, open, write } from 'node:fs'
+import { closeSync, fdatasync, fsync, futimes, open, write } from 'node:fs'
 
 /**
  * fs calls on a plain descriptor, as promises: lighter than fs/promises' FileHandle, which adds
@@ -35,6 +35,13 @@ export function futimesFd(fd: number, atime: Date, mtime: Date): Promise<void> {
 export function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     fsync(fd, (error) => (error ? reject(error) : resolve()))
+  })
+}
+
+/** Flushes the file's data (not its timestamps) to the disk. */
+export function fdatasyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fdatasync(fd, (error) => (error ? reject(error) : resolve()))
   })
 }
 

@@ -10,6 +10,9 @@ import type { BlobStore } from './blob-store.ts'
 const fsyncs = vi.hoisted(() => ({
   files: 0,
   directories: 0,
+  /** Background data flushes of a file still being written. */
+  early: 0,
+  earlyFailure: undefined as Error | undefined,
   onFutimes: undefined as (() => void) | undefined,
 }))
 vi.mock('./fd-calls.ts', async (importOriginal) => {
@@ -24,6 +27,13 @@ vi.mock('./fd-calls.ts', async (importOriginal) => {
       }
       return actual.fsyncFd(fd)
     },
+    fdatasyncFd: async (fd: number) => {
+      fsyncs.early++
+      if (fsyncs.earlyFailure) {
+        throw fsyncs.earlyFailure
+      }
+      return actual.fdatasyncFd(fd)
+    },
     futimesFd: async (fd: number, atime: Date, mtime: Date) => {
       await actual.futimesFd(fd, atime, mtime)
       fsyncs.onFutimes?.()
@@ -31,6 +41,7 @@ vi.mock('./fd-calls.ts', async (importOriginal) => {
   }
 })
 const { createFsBlobStore } = await import('./fs-blob-store.ts')
+const { EARLY_FLUSH_BYTES } = await import('./stream-into-file.ts')
 
 let root: string
 let store: BlobStore
@@ -39,10 +50,12 @@ beforeEach(async () => {
   store = createFsBlobStore({ root })
   reset()
   fsyncs.onFutimes = undefined
+  fsyncs.earlyFailure = undefined
 })
 const reset = () => {
   fsyncs.files = 0
   fsyncs.directories = 0
+  fsyncs.early = 0
 }
 afterEach(async () => {
   await rm(root, { recursive: true, force: true })
@@ -97,5 +110,30 @@ describe('fsyncs of a put', () => {
     expect(fsyncs.files).toBe(1)
     expect(fsyncs.directories).toBeGreaterThanOrEqual(1)
     expect(new Uint8Array(await readFile(again.path))).toEqual(bytes)
+  })
+
+  it('a large put flushes its data while it is still arriving, then syncs the rest', async () => {
+    const large = Buffer.alloc(EARLY_FLUSH_BYTES * 2 + 1000, 'imagegate')
+    async function* pieces() {
+      for (let offset = 0; offset < large.byteLength; offset += 64 * 1024) {
+        yield large.subarray(offset, offset + 64 * 1024)
+      }
+    }
+    const stored = await store.put(pieces(), { maxBytes: large.byteLength })
+    expect(stored.created).toBe(true)
+    expect(fsyncs.early).toBeGreaterThanOrEqual(1)
+    expect(fsyncs.files).toBe(1)
+    expect((await readFile(stored.path)).equals(large)).toBe(true)
+    reset()
+    await put()
+    expect(fsyncs.early).toBe(0)
+  })
+
+  it('a failed background flush fails the put and leaves no temp file', async () => {
+    fsyncs.earlyFailure = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })
+    const large = new Uint8Array(EARLY_FLUSH_BYTES + 1)
+    await expect(store.put(once(large), { maxBytes: large.byteLength })).rejects.toThrow('EIO')
+    expect(await tempFiles()).toEqual([])
+    expect(await readdir(path.join(root, 'sha256')).catch(() => [])).toEqual([])
   })
 })

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { type ByteSource, chunksOf } from './byte-source.ts'
 import { createEdgeBytes } from './edge-bytes.ts'
 import { BlobTooLargeError } from './errors.ts'
-import { writeFd } from './fd-calls.ts'
+import { fdatasyncFd, writeFd } from './fd-calls.ts'
 
 export type StreamedContent = {
   sha256: string
@@ -33,6 +33,13 @@ async function writeFully(file: WritableFile, chunk: Uint8Array): Promise<void> 
 export const WRITE_BATCH_BYTES = 128 * 1024
 
 /**
+ * Once this many bytes have been written since the last flush, the file's data is flushed to
+ * the disk in the background while more arrives: the final fsync then finds little left to
+ * write, so a large upload's disk time overlaps its network time instead of following it.
+ */
+export const EARLY_FLUSH_BYTES = 4 * 1024 * 1024
+
+/**
  * Copies the source into an open file chunk by chunk, hashing and counting on the way. The size
  * check comes before the chunk is hashed or written, and throwing out of the loop stops the
  * source, so an oversized body is never read much past the limit. Each chunk is written, or
@@ -48,9 +55,34 @@ export async function streamIntoFile(
   let sizeBytes = 0
   let batch: Buffer | undefined
   let batched = 0
+  // At most one background flush at a time; its failure fails the put.
+  let unflushed = 0
+  let flushing: Promise<void> | undefined
+  let flushError: unknown
+  const write = async (bytes: Uint8Array) => {
+    await writeFully(handle, bytes)
+    unflushed += bytes.byteLength
+    if (typeof handle === 'number' && !flushing && unflushed >= EARLY_FLUSH_BYTES) {
+      unflushed = 0
+      flushing = fdatasyncFd(handle)
+        .catch((error: unknown) => {
+          flushError ??= error
+        })
+        .finally(() => {
+          flushing = undefined
+        })
+    }
+  }
+  // Before returning or throwing: the caller closes the descriptor next.
+  const settleFlush = async () => {
+    await flushing
+    if (flushError !== undefined) {
+      throw flushError
+    }
+  }
   const flush = async () => {
     if (batch && batched > 0) {
-      await writeFully(handle, batch.subarray(0, batched))
+      await write(batch.subarray(0, batched))
       batched = 0
     }
   }
@@ -66,7 +98,7 @@ export async function streamIntoFile(
       hash.update(chunk)
       edges.add(chunk)
       if (batched === 0 && chunk.byteLength >= WRITE_BATCH_BYTES) {
-        await writeFully(handle, chunk)
+        await write(chunk)
         continue
       }
       for (let offset = 0; offset < chunk.byteLength; ) {
@@ -81,9 +113,11 @@ export async function streamIntoFile(
       }
     }
     await flush()
+    await settleFlush()
   } catch (error) {
     // The file holds every chunk accepted before the failure, as if each had been written.
     await flush().catch(() => {})
+    await settleFlush().catch(() => {})
     throw error
   }
   return { sha256: hash.digest('hex'), sizeBytes, head: edges.head(), tail: edges.tail() }
