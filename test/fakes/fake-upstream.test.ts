@@ -69,6 +69,24 @@ function isUpstreamImage(bytes: Uint8Array | undefined): boolean {
 
 const generations = () => up.calls.filter((call) => call.shape !== 'file')
 
+/** Fault modes and how the OpenAI adapter reads them, on generations and edits alike. */
+const OPENAI_FAULTS: [string, Fault, Partial<UpstreamFailure>][] = [
+  [
+    '429 Retry-After seconds',
+    { mode: 'rate_limit_seconds', retryAfterSeconds: 2 },
+    { kind: 'rate_limited', status: 429, retryAfterMs: 2000 },
+  ],
+  ['429 insufficient_quota', 'insufficient_quota', { kind: 'quota', status: 429 }],
+  ['401', 'unauthorized', { kind: 'auth', status: 401 }],
+  ['500', 'server_error_500', { kind: 'ambiguous', status: 500 }],
+  ['502', 'bad_gateway_502', { kind: 'unavailable', status: 502 }],
+  ['503', 'unavailable_503', { kind: 'unavailable', status: 503 }],
+  ['reset after headers', 'reset_after_headers', { kind: 'ambiguous' }],
+  ['malformed JSON', 'malformed_json', { kind: 'bad_response', status: 200 }],
+  ['truncated base64', 'truncated_base64', { kind: 'bad_response', status: 200 }],
+  ['content_policy_violation', 'prompt_blocked', { kind: 'content_policy', stage: 'input' }],
+  ['200 without an image', 'no_image', { kind: 'bad_response', status: 200 }],
+]
 describe('the fake upstream itself', () => {
   it('serves a large, incompressible PNG by default', () => {
     expect(up.image.length).toBeGreaterThan(1_400_000)
@@ -138,26 +156,12 @@ describe('OpenAI adapter against the fake over real HTTP', () => {
   })
 
   it.each<[string, Fault, Partial<UpstreamFailure>]>([
-    [
-      '429 Retry-After seconds',
-      { mode: 'rate_limit_seconds', retryAfterSeconds: 2 },
-      { kind: 'rate_limited', status: 429, retryAfterMs: 2000 },
-    ],
-    ['429 insufficient_quota', 'insufficient_quota', { kind: 'quota', status: 429 }],
-    ['401', 'unauthorized', { kind: 'auth', status: 401 }],
-    ['500', 'server_error_500', { kind: 'ambiguous', status: 500 }],
-    ['502', 'bad_gateway_502', { kind: 'unavailable', status: 502 }],
-    ['503', 'unavailable_503', { kind: 'unavailable', status: 503 }],
-    ['reset after headers', 'reset_after_headers', { kind: 'ambiguous' }],
-    ['malformed JSON', 'malformed_json', { kind: 'bad_response', status: 200 }],
-    ['truncated base64', 'truncated_base64', { kind: 'bad_response', status: 200 }],
+    ...OPENAI_FAULTS,
     [
       'moderation_blocked',
       'safety_block',
       { kind: 'content_policy', stage: 'input', upstreamCode: 'moderation_blocked' },
     ],
-    ['content_policy_violation', 'prompt_blocked', { kind: 'content_policy', stage: 'input' }],
-    ['200 without an image', 'no_image', { kind: 'bad_response', status: 200 }],
   ])('%s', async (_name, fault, expected) => {
     up.script([fault])
     const failure = await failureOf(openai().generate(request('gpt-image-1')))
@@ -299,22 +303,8 @@ describe('OpenAI edits against the fake over real HTTP', () => {
   })
 
   it.each<[string, Fault, Partial<UpstreamFailure>]>([
-    [
-      '429 Retry-After seconds',
-      { mode: 'rate_limit_seconds', retryAfterSeconds: 2 },
-      { kind: 'rate_limited', status: 429, retryAfterMs: 2000 },
-    ],
-    ['429 insufficient_quota', 'insufficient_quota', { kind: 'quota', status: 429 }],
-    ['401', 'unauthorized', { kind: 'auth', status: 401 }],
-    ['500', 'server_error_500', { kind: 'ambiguous', status: 500 }],
-    ['502', 'bad_gateway_502', { kind: 'unavailable', status: 502 }],
-    ['503', 'unavailable_503', { kind: 'unavailable', status: 503 }],
-    ['reset after headers', 'reset_after_headers', { kind: 'ambiguous' }],
-    ['malformed JSON', 'malformed_json', { kind: 'bad_response', status: 200 }],
-    ['truncated base64', 'truncated_base64', { kind: 'bad_response', status: 200 }],
+    ...OPENAI_FAULTS,
     ['moderation_blocked', 'safety_block', { kind: 'content_policy', stage: 'input' }],
-    ['content_policy_violation', 'prompt_blocked', { kind: 'content_policy', stage: 'input' }],
-    ['200 without an image', 'no_image', { kind: 'bad_response', status: 200 }],
   ])('%s', async (_name, fault, expected) => {
     up.script([fault])
     const failure = await failureOf(openai().generate(edit()))
