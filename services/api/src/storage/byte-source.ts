@@ -1,5 +1,10 @@
 export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>
 
+/** Bytes already in memory, as a source of one chunk. */
+export async function* singleChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  yield bytes
+}
+
 function isReadableStream(source: ByteSource): source is ReadableStream<Uint8Array> {
   return typeof (source as ReadableStream<Uint8Array>).getReader === 'function'
 }

@@ -12,6 +12,7 @@ import {
   ImageLabelsSchema,
 } from '../../schemas/images.ts'
 import type { GenerationInput } from '../../services/generation/generate.ts'
+import { singleChunk } from '../../storage/byte-source.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
 
 export const route = createRoute({
@@ -94,17 +95,11 @@ export function register(app: App, deps: AppDeps) {
 
   /** Stores an uploaded file through the asset store's checks (type sniffed, size and pixels). */
   async function store(workspaceId: string, file: EditFormFile, kind: string) {
-    const { asset } = await deps.assets.ingest(
-      workspaceId,
-      (async function* () {
-        yield file.bytes
-      })(),
-      {
-        kind,
-        folderPath: monthFolder(deps.clock.now()),
-        ...(file.filename ? { description: file.filename.slice(0, 500) } : {}),
-      },
-    )
+    const { asset } = await deps.assets.ingest(workspaceId, singleChunk(file.bytes), {
+      kind,
+      folderPath: monthFolder(deps.clock.now()),
+      ...(file.filename ? { description: file.filename.slice(0, 500) } : {}),
+    })
     return asset
   }
 

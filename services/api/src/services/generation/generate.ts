@@ -29,6 +29,7 @@ import { missingThoughtSignatureError } from '../../refinement/gemini-errors.ts'
 import { fromRefinementError } from '../../refinement/to-app-error.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
+import { singleChunk } from '../../storage/byte-source.ts'
 import type { AssetService } from '../assets.ts'
 import { type InputParams, type PreparedInputs, prepareInputs } from './inputs.ts'
 import { type GenerationPlan, planGeneration } from './plan.ts'
@@ -230,7 +231,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     })
     const { asset } = await deps.assets.ingest(
       workspaceId,
-      oneChunk(image.bytes),
+      singleChunk(image.bytes),
       {
         kind: 'image',
         folderPath: monthFolder(deps.clock.now()),
@@ -517,10 +518,6 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       return parent ? { ...input, model: parent.model } : input
     },
   }
-}
-
-async function* oneChunk(bytes: Uint8Array) {
-  yield bytes
 }
 
 /** Never rejects, so a promise waited for later cannot count as an unhandled rejection meanwhile. */
