@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { AppDeps } from '../../deps.ts'
-import { AppError, InvalidRequestError } from '../../errors/app-error.ts'
+import { InvalidRequestError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import { type EditForm, type EditFormFile, readEditForm } from '../../http/edit-form.ts'
 import type { App } from '../../http/route-types.ts'
@@ -12,6 +12,7 @@ import {
   ImageLabelsSchema,
 } from '../../schemas/images.ts'
 import type { GenerationInput } from '../../services/generation/generate.ts'
+import { assertTakesInputImages } from '../../services/generation/inputs.ts'
 import { singleChunk } from '../../storage/byte-source.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
 
@@ -103,7 +104,11 @@ export function register(app: App, deps: AppDeps) {
     return asset
   }
 
-  async function toInput(workspaceId: string, form: EditForm, fields: ImageEditFields) {
+  async function toInput(
+    workspaceId: string,
+    form: EditForm,
+    fields: ImageEditFields,
+  ): Promise<GenerationInput> {
     const uploads = form.files.filter((file) => file.field === 'image' || file.field === 'image[]')
     const masks = form.files.filter((file) => file.field === 'mask')
     if (masks.length > 1) {
@@ -127,25 +132,27 @@ export function register(app: App, deps: AppDeps) {
     }
     const labels = parseLabels(fields.image_labels, count)
 
+    const {
+      response_format: _responseFormat,
+      stream: _stream,
+      image_asset_ids: _imageAssetIds,
+      image_labels: _imageLabels,
+      mask_asset_id: givenMaskAssetId,
+      parent_generation_id: parentGenerationId,
+      parent_asset_id: parentAssetId,
+      input_fidelity: inputFidelity,
+      ...rest
+    } = fields
+    const request = deps.generations.withDefaults(workspaceId, {
+      ...rest,
+      ...(parentGenerationId ? { parentGenerationId } : {}),
+      ...(parentAssetId ? { parentAssetId } : {}),
+      ...(inputFidelity ? { inputFidelity } : {}),
+      params: { inputs: uploads.length > 0 ? 'image' : 'image_asset_ids' },
+      operation: 'edit',
+    })
     // A model that cannot edit is refused before any upload is stored.
-    const model = deps.catalog.resolve(
-      deps.generations.withDefaults(workspaceId, {
-        prompt: fields.prompt,
-        n: fields.n,
-        size: fields.size,
-        ...(fields.model ? { model: fields.model } : {}),
-        ...(fields.parent_generation_id ? { parentGenerationId: fields.parent_generation_id } : {}),
-        ...(fields.parent_asset_id ? { parentAssetId: fields.parent_asset_id } : {}),
-        operation: 'edit',
-      }).model,
-    )
-    if (!model.edits) {
-      throw new AppError(
-        'unsupported_parameter',
-        `${model.id} cannot edit images; GET /v1/models lists the models with capabilities.edits`,
-        { param: 'model' },
-      )
-    }
+    assertTakesInputImages(deps.catalog.resolve(request.model))
 
     const stored = await Promise.all(uploads.map((file) => store(workspaceId, file, 'reference')))
     const ids = [...stored.map((asset) => asset.id), ...assetIds]
@@ -162,30 +169,12 @@ export function register(app: App, deps: AppDeps) {
     })
     const maskAssetId = maskFile
       ? (await store(workspaceId, maskFile, 'mask')).id
-      : fields.mask_asset_id
-
-    const input: GenerationInput = {
-      prompt: fields.prompt,
-      model: model.id,
-      n: fields.n,
-      size: fields.size,
-      ...(fields.quality ? { quality: fields.quality } : {}),
-      ...(fields.output_format ? { output_format: fields.output_format } : {}),
-      ...(fields.output_compression === undefined
-        ? {}
-        : { output_compression: fields.output_compression }),
-      ...(fields.background ? { background: fields.background } : {}),
-      ...(fields.user ? { user: fields.user } : {}),
-      ...(fields.seed === undefined ? {} : { seed: fields.seed }),
-      ...(fields.input_fidelity ? { inputFidelity: fields.input_fidelity } : {}),
-      ...(fields.parent_generation_id ? { parentGenerationId: fields.parent_generation_id } : {}),
-      ...(fields.parent_asset_id ? { parentAssetId: fields.parent_asset_id } : {}),
+      : givenMaskAssetId
+    return {
+      ...request,
       ...(inputs.length > 0 ? { inputs } : {}),
       ...(maskAssetId ? { maskAssetId } : {}),
-      params: { inputs: uploads.length > 0 ? 'image' : 'image_asset_ids' },
-      operation: 'edit',
     }
-    return input
   }
 
   app.post('/v1/images/edits', async (c) => {

@@ -53,6 +53,17 @@ export type InputDeps = {
   repo: Pick<GenerationsRepository, 'get' | 'findByAsset'>
 }
 
+/** 400 unsupported_parameter on `model` unless the model takes input images (catalog `edits`). */
+export function assertTakesInputImages(model: ModelEntry): void {
+  if (!model.edits) {
+    throw new AppError(
+      'unsupported_parameter',
+      `${model.id} does not take input images, so it cannot edit or refine; GET /v1/models lists the models with capabilities.edits`,
+      { param: 'model' },
+    )
+  }
+}
+
 /** Where asset `assetId` sits among a generation's returned images. */
 export function imageIndexOf(row: GenerationRow, assetId: string | null | undefined): number {
   const position = assetId ? row.assetIds.indexOf(assetId) : 0
@@ -226,12 +237,8 @@ export async function prepareInputs(
 ): Promise<PreparedInputs> {
   const parent = resolveParent(deps, workspaceId, request, params)
   const given = request.inputs ?? []
-  if (!model.edits && (parent || given.length > 0 || request.maskAssetId !== undefined)) {
-    throw new AppError(
-      'unsupported_parameter',
-      `${model.id} does not take input images, so it cannot edit or refine; GET /v1/models lists the models with capabilities.edits`,
-      { param: 'model' },
-    )
+  if (parent || given.length > 0 || request.maskAssetId !== undefined) {
+    assertTakesInputImages(model)
   }
 
   let chain: ConversationStep[] = []
