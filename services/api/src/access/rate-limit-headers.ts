@@ -111,11 +111,9 @@ export function rateLimitHeaders(policies: readonly PolicyState[]): Record<strin
 
 /** Everything a 429 carries: the informational headers plus the retry advice. */
 export function rateLimitedHeaders(decision: RateLimitDecision): Record<string, string> {
-  const headers = rateLimitHeaders(decision.policies)
   // Added in place: spreading the two objects into a third cost more than building them.
-  if (Number.isFinite(decision.retryAfterMs)) {
-    headers['retry-after'] = String(Math.max(1, seconds(decision.retryAfterMs)))
-    headers['retry-after-ms'] = String(Math.max(0, Math.ceil(decision.retryAfterMs)))
-  }
-  return headers
+  return Object.assign(
+    rateLimitHeaders(decision.policies),
+    retryAfterHeaders(decision.retryAfterMs),
+  )
 }
