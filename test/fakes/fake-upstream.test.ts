@@ -4,9 +4,10 @@ import { createGeminiProvider } from '../../services/api/src/providers/gemini.ts
 import type { Fetch } from '../../services/api/src/providers/http-errors.ts'
 import { createOpenAIProvider } from '../../services/api/src/providers/openai.ts'
 import { createPooledFetch } from '../../services/api/src/providers/pooled-fetch.ts'
-import {
-  type GenerateImagesRequest,
-  type ImageProvider,
+import { failureOf } from '../../services/api/src/providers/recording-fetch.ts'
+import type {
+  GenerateImagesRequest,
+  ImageProvider,
   UpstreamFailure,
 } from '../../services/api/src/providers/types.ts'
 import type { InputImage } from '../../services/api/src/refinement/types.ts'
@@ -51,15 +52,6 @@ function request(
     signal: AbortSignal.timeout(10_000),
     ...overrides,
   }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(UpstreamFailure)
-  return error as UpstreamFailure
 }
 
 /** Deep equality walks a 1.5 MB array element by element (seconds); compare buffers instead. */

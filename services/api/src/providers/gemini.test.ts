@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createGeminiProvider, DEFAULT_GEMINI_SAFETY_SETTINGS } from './gemini.ts'
 import {
+  failureOf,
   fetchFailed,
   fixture,
   hangingResponder,
@@ -8,7 +9,7 @@ import {
   type Responder,
   recordingFetch,
 } from './recording-fetch.ts'
-import { type GenerateImagesRequest, UpstreamFailure } from './types.ts'
+import type { GenerateImagesRequest } from './types.ts'
 
 const BASE_URL = 'https://generativelanguage.example/v1beta'
 const API_KEY = 'AIza-test-key'
@@ -51,15 +52,6 @@ function setup(
     ...options,
   })
   return { provider, calls: recorder.calls }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(UpstreamFailure)
-  return error as UpstreamFailure
 }
 
 describe('what the Gemini adapter sends', () => {

@@ -3,6 +3,7 @@ import { noisePng } from '../testing/images.ts'
 import { createOpenAIProvider, openAIModelFamily } from './openai.ts'
 import {
   bodyResetResponse,
+  failureOf,
   fetchFailed,
   fixture,
   fixtureText,
@@ -11,7 +12,7 @@ import {
   type Responder,
   recordingFetch,
 } from './recording-fetch.ts'
-import { type GenerateImagesRequest, UpstreamFailure } from './types.ts'
+import type { GenerateImagesRequest, UpstreamFailure } from './types.ts'
 
 const BASE_URL = 'https://api.openai.example/v1'
 const API_KEY = 'sk-test-123'
@@ -44,15 +45,6 @@ function setup(respond: Responder, options: { timeoutMs?: number } = {}) {
     ...options,
   })
   return { provider, calls: recorder.calls }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(UpstreamFailure)
-  return error as UpstreamFailure
 }
 
 describe('openAIModelFamily', () => {

@@ -5,7 +5,7 @@ import busboy from 'busboy'
 import { afterEach, describe, expect, it } from 'vitest'
 import { failureFromStatus, postJson, postMultipart } from './http-errors.ts'
 import { createPooledFetch } from './pooled-fetch.ts'
-import { UpstreamFailure } from './types.ts'
+import { failureOf } from './recording-fetch.ts'
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
 
@@ -51,15 +51,6 @@ const post = (fetch: ReturnType<typeof pooled>, url: string, signal?: AbortSigna
     clock: { now: () => new Date() },
     classifyError: (answer) => failureFromStatus('openai', answer.status, { message: 'x' }),
   })
-
-async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(UpstreamFailure)
-  return error as UpstreamFailure
-}
 
 describe('createPooledFetch', () => {
   it('sends the method, headers and body, and answers status, headers and the whole body', async () => {

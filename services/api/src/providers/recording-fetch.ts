@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Fetch } from './http-errors.ts'
+import { UpstreamFailure } from './types.ts'
 
 /** Test support: a fetch that records what an adapter sent and answers from a script. */
 
@@ -109,4 +110,18 @@ export function bodyResetResponse(): Response {
     },
   })
   return new Response(stream, { status: 200, headers: { 'content-type': 'application/json' } })
+}
+
+/** The UpstreamFailure a call rejected with; throws (failing the test) when it did anything else. */
+export async function failureOf(promise: Promise<unknown>): Promise<UpstreamFailure> {
+  const outcome = await promise.then(
+    (value: unknown) => ({ resolved: value }),
+    (reason: unknown) => ({ rejected: reason }),
+  )
+  if (!('rejected' in outcome) || !(outcome.rejected instanceof UpstreamFailure)) {
+    throw new Error(
+      `expected a rejection with an UpstreamFailure, got ${'rejected' in outcome ? String(outcome.rejected) : 'a resolved value'}`,
+    )
+  }
+  return outcome.rejected
 }
