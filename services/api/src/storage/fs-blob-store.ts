@@ -42,7 +42,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     withLock: createKeyedLock(),
     writing: createHashCounter(),
     activeTempFiles: new Set(),
-    knownShardDirs: new Set(),
+    shardDirs: new Map(),
     verified: createVerificationCache(
       options.verificationCacheEntries ?? 50_000,
       options.contentCacheBytes ?? 32 * 1024 * 1024,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { fstatSync } from 'node:fs'
+import { fstatSync, mkdirSync, statSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -14,16 +14,23 @@ const fsyncs = vi.hoisted(() => ({
   early: 0,
   earlyFailure: undefined as Error | undefined,
   onFutimes: undefined as (() => void) | undefined,
+  /** A directory whose fsyncs wait for `release`; `reached` is called when one does. */
+  held: undefined as { ino: number; release: Promise<void>; reached: () => void } | undefined,
 }))
 vi.mock('./fd-calls.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof import('./fd-calls.ts')>()
   return {
     ...actual,
-    fsyncFd: (fd: number) => {
-      if (fstatSync(fd).isDirectory()) {
+    fsyncFd: async (fd: number) => {
+      const stats = fstatSync(fd)
+      if (stats.isDirectory()) {
         fsyncs.directories++
       } else {
         fsyncs.files++
+      }
+      if (fsyncs.held && stats.ino === fsyncs.held.ino) {
+        fsyncs.held.reached()
+        await fsyncs.held.release
       }
       return actual.fsyncFd(fd)
     },
@@ -51,6 +58,7 @@ beforeEach(async () => {
   reset()
   fsyncs.onFutimes = undefined
   fsyncs.earlyFailure = undefined
+  fsyncs.held = undefined
 })
 const reset = () => {
   fsyncs.files = 0
@@ -135,5 +143,52 @@ describe('fsyncs of a put', () => {
     await expect(store.put(once(large), { maxBytes: large.byteLength })).rejects.toThrow('EIO')
     expect(await tempFiles()).toEqual([])
     expect(await readdir(path.join(root, 'sha256')).catch(() => [])).toEqual([])
+  })
+
+  it('puts into one new shard directory all wait until its entry is durable', async () => {
+    // Two contents whose digests share a shard directory (`ab/cd`): a birthday search.
+    const seen = new Map<string, Uint8Array>()
+    let pair: [Uint8Array, Uint8Array] | undefined
+    for (let index = 0; pair === undefined; index++) {
+      const content = new TextEncoder().encode(`content ${index}`)
+      const shard = createHash('sha256').update(content).digest('hex').slice(0, 4)
+      const earlier = seen.get(shard)
+      if (earlier) {
+        pair = [earlier, content]
+      }
+      seen.set(shard, content)
+    }
+    const shard = createHash('sha256').update(pair[0]).digest('hex')
+    // The first level (`ab`) exists; its fsync, which makes the new `ab/cd` entry durable, is held.
+    const parent = path.join(root, 'sha256', shard.slice(0, 2))
+    mkdirSync(parent, { recursive: true })
+    let release = () => {}
+    let reached = () => {}
+    const fsyncReached = new Promise<void>((resolve) => {
+      reached = resolve
+    })
+    fsyncs.held = {
+      ino: statSync(parent).ino,
+      release: new Promise<void>((resolve) => {
+        release = resolve
+      }),
+      reached,
+    }
+    const settled: number[] = []
+    const puts = pair.map((content, index) =>
+      store.put(once(content), { maxBytes: 1024 }).then((stored) => {
+        settled.push(index)
+        return stored
+      }),
+    )
+    await fsyncReached
+    // Time for either put to finish, were it not waiting for the held fsync.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(settled).toEqual([])
+    expect(await readdir(path.join(parent, shard.slice(2, 4)))).toEqual([])
+    release()
+    const stored = await Promise.all(puts)
+    expect(stored.map((each) => each.created)).toEqual([true, true])
+    expect(new Set(stored.map((each) => path.dirname(each.path))).size).toBe(1)
   })
 })

@@ -17,6 +17,23 @@ const BLOB_FILE_MODE = 0o444
 const PUBLISH_ATTEMPTS = 3
 
 /**
+ * Makes a shard directory durably (mkdir, then fsync of each parent that gained an entry), once
+ * per directory: concurrent puts into the same new directory share the one making and all wait
+ * for its fsync, so none renames into a directory whose own entry could still be lost.
+ */
+function ensureShardDir(context: FsStoreContext, shardDir: string): Promise<void> {
+  let made = context.shardDirs.get(shardDir)
+  if (made === undefined) {
+    made = makeDirectoryDurably(shardDir).catch((error: unknown) => {
+      context.shardDirs.delete(shardDir)
+      throw error
+    })
+    context.shardDirs.set(shardDir, made)
+  }
+  return made
+}
+
+/**
  * Puts the finished temp file in place under the digest's lock, and says whether it did (true)
  * or found the bytes already stored (false; the temp file is then still there). Under the lock,
  * and with this store the only writer of its names, whether the blob exists is asked first:
@@ -38,20 +55,16 @@ async function publish(
   const shardDir = context.layout.shardDir(sha256)
   const blobPath = context.layout.blobPath(sha256)
   for (let attempt = 1; ; attempt++) {
-    const known = context.knownShardDirs.has(shardDir)
-    if (!known) {
-      await makeDirectoryDurably(shardDir)
-      context.knownShardDirs.add(shardDir)
-    }
+    await ensureShardDir(context, shardDir)
     const existing = statSync(blobPath, { throwIfNoEntry: false })
     if (existing === undefined) {
       await beforeRename()
       try {
         await rename(tempPath, blobPath)
       } catch (error) {
-        if (known && hasErrorCode(error, 'ENOENT') && attempt < PUBLISH_ATTEMPTS) {
+        if (hasErrorCode(error, 'ENOENT') && attempt < PUBLISH_ATTEMPTS) {
           // The shard directory was removed from outside: make it again and retry.
-          context.knownShardDirs.delete(shardDir)
+          context.shardDirs.delete(shardDir)
           continue
         }
         throw error
@@ -138,8 +151,10 @@ export async function putBlob(
         synced = true
       }
     }
+    // New bytes: the file's fsync and the making of its shard directory (when new, a mkdir and
+    // the parent's fsync) wait for the disk side by side rather than one after the other.
     if (!isStored(context, content.sha256, content.sizeBytes)) {
-      await sync()
+      await Promise.all([sync(), ensureShardDir(context, context.layout.shardDir(content.sha256))])
     }
     const created = await context.withLock(content.sha256, () =>
       publish(context, tempPath, content.sha256, content.sizeBytes, publishedAt, sync),

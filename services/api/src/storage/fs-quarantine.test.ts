@@ -21,7 +21,7 @@ beforeEach(async () => {
     withLock: createKeyedLock(),
     writing: createHashCounter(),
     activeTempFiles: new Set(),
-    knownShardDirs: new Set(),
+    shardDirs: new Map(),
     verified: createVerificationCache(10),
     streamThresholdBytes: 1024,
     ensureDirectories: async () => {},

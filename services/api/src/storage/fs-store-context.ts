@@ -41,11 +41,13 @@ export type FsStoreContext = {
   /** Temp files of puts in progress; the temp sweep never removes these. */
   activeTempFiles: Set<string>
   /**
-   * Shard directories this store has created or found (at most 65,536 per root): publish skips
-   * their mkdir. Nothing in the store removes a shard directory; should one vanish from
-   * outside, the rename fails with ENOENT and publish forgets it and makes it again.
+   * Shard directories this store has created or found (at most 65,536 per root), each with the
+   * making of it: a put waits for it (mkdir and the parent's fsync) before renaming into the
+   * directory, so a blob is never published into a directory whose own entry is not durable
+   * yet, even when another put made it. Nothing in the store removes a shard directory; should
+   * one vanish from outside, the rename fails with ENOENT and publish makes it again.
    */
-  knownShardDirs: Set<string>
+  shardDirs: Map<string, Promise<void>>
   verified: VerificationCache
   /** Blobs up to this size are read into memory; larger ones are streamed. */
   streamThresholdBytes: number
