@@ -9,6 +9,7 @@ import { registerDocs, registerOpenAPIDocument } from './http/docs.ts'
 import type { AppEnv } from './http/env.ts'
 import { idempotencyLayer } from './http/idempotency.ts'
 import { metricsMiddleware } from './http/metrics.ts'
+import { lazyChildLogger } from './http/request-log.ts'
 import { addResponseHeader } from './http/response-headers.ts'
 import { renderOpenAPIDocument } from './openapi.ts'
 import { registerRoutes } from './routes/index.ts'
@@ -31,7 +32,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook })
 
   // The request id (the caller's own X-Request-Id when it is a sane token) and a logger bound
-  // to it; the access line is built only when info is on (the benches run at warn).
+  // to it, made when first used; the access line is built only when info is on (the benches run
+  // at warn).
   app.use(async (c, next) => {
     const given = c.req.header('x-request-id')
     const requestId =
@@ -40,9 +42,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
         : deps.ids('req')
     c.set('requestId', requestId)
     addResponseHeader(c, 'x-request-id', requestId)
-    const log = deps.log.child({ requestId })
+    const log = lazyChildLogger(deps.log, { requestId })
     c.set('log', log)
-    if (!log.isLevelEnabled('info')) {
+    if (!deps.log.isLevelEnabled('info')) {
       return next()
     }
     const started = performance.now()

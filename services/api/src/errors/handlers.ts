@@ -3,6 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../http/env.ts'
+import { respondWith } from '../http/response-headers.ts'
 import type { ErrorBody } from '../schemas/error.ts'
 import { AppError, InvalidRequestError } from './app-error.ts'
 import { errorTable } from './codes.ts'
@@ -80,7 +81,7 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
     'content-type': 'application/json; charset=utf-8',
     'x-should-retry': String(shouldRetry),
   }
-  return c.body(JSON.stringify(envelope), err.status as ContentfulStatusCode, headers)
+  return respondWith(c, JSON.stringify(envelope), err.status as ContentfulStatusCode, headers)
 }
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => errorResponse(c, err)

@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from './env.ts'
 
 type HeaderSink = {
@@ -45,4 +46,23 @@ export function addResponseHeader(c: Context<AppEnv>, name: string, value: strin
   } else {
     c.header(name, value)
   }
+}
+
+/**
+ * An answer with a text body and these headers (names in lower case). Under @hono/node-server a
+ * Response made directly, whose plain header object the server writes as it is (the headers
+ * added above are on the Node response already); elsewhere through `c.body`, which also merges
+ * what `c.header` set. Why not `c.body` always: given more than one header, it builds a fetch
+ * `Headers` object that the server then copies back into a plain object, per answer.
+ */
+export function respondWith(
+  c: Context<AppEnv>,
+  body: string,
+  status: ContentfulStatusCode,
+  headers: Record<string, string>,
+): Response {
+  if (nodeResponse(c)) {
+    return new Response(body, { status, headers })
+  }
+  return c.body(body, status, headers)
 }
