@@ -9,15 +9,12 @@ import { registerDocs, registerOpenAPIDocument } from './http/docs.ts'
 import type { AppEnv } from './http/env.ts'
 import { idempotencyLayer } from './http/idempotency.ts'
 import { metricsMiddleware } from './http/metrics.ts'
-import { lazyChildLogger } from './http/request-log.ts'
+import { lazyChildLogger, logRequestLine, requestIdFor } from './http/request-log.ts'
 import { addResponseHeader } from './http/response-headers.ts'
 import { renderOpenAPIDocument } from './openapi.ts'
 import { registerRoutes } from './routes/index.ts'
 
 export const committedSpecUrl = new URL('../../../openapi/openapi.json', import.meta.url)
-
-/** What hono/request-id accepted as a caller's request id: word characters, `-` and `=`. */
-const REQUEST_ID = /^[\w\-=]+$/
 
 export type AppOptions = {
   /**
@@ -35,11 +32,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   // to it, made when first used; the access line is built only when info is on (the benches run
   // at warn).
   app.use(async (c, next) => {
-    const given = c.req.header('x-request-id')
-    const requestId =
-      given !== undefined && given !== '' && given.length <= 255 && REQUEST_ID.test(given)
-        ? given
-        : deps.ids('req')
+    const requestId = requestIdFor(c.req.header('x-request-id'), () => deps.ids('req'))
     c.set('requestId', requestId)
     addResponseHeader(c, 'x-request-id', requestId)
     const log = lazyChildLogger(deps.log, { requestId })
@@ -49,15 +42,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     }
     const started = performance.now()
     await next()
-    log.info(
-      {
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-      },
-      'request',
-    )
+    logRequestLine(log, { method: c.req.method, path: c.req.path, status: c.res.status }, started)
   })
   app.use(metricsMiddleware(deps.metrics))
   if (options.accessControl === false) {

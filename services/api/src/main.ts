@@ -1,7 +1,7 @@
-import { serve } from '@hono/node-server'
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { createDeps } from './deps.ts'
+import { serveImagegate } from './http/serve.ts'
 import { createLogger } from './logger.ts'
 
 function start() {
@@ -37,7 +37,7 @@ function start() {
     .startMaintenance()
     .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))
 
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serveImagegate(app, deps, { port: config.port, hostname: config.host }, (info) => {
     log.info(
       { address: info.address, port: info.port, dataDir: config.dataDir },
       `imagegate listening on http://${info.address}:${info.port}`,
@@ -53,17 +53,13 @@ function start() {
     log.info({ signal }, 'shutting down: no new connections, draining in-flight requests')
     const force = setTimeout(() => {
       log.warn('grace period over, closing remaining connections')
-      if ('closeAllConnections' in server) {
-        server.closeAllConnections()
-      }
+      server.closeAllConnections()
     }, config.shutdownGraceMs)
     force.unref()
     // Keep-alive connections go idle once their in-flight request is answered; close them as
     // they do, instead of waiting for the keep-alive timeout.
     const sweepIdle = setInterval(() => {
-      if ('closeIdleConnections' in server) {
-        server.closeIdleConnections()
-      }
+      server.closeIdleConnections()
     }, 50)
     sweepIdle.unref()
     server.close(async () => {
@@ -73,9 +69,7 @@ function start() {
       log.info('shutdown complete')
       process.exit(0)
     })
-    if ('closeIdleConnections' in server) {
-      server.closeIdleConnections()
-    }
+    server.closeIdleConnections()
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))

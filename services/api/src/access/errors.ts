@@ -73,18 +73,12 @@ export function authLockedError(state: Extract<AuthFailureState, { locked: true 
   })
 }
 
-/**
- * 429 rate_limited. `withHeaders: false` leaves the rate-limit and retry headers out of the
- * error, for a caller that has put them on the answer itself (http/response-headers.ts).
- */
-export function rateLimitedError(
-  decision: RateLimitDecision,
-  options: { withHeaders?: boolean } = {},
-): AppError {
+/** 429 rate_limited, with the retry advice and every rate-limit header. */
+export function rateLimitedError(decision: RateLimitDecision): AppError {
   const violated = decision.policies
     .filter((policy) => !policy.allowed)
     .map((policy) => policy.name)
-  const headers = options.withHeaders === false ? {} : rateLimitedHeaders(decision)
+  const headers = rateLimitedHeaders(decision)
   if (!Number.isFinite(decision.retryAfterMs)) {
     return refusal(
       'rate_limited',

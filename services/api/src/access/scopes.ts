@@ -130,6 +130,14 @@ export function routeAccess(method: string, path: string): RouteAccess {
   )
 }
 
+/**
+ * The row whose route matches a concrete path (`/v1/assets/ast_1`), or undefined where no row
+ * does (no fallback for unknown paths, unlike routeAccess).
+ */
+export function tableRouteAccess(method: string, path: string): RouteAccess | undefined {
+  return find(method, path)
+}
+
 /** The row of a route without parameters named exactly (`GET`, `/v1/models`), if there is one. */
 export function exactRouteAccess(method: string, path: string): RouteAccess | undefined {
   return exact.get(`${method} ${path}`)

@@ -41,9 +41,51 @@ function fromHttpException(err: HTTPException): AppError {
   return new AppError('internal_error', 'Internal error', { cause: err })
 }
 
+/** An error answer as written: status, body and headers (names in lower case). */
+export type ErrorAnswer = {
+  status: ContentfulStatusCode
+  body: string
+  headers: Record<string, string>
+}
+
+/**
+ * The one error body and its headers for `err`. `method` decides whether a method-dependent
+ * error may be retried; `envelope: 'skill'` wraps it as `{ ok: false, error }`.
+ */
+export function errorAnswer(
+  err: AppError,
+  request: { method: string; requestId: string; envelope?: 'skill' },
+): ErrorAnswer {
+  const row = errorTable[err.code]
+  const retryByMethod = request.method === 'GET' || request.method === 'HEAD'
+  const shouldRetry = err.shouldRetry ?? (row.retry === 'method' ? retryByMethod : row.retry)
+  const body: ErrorBody = {
+    error: {
+      type: row.type,
+      code: err.code,
+      // A 500 never echoes internals: the message is fixed and the request id finds the log line.
+      message: err.code === 'internal_error' ? 'Internal error' : err.message,
+      ...(err.param === undefined ? {} : { param: err.param }),
+      requestId: request.requestId,
+      ...err.details,
+    },
+  }
+  const envelope = request.envelope === 'skill' ? { ok: false as const, error: body.error } : body
+  return {
+    status: err.status as ContentfulStatusCode,
+    body: JSON.stringify(envelope),
+    // A plain object, not a Headers instance: refusals are answered at request rates. Every
+    // name in err.headers is lower case already (as Headers would have made it).
+    headers: {
+      ...err.headers,
+      'content-type': 'application/json; charset=utf-8',
+      'x-should-retry': String(shouldRetry),
+    },
+  }
+}
+
 /** Maps any thrown value to the one error body, headers included. The only place that does. */
 export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
-  const requestId = c.get('requestId') ?? 'unknown'
   let err: AppError
   if (thrown instanceof AppError) {
     err = thrown
@@ -53,35 +95,15 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
     err =
       fromDomainError(thrown) ?? new AppError('internal_error', 'Internal error', { cause: thrown })
   }
-  const log = c.get('log')
   if (err.status >= 500) {
-    log?.error({ err: err.cause ?? err, code: err.code }, 'request failed')
+    c.get('log')?.error({ err: err.cause ?? err, code: err.code }, 'request failed')
   }
-  const row = errorTable[err.code]
-  const method = c.req.method
-  const retryByMethod = method === 'GET' || method === 'HEAD'
-  const shouldRetry = err.shouldRetry ?? (row.retry === 'method' ? retryByMethod : row.retry)
-  const body: ErrorBody = {
-    error: {
-      type: row.type,
-      code: err.code,
-      // A 500 never echoes internals: the message is fixed and the request id finds the log line.
-      message: err.code === 'internal_error' ? 'Internal error' : err.message,
-      ...(err.param === undefined ? {} : { param: err.param }),
-      requestId,
-      ...err.details,
-    },
-  }
-  const envelope =
-    c.get('errorEnvelope') === 'skill' ? { ok: false as const, error: body.error } : body
-  // A plain object, not a Headers instance: refusals are answered at request rates. Every name
-  // in err.headers is lower case already (as Headers would have made it).
-  const headers: Record<string, string> = {
-    ...err.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'x-should-retry': String(shouldRetry),
-  }
-  return respondWith(c, JSON.stringify(envelope), err.status as ContentfulStatusCode, headers)
+  const answer = errorAnswer(err, {
+    method: c.req.method,
+    requestId: c.get('requestId') ?? 'unknown',
+    envelope: c.get('errorEnvelope'),
+  })
+  return respondWith(c, answer.body, answer.status, answer.headers)
 }
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => errorResponse(c, err)

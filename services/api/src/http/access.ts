@@ -7,11 +7,12 @@ import {
   rateLimitedError,
   unauthorizedError,
 } from '../access/errors.ts'
-import { rateLimitedHeaders, rateLimitHeaders } from '../access/rate-limit-headers.ts'
-import type { RateLimiter } from '../access/rate-limiter.ts'
+import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
+import type { PolicyState, RateLimiter } from '../access/rate-limiter.ts'
 import { allows, exactRouteAccess, type RouteAccess, routeAccess } from '../access/scopes.ts'
+import type { AppError } from '../errors/app-error.ts'
 import { errorResponse } from '../errors/handlers.ts'
-import type { ApiKeyService } from '../services/access/api-keys.ts'
+import type { ApiKeyService, Principal } from '../services/access/api-keys.ts'
 import type { SignedUrlService } from '../services/access/signed-urls.ts'
 import { clientAddress } from './client-address.ts'
 import type { AppEnv } from './env.ts'
@@ -24,6 +25,58 @@ export type AccessControlDeps = {
   signedUrls: SignedUrlService
 }
 
+/** What access control decided for a request that needs a key. */
+export type AccessOutcome =
+  | { allowed: true; principal: Principal; policies: PolicyState[] }
+  | { allowed: false; error: AppError }
+
+/**
+ * Steps 3–6 below for a route that needs a key: the lock-out of the address, the key, its
+ * scopes, then its request limits. An allowed request has spent its request budget; a refusal
+ * has spent nothing but, for a bad key, one failure of the address.
+ */
+export function decideAccess(
+  deps: AccessControlDeps,
+  row: RouteAccess,
+  request: { address: string | undefined; authorization: string | undefined },
+): AccessOutcome {
+  const lockout = deps.authFailures.check(request.address)
+  if (lockout.locked) {
+    return { allowed: false, error: authLockedError(lockout) }
+  }
+  const principal = deps.apiKeys.authenticate(request.authorization)
+  if (!principal) {
+    deps.authFailures.recordFailure(request.address)
+    return { allowed: false, error: unauthorizedError() }
+  }
+  if (!allows(principal.scopes, row.access)) {
+    return { allowed: false, error: missingScopeError(row.access) }
+  }
+  const decision = deps.rateLimiter.check(principal.requestRules)
+  if (!decision.allowed) {
+    return { allowed: false, error: rateLimitedError(decision) }
+  }
+  return { allowed: true, principal, policies: decision.policies }
+}
+
+/**
+ * Requests admitted before Hono saw them (http/access-gate.ts), by their Node request: the
+ * decision is taken over as it is, so that no request is counted against its limits twice.
+ * Their rate-limit headers are on the Node response already.
+ */
+const admitted = new WeakMap<
+  object,
+  { row: RouteAccess; principal: Principal; policies: PolicyState[] }
+>()
+
+export function admitBeforeHono(
+  incoming: object,
+  row: RouteAccess,
+  outcome: Extract<AccessOutcome, { allowed: true }>,
+): void {
+  admitted.set(incoming, { row, principal: outcome.principal, policies: outcome.policies })
+}
+
 /**
  * Who may do what, before any route runs (routeAccessTable is the source):
  * 1. public routes pass;
@@ -34,10 +87,23 @@ export type AccessControlDeps = {
  * 6. requests per minute, per key and per workspace (429, and the headers either way).
  * The route itself (and its validation) runs only after all of this. Refusals are answered
  * here through the one error mapper rather than thrown: a throw through the async middleware
- * chain cost more than the rest of a refused request (reliability.md R5: ≥ 10k/s).
+ * chain cost more than the rest of a refused request. Under Node most requests that need a key
+ * were decided before Hono already (http/access-gate.ts); this takes their decision over.
  */
 export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const incoming = (c.env as { incoming?: object } | undefined)?.incoming
+    const before = incoming === undefined ? undefined : admitted.get(incoming)
+    if (before) {
+      if (before.row.envelope) {
+        c.set('errorEnvelope', before.row.envelope)
+      }
+      c.set('routeAccess', before.row)
+      c.set('principal', before.principal)
+      c.set('rateLimitPolicies', before.policies)
+      c.set('workspaceId', before.principal.workspaceId)
+      return next()
+    }
     const row = routeAccessOf(c)
     c.set('routeAccess', row)
     if (row.envelope) {
@@ -54,28 +120,17 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
         return next()
       }
     }
-    const address = clientAddress(c)
-    const lockout = deps.authFailures.check(address)
-    if (lockout.locked) {
-      return errorResponse(c, authLockedError(lockout))
+    const outcome = decideAccess(deps, row, {
+      address: clientAddress(c),
+      authorization: c.req.header('authorization'),
+    })
+    if (!outcome.allowed) {
+      return errorResponse(c, outcome.error)
     }
-    const principal = deps.apiKeys.authenticate(c.req.header('authorization'))
-    if (!principal) {
-      deps.authFailures.recordFailure(address)
-      return errorResponse(c, unauthorizedError())
-    }
-    if (!allows(principal.scopes, row.access)) {
-      return errorResponse(c, missingScopeError(row.access))
-    }
-    const decision = deps.rateLimiter.check(principal.requestRules)
-    if (!decision.allowed) {
-      addResponseHeaders(c, rateLimitedHeaders(decision))
-      return errorResponse(c, rateLimitedError(decision, { withHeaders: false }))
-    }
-    addResponseHeaders(c, rateLimitHeaders(decision.policies))
-    c.set('principal', principal)
-    c.set('rateLimitPolicies', decision.policies)
-    c.set('workspaceId', principal.workspaceId)
+    addResponseHeaders(c, rateLimitHeaders(outcome.policies))
+    c.set('principal', outcome.principal)
+    c.set('rateLimitPolicies', outcome.policies)
+    c.set('workspaceId', outcome.principal.workspaceId)
     return next()
   }
 }

@@ -49,15 +49,27 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): HttpM
   }
 }
 
+/** Counts one answered request (`route` is a template or `unmatched`, never a raw path). */
+export function countRequest(
+  metrics: HttpMetrics,
+  labels: { method: string; route: string; status: number },
+  startedMs: number,
+): void {
+  const values = { method: labels.method, route: labels.route, status: String(labels.status) }
+  metrics.requests.inc(values)
+  metrics.duration.observe(values, (performance.now() - startedMs) / 1000)
+}
+
 /** Counts every request by its route template (never the raw path: ids would explode the labels). */
 export function metricsMiddleware(metrics: HttpMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now()
     await next()
     const handlerRoute = matchedRoutes(c).findLast((matched) => matched.method !== 'ALL')
-    const route = handlerRoute?.path ?? 'unmatched'
-    const labels = { method: c.req.method, route, status: String(c.res.status) }
-    metrics.requests.inc(labels)
-    metrics.duration.observe(labels, (performance.now() - started) / 1000)
+    countRequest(
+      metrics,
+      { method: c.req.method, route: handlerRoute?.path ?? 'unmatched', status: c.res.status },
+      started,
+    )
   }
 }

@@ -23,3 +23,25 @@ export function lazyChildLogger(base: Logger, bindings: Record<string, unknown>)
     },
   })
 }
+
+/** What hono/request-id accepted as a caller's request id: word characters, `-` and `=`. */
+const REQUEST_ID = /^[\w\-=]+$/
+
+/** The caller's own X-Request-Id when it is a sane token, else a new one. */
+export function requestIdFor(given: string | undefined, newId: () => string): string {
+  return given !== undefined && given !== '' && given.length <= 255 && REQUEST_ID.test(given)
+    ? given
+    : newId()
+}
+
+/** The access line of one answered request (written at info). */
+export function logRequestLine(
+  log: Logger,
+  line: { method: string; path: string; status: number },
+  startedMs: number,
+): void {
+  log.info(
+    { ...line, durationMs: Math.round((performance.now() - startedMs) * 100) / 100 },
+    'request',
+  )
+}

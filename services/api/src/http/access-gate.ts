@@ -1,0 +1,175 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
+import { type RouteAccess, tableRouteAccess } from '../access/scopes.ts'
+import { errorAnswer } from '../errors/handlers.ts'
+import type { IdGenerator } from '../ids.ts'
+import {
+  type AccessControlDeps,
+  type AccessOutcome,
+  admitBeforeHono,
+  decideAccess,
+} from './access.ts'
+import { countRequest, type HttpMetrics } from './metrics.ts'
+import { logRequestLine, requestIdFor } from './request-log.ts'
+
+export type AccessGateDeps = AccessControlDeps & {
+  ids: IdGenerator
+  log: Logger
+  metrics: HttpMetrics
+}
+
+/**
+ * A path Hono and routeAccessTable read alike: segments of unreserved characters, none empty or
+ * starting with a dot, no trailing slash. Anything else (percent-encoding, `//`, `/./`, an
+ * absolute-form target) is left to Hono and the access middleware.
+ */
+const PLAIN_PATH = /^(?:\/[\w~-][\w.~-]*)+$/
+
+/** A refused request's unread body is read and dropped, up to this much, then the socket goes. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024
+const DISCARD_TIMEOUT_MS = 500
+
+/**
+ * Access control in front of Hono, for the Node server (main.ts). A request to a route that needs
+ * a key, on a plain path, is decided here with the same decision as http/access.ts: a refusal
+ * (401, 403, 429) is answered at once, with the same body and headers, request id, metrics and
+ * access line, without building a fetch Request, a Hono context or the middleware chain, which
+ * together cost most of a refusal (reliability.md R5: ≥ 10k refusals/s). An admitted request is
+ * handed on with its decision, which the access middleware takes over. Everything else (public
+ * routes, signed URLs, paths Hono might read differently) goes to Hono undecided.
+ */
+export function accessGate(deps: AccessGateDeps, next: RequestListener): RequestListener {
+  return (req, res) => {
+    const started = performance.now()
+    const row = plainRouteAccess(req)
+    if (row === undefined) {
+      return next(req, res)
+    }
+    let outcome: AccessOutcome
+    try {
+      outcome = decideAccess(deps, row, {
+        address: req.socket.remoteAddress,
+        authorization: req.headers.authorization,
+      })
+    } catch {
+      // A failed key lookup: Hono decides again and answers the error the usual way.
+      return next(req, res)
+    }
+    if (outcome.allowed) {
+      const headers = rateLimitHeaders(outcome.policies)
+      for (const name in headers) {
+        res.setHeader(name, headers[name] as string)
+      }
+      admitBeforeHono(req, row, outcome)
+      return next(req, res)
+    }
+    const method = req.method as string
+    const path = pathOf(req.url as string)
+    const given = req.headers['x-request-id']
+    const requestId = requestIdFor(typeof given === 'string' ? given : undefined, () =>
+      deps.ids('req'),
+    )
+    const answer = errorAnswer(outcome.error, { method, requestId, envelope: row.envelope })
+    if (hasBody(req)) {
+      discardBody(req, res)
+    }
+    if (method === 'HEAD') {
+      // As Hono answers HEAD: the GET answer's headers, no body and no length.
+      res.writeHead(answer.status, { ...answer.headers, 'x-request-id': requestId })
+      res.end()
+    } else {
+      res.writeHead(answer.status, {
+        ...answer.headers,
+        'x-request-id': requestId,
+        'content-length': String(Buffer.byteLength(answer.body)),
+      })
+      res.end(answer.body)
+    }
+    countRequest(deps.metrics, { method, route: metricsRoute(row), status: answer.status }, started)
+    if (deps.log.isLevelEnabled('info')) {
+      logRequestLine(
+        deps.log.child({ requestId }),
+        { method, path, status: answer.status },
+        started,
+      )
+    }
+  }
+}
+
+/** The row of a request this gate decides, or undefined to leave it to Hono. */
+function plainRouteAccess(req: IncomingMessage): RouteAccess | undefined {
+  const url = req.url
+  const method = req.method
+  if (url === undefined || method === undefined) {
+    return undefined
+  }
+  const query = url.indexOf('?')
+  const path = query === -1 ? url : url.slice(0, query)
+  if (!PLAIN_PATH.test(path)) {
+    return undefined
+  }
+  const row = tableRouteAccess(method, path)
+  if (row === undefined || row.access === 'public') {
+    return undefined
+  }
+  // A query may carry a signed URL's expires and signature: the middleware reads those.
+  if (row.signedUrl && query !== -1) {
+    return undefined
+  }
+  return row
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+/** The label Hono's matched route gives the metrics middleware: `{id}` written `:id`. */
+const metricsRoutes = new Map<string, string>()
+function metricsRoute(row: RouteAccess): string {
+  let label = metricsRoutes.get(row.route)
+  if (label === undefined) {
+    label = row.route.replace(/\{([^/{}]+)\}/g, ':$1')
+    metricsRoutes.set(row.route, label)
+  }
+  return label
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+/**
+ * Reads a refused request's body to the end and drops it, so the connection can carry the next
+ * request; a body larger than DISCARD_LIMIT_BYTES, or not done DISCARD_TIMEOUT_MS after the
+ * answer went out, ends the connection instead.
+ */
+function discardBody(req: IncomingMessage, res: ServerResponse): void {
+  let seen = 0
+  const close = () => {
+    req.off('data', onData)
+    req.socket.destroySoon()
+  }
+  const onData = (chunk: Buffer) => {
+    seen += chunk.length
+    if (seen > DISCARD_LIMIT_BYTES) {
+      close()
+    }
+  }
+  req.on('data', onData)
+  req.once('error', () => req.off('data', onData))
+  res.once('finish', () => {
+    if (req.readableEnded) {
+      return
+    }
+    const timer = setTimeout(() => {
+      if (!req.readableEnded) {
+        close()
+      }
+    }, DISCARD_TIMEOUT_MS)
+    timer.unref()
+    req.once('end', () => clearTimeout(timer))
+  })
+}
