@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from './errors.ts'
-import { readHeaderDimensions } from './header-dimensions.ts'
+import { type Dimensions, readHeaderDimensions } from './header-dimensions.ts'
 import { edgesOf, type ImageInput } from './image-edges.ts'
 import { findMarkup } from './markup.ts'
 import { readPlainHeader } from './plain-header.ts'
@@ -80,23 +80,28 @@ export async function inspectImage(
 
 /**
  * Proves a file is a real image by decoding every pixel of its first frame (for provider output,
- * which is trusted no more than an upload). Dimensions are checked from the header first;
- * `limitInputPixels` then holds libvips to the same cap, and `failOn: 'error'` makes a
- * truncated or corrupt stream an error instead of a half-grey picture.
+ * which is trusted no more than an upload). Dimensions are checked from the header first (a
+ * plain PNG or JPEG header held in memory is read here, see plain-header.ts, which saves a
+ * libvips header read; anything else is read by sharp); `limitInputPixels` then holds libvips to
+ * the same cap, and `failOn: 'error'` makes a truncated or corrupt stream an error instead of a
+ * half-grey picture.
  */
 export async function assertDecodes(
   source: string | Uint8Array,
   options: { maxPixels?: number } = {},
 ): Promise<void> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS
-  let metadata: sharp.Metadata
-  try {
-    metadata = await sharp(source, { limitInputPixels: false }).metadata()
-  } catch (error) {
-    throw new ImageDecodeError({ cause: error })
+  let size = typeof source === 'string' ? undefined : plainDimensions(source)
+  if (size === undefined) {
+    let metadata: sharp.Metadata
+    try {
+      metadata = await sharp(source, { limitInputPixels: false }).metadata()
+    } catch (error) {
+      throw new ImageDecodeError({ cause: error })
+    }
+    size = { width: metadata.width ?? 0, height: metadata.height ?? 0 }
   }
-  const width = metadata.width ?? 0
-  const height = metadata.height ?? 0
+  const { width, height } = size
   assertWithinPixels(width, height, maxPixels)
   try {
     // Asking for the bottom-right pixel makes the decoder go through every row (every pass of an
@@ -111,4 +116,15 @@ export async function assertDecodes(
   } catch (error) {
     throw new ImageDecodeError({ cause: error })
   }
+}
+
+/** The size of a PNG or JPEG with a plain header (no EXIF: stored size = displayed size). */
+function plainDimensions(bytes: Uint8Array): Dimensions | undefined {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    return readPlainHeader(bytes, 'png')
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+    return readPlainHeader(bytes, 'jpeg')
+  }
+  return undefined
 }
