@@ -66,3 +66,15 @@ export function respondWith(
   }
   return c.body(body, status, headers)
 }
+
+/**
+ * Runs `done` once this request's answer has been handed to the socket in full (the Node
+ * response's 'finish'). Never if the connection closes first, and never outside
+ * @hono/node-server (`app.request` in tests): only for clean-up that may as well not happen.
+ */
+export function afterAnswerWritten(c: Context<AppEnv>, done: () => void): void {
+  const outgoing = (c.env as { outgoing?: { once?: unknown } } | undefined)?.outgoing
+  if (typeof outgoing?.once === 'function') {
+    ;(outgoing as { once(event: 'finish', listener: () => void): unknown }).once('finish', done)
+  }
+}

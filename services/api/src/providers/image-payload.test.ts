@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { decodeImageBase64, readImageBase64 } from './image-payload.ts'
+import { Base64Value, parseJsonBytes } from './json-bytes.ts'
 import { UpstreamFailure } from './types.ts'
 
 const source = sharp({
@@ -68,5 +69,35 @@ describe('readImageBase64', () => {
     expect(readImageBase64('openai', text, 'the image')).toEqual({
       bytes: new Uint8Array(files.png),
     })
+  })
+
+  it('names the memory of an answer read as bytes, which is its own to release', async () => {
+    // Noise: large enough that its base64 is lifted out of the JSON as bytes.
+    const png = await sharp(
+      Buffer.alloc(96 * 96 * 3).map((_, index) => (index * 7919) % 251),
+      {
+        raw: { width: 96, height: 96, channels: 3 },
+      },
+    )
+      .png({ compressionLevel: 0 })
+      .toBuffer()
+    const body = new Uint8Array(
+      Buffer.from(JSON.stringify({ data: [{ b64_json: png.toString('base64') }] })),
+    )
+    const parsed = parseJsonBytes(body, { base64: 'bytes' }) as { data: { b64_json: unknown }[] }
+    const value = parsed.data[0]?.b64_json
+    expect(value).toBeInstanceOf(Base64Value)
+    const image = readImageBase64('openai', value as Base64Value, 'the image')
+    expect(image.bytes).toEqual(new Uint8Array(png))
+    // The very buffers, not copies: the decoded image and the body its base64 is a view of.
+    expect(image.ownedBuffers).toHaveLength(2)
+    expect(image.ownedBuffers?.[0]).toBe((value as Base64Value).decoded.buffer)
+    expect(image.ownedBuffers?.[1]).toBe(body.buffer)
+  })
+
+  it('names no memory for text it was given as a string', () => {
+    expect(
+      readImageBase64('openai', files.png.toString('base64'), 'the image').ownedBuffers,
+    ).toBeUndefined()
   })
 })

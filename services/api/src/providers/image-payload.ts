@@ -21,13 +21,14 @@ export function readImageBase64(
   provider: ProviderName,
   text: string | Base64Value,
   what: string,
-): Pick<ProviderImage, 'bytes' | 'base64'> {
+): Pick<ProviderImage, 'bytes' | 'base64' | 'ownedBuffers'> {
   if (text instanceof Base64Value) {
-    // Checked and decoded while the answer was parsed.
+    // Checked and decoded while the answer was parsed, both into memory of this answer's own.
     checkImageBytes(provider, text.decoded, what)
+    const ownedBuffers = [text.decoded.buffer, text.ascii.buffer]
     return isStandardBase64Bytes(text.ascii)
-      ? { bytes: text.decoded, base64: text.ascii }
-      : { bytes: text.decoded }
+      ? { bytes: text.decoded, base64: text.ascii, ownedBuffers }
+      : { bytes: text.decoded, ownedBuffers }
   }
   const fast = decodeStrictBase64(text)
   if (fast !== undefined) {

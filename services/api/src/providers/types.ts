@@ -59,6 +59,12 @@ export type ProviderImage = {
    * megabytes again.
    */
   base64?: string | Uint8Array
+  /**
+   * Memory made for this call alone that holds `bytes` and `base64` (the decoded image, the
+   * provider's answer they were read from): nothing else refers to it, so it can be released
+   * once the generation's answer is written (storage/release-buffers.ts).
+   */
+  ownedBuffers?: ArrayBufferLike[]
   /** As the provider declared it; the gateway sniffs the bytes anyway. */
   declaredMediaType?: string
   revisedPrompt?: string

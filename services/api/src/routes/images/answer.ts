@@ -2,6 +2,7 @@ import type { z } from '@hono/zod-openapi'
 import type { Context, TypedResponse } from 'hono'
 import type { AppDeps } from '../../deps.ts'
 import type { AppEnv } from '../../http/env.ts'
+import { afterAnswerWritten } from '../../http/response-headers.ts'
 import { ImageGenerationResponseSchema } from '../../schemas/images.ts'
 import type { GenerationOutcome } from '../../services/generation/generate.ts'
 
@@ -68,6 +69,10 @@ export function imagesAnswer(
     warnings: outcome.plan.warnings,
   }
   const pieces = serializeAnswer(answer, responseFormat === 'url' ? [] : outcome.images)
+  // The pieces are views of the provider's answer: its memory goes once they are written.
+  if (outcome.releaseBuffers) {
+    afterAnswerWritten(c, outcome.releaseBuffers)
+  }
   // Everything imagegate did on top of the provider, the answer's serialization included.
   c.header(
     'x-imagegate-overhead-ms',

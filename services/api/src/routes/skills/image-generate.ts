@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { AppDeps } from '../../deps.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import { afterAnswerWritten } from '../../http/response-headers.ts'
 import type { App } from '../../http/route-types.ts'
 import { SkillFailureSchema, SkillRequestSchema, SkillSuccessSchema } from '../../schemas/skill.ts'
 import { assetContentPath } from '../../services/asset-dto.ts'
@@ -96,6 +97,9 @@ export function register(app: App, deps: AppDeps) {
       throw new Error('a successful generation returned no image')
     }
     const { asset } = image
+    if (outcome.releaseBuffers) {
+      afterAnswerWritten(c, outcome.releaseBuffers)
+    }
     const cost = outcome.generation.costCents
     const promptPreview = input.prompt.length > 60 ? `${input.prompt.slice(0, 60)}…` : input.prompt
     c.get('log').info(

@@ -30,6 +30,7 @@ import { fromRefinementError } from '../../refinement/to-app-error.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
 import { singleChunk } from '../../storage/byte-source.ts'
+import { releaseArrayBuffers } from '../../storage/release-buffers.ts'
 import type { AssetService } from '../assets.ts'
 import { type InputParams, type PreparedInputs, prepareInputs } from './inputs.ts'
 import { type GenerationPlan, planGeneration } from './plan.ts'
@@ -111,6 +112,12 @@ export type GenerationOutcome = {
   upstreamMs: number
   /** Time spent outside the provider: parse, verify, hash, store, record. */
   overheadMs: number
+  /**
+   * Releases the memory the images were read from and decoded into (see
+   * storage/release-buffers.ts): for the route, once the answer built from `images` has been
+   * written in full. Absent on an outcome other requests may share.
+   */
+  releaseBuffers?: () => void
 }
 
 export function sha256Hex(text: string) {
@@ -442,6 +449,12 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       finishedAt,
     }) as GenerationRow
     deps.metrics.images.inc({ model: model.id, provider: runtime.provider.name }, images.length)
+    // Every image's, stored or not: none of it is read after the answer.
+    const owned = results.flatMap((result) =>
+      result instanceof UpstreamCallFailed || result instanceof UpstreamFailure
+        ? []
+        : result.images.flatMap((image) => image.ownedBuffers ?? []),
+    )
     return {
       generation,
       images,
@@ -450,6 +463,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       ...(usage ? { usage } : {}),
       upstreamMs: round(upstreamMs),
       overheadMs: round(performance.now() - started - upstreamMs),
+      ...(owned.length > 0 ? { releaseBuffers: () => releaseArrayBuffers(owned) } : {}),
     }
   }
 
@@ -494,7 +508,11 @@ export function createGenerationService(deps: GenerationServiceDeps) {
           return await run(workspaceId, input)
         }
         const key = sha256Hex(JSON.stringify([workspaceId, input]))
-        return await inFlight.do(key, () => run(workspaceId, input))
+        // Shared with whoever joined: its memory is left to the garbage collector.
+        const { releaseBuffers: _shared, ...outcome } = await inFlight.do(key, () =>
+          run(workspaceId, input),
+        )
+        return outcome
       } catch (err) {
         throw toAppError(err, input.params)
       }
