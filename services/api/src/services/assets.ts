@@ -155,7 +155,8 @@ export function createAssetService(deps: AssetServiceDeps) {
      */
     async ingest(
       workspaceId: string,
-      source: ByteSource,
+      /** Bytes in memory are hashed first, and not written again if the store has them. */
+      source: Uint8Array | ByteSource,
       meta: AssetMeta,
       options: { verified?: Promise<unknown> } = {},
     ) {
@@ -164,7 +165,10 @@ export function createAssetService(deps: AssetServiceDeps) {
       verified?.catch(() => {})
       let stored: PutResult
       try {
-        stored = await blobs.put(source, { maxBytes: limits.maxUploadBytes })
+        stored =
+          source instanceof Uint8Array
+            ? await blobs.putBytes(source, { maxBytes: limits.maxUploadBytes })
+            : await blobs.put(source, { maxBytes: limits.maxUploadBytes })
       } catch (err) {
         await verified
         throw err

@@ -78,6 +78,11 @@ export type GarbageCollectionResult = {
  */
 export interface BlobStore {
   put(source: ByteSource, options: PutOptions): Promise<PutResult>
+  /**
+   * `put` for bytes already in memory. They are hashed before anything is written, so bytes the
+   * store already holds are not written again: the stored blob is refreshed instead.
+   */
+  putBytes(bytes: Uint8Array, options: PutOptions): Promise<PutResult>
   /** Throws BlobNotFoundError, BlobCorruptError (after quarantining) or RangeNotSatisfiableError. */
   openVerified(sha256: string, options?: OpenOptions): Promise<VerifiedBlob>
   stat(sha256: string): Promise<BlobStat | undefined>

@@ -6,7 +6,7 @@ import type { BlobStat, BlobStore } from './blob-store.ts'
 import { makeDirectoryDurably } from './durable-fs.ts'
 import { hasErrorCode } from './errno.ts'
 import { collectGarbage, listBlobHashes, sweepTempFiles } from './fs-gc.ts'
-import { putBlob } from './fs-put.ts'
+import { putBlob, putBlobBytes } from './fs-put.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import { openVerifiedBlob } from './fs-read.ts'
 import { createHashCounter, type FsStoreContext } from './fs-store-context.ts'
@@ -78,6 +78,7 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
 
   return {
     put: (source, putOptions) => putBlob(context, source, putOptions),
+    putBytes: (bytes, putOptions) => putBlobBytes(context, bytes, putOptions),
     openVerified: (sha256, openOptions) => openVerifiedBlob(context, sha256, openOptions),
     stat: statBlob,
     async has(sha256) {

@@ -12,6 +12,8 @@ const fsyncs = vi.hoisted(() => ({
   directories: 0,
   /** Background data flushes of a file still being written. */
   early: 0,
+  /** Files (temp files) opened for writing. */
+  opens: 0,
   earlyFailure: undefined as Error | undefined,
   onFutimes: undefined as (() => void) | undefined,
   /** A directory whose fsyncs wait for `release`; `reached` is called when one does. */
@@ -33,6 +35,10 @@ vi.mock('./fd-calls.ts', async (importOriginal) => {
         await fsyncs.held.release
       }
       return actual.fsyncFd(fd)
+    },
+    openFd: async (...args: Parameters<typeof actual.openFd>) => {
+      fsyncs.opens++
+      return actual.openFd(...args)
     },
     fdatasyncFd: async (fd: number) => {
       fsyncs.early++
@@ -64,6 +70,7 @@ const reset = () => {
   fsyncs.files = 0
   fsyncs.directories = 0
   fsyncs.early = 0
+  fsyncs.opens = 0
 }
 afterEach(async () => {
   await rm(root, { recursive: true, force: true })
@@ -190,5 +197,55 @@ describe('fsyncs of a put', () => {
     const stored = await Promise.all(puts)
     expect(stored.map((each) => each.created)).toEqual([true, true])
     expect(new Set(stored.map((each) => path.dirname(each.path))).size).toBe(1)
+  })
+})
+
+describe('a put of bytes in memory', () => {
+  const putBytes = (content = bytes, options: { expectedSha256?: string } = {}) =>
+    store.putBytes(content, { maxBytes: 1024, ...options })
+
+  it('new bytes: written, synced and published like any put, with their edges', async () => {
+    const stored = await putBytes()
+    expect(stored).toMatchObject({ sha256, sizeBytes: bytes.byteLength, created: true })
+    expect(stored.head).toEqual(bytes)
+    expect(stored.tail).toEqual(bytes)
+    expect(fsyncs.files).toBe(1)
+    expect(fsyncs.directories).toBeGreaterThanOrEqual(1)
+    expect(new Uint8Array(await readFile(stored.path))).toEqual(bytes)
+    expect(await tempFiles()).toEqual([])
+  })
+
+  it('bytes already stored: no file is opened or synced, and the blob is refreshed', async () => {
+    const clock = { now: () => new Date('2031-01-02T03:04:05Z') }
+    store = createFsBlobStore({ root, clock })
+    await put()
+    reset()
+    clock.now = () => new Date('2031-06-07T08:09:10Z')
+    const again = await putBytes()
+    expect(again).toMatchObject({ sha256, created: false, head: bytes, tail: bytes })
+    expect(fsyncs).toMatchObject({ opens: 0, files: 0, directories: 0 })
+    expect(statSync(again.path).mtime).toEqual(new Date('2031-06-07T08:09:10Z'))
+  })
+
+  it('a stored blob of the wrong size is replaced by a synced copy', async () => {
+    const first = await put()
+    await rm(first.path, { force: true })
+    await writeFile(first.path, 'truncated')
+    reset()
+    const again = await putBytes()
+    expect(again.created).toBe(true)
+    expect(fsyncs.files).toBe(1)
+    expect(new Uint8Array(await readFile(again.path))).toEqual(bytes)
+  })
+
+  it('refuses bytes over the limit or unlike their expected digest, writing nothing', async () => {
+    await expect(store.putBytes(bytes, { maxBytes: bytes.byteLength - 1 })).rejects.toMatchObject({
+      name: 'BlobTooLargeError',
+    })
+    await expect(putBytes(bytes, { expectedSha256: 'a'.repeat(64) })).rejects.toMatchObject({
+      name: 'DigestMismatchError',
+    })
+    expect(fsyncs.opens).toBe(0)
+    expect(await readdir(path.join(root, 'sha256')).catch(() => [])).toEqual([])
   })
 })

@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import { rename, unlink, utimes } from 'node:fs/promises'
 import path from 'node:path'
 import { assertSha256Hex } from './blob-hash.ts'
 import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
+import { singleChunk } from './byte-source.ts'
 import { fsyncDirectory, makeDirectoryDurably } from './durable-fs.ts'
+import { createEdgeBytes } from './edge-bytes.ts'
 import { hasErrorCode } from './errno.ts'
-import { DigestMismatchError } from './errors.ts'
+import { BlobTooLargeError, DigestMismatchError } from './errors.ts'
 import { closeFd, fsyncFd, futimesFd, openFd } from './fd-calls.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import type { FsStoreContext } from './fs-store-context.ts'
@@ -106,14 +108,11 @@ export async function putBlob(
   context: FsStoreContext,
   source: ByteSource,
   options: PutOptions,
+  /** The digest of `source`, computed from its very bytes by putBlobBytes: not hashed again. */
+  knownSha256?: string,
 ): Promise<PutResult> {
   const { maxBytes, expectedSha256 } = options
-  if (expectedSha256 !== undefined) {
-    assertSha256Hex(expectedSha256)
-  }
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-    throw new RangeError('maxBytes must be a non-negative integer')
-  }
+  checkPutOptions(options)
   await context.ensureDirectories()
   const tempPath = path.join(context.layout.tmpDir, `${randomUUID()}.part`)
   const protectedHashes: string[] = []
@@ -129,7 +128,7 @@ export async function putBlob(
   let tempLeft = true
   try {
     fd = await openFd(tempPath, 'wx', BLOB_FILE_MODE)
-    const content = await streamIntoFile(fd, source, maxBytes)
+    const content = await streamIntoFile(fd, source, maxBytes, knownSha256)
     if (expectedSha256 !== undefined && content.sha256 !== expectedSha256) {
       throw new DigestMismatchError(expectedSha256, content.sha256)
     }
@@ -186,5 +185,81 @@ export async function putBlob(
     for (const sha256 of protectedHashes) {
       context.writing.remove(sha256)
     }
+  }
+}
+
+function checkPutOptions({ maxBytes, expectedSha256 }: PutOptions): void {
+  if (expectedSha256 !== undefined) {
+    assertSha256Hex(expectedSha256)
+  }
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new RangeError('maxBytes must be a non-negative integer')
+  }
+}
+
+/**
+ * `putBlob` for bytes already in memory (a generated image): hashed before anything is written,
+ * so bytes the store already holds are not written, synced or even opened as a temp file; the
+ * stored blob's mtime is refreshed instead, under the digest's lock, exactly as a put that found
+ * them would. New bytes go through the durable write protocol without being hashed twice.
+ */
+export async function putBlobBytes(
+  context: FsStoreContext,
+  bytes: Uint8Array,
+  options: PutOptions,
+): Promise<PutResult> {
+  checkPutOptions(options)
+  if (bytes.byteLength > options.maxBytes) {
+    throw new BlobTooLargeError(options.maxBytes)
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
+    throw new DigestMismatchError(options.expectedSha256, sha256)
+  }
+  if (isStored(context, sha256, bytes.byteLength)) {
+    // From here GC leaves the blob alone; the look under the lock decides.
+    context.writing.add(sha256)
+    try {
+      const refreshed = await context.withLock(sha256, () =>
+        refreshStored(context, sha256, bytes.byteLength),
+      )
+      if (refreshed) {
+        const edges = createEdgeBytes()
+        edges.add(bytes)
+        return {
+          sha256,
+          sizeBytes: bytes.byteLength,
+          path: context.layout.blobPath(sha256),
+          created: false,
+          head: edges.head(),
+          tail: edges.tail(),
+        }
+      }
+    } finally {
+      context.writing.remove(sha256)
+    }
+  }
+  return putBlob(context, singleChunk(bytes), options, sha256)
+}
+
+/** Under the digest's lock: refreshes the stored blob's mtime if it is there at this size. */
+async function refreshStored(
+  context: FsStoreContext,
+  sha256: string,
+  sizeBytes: number,
+): Promise<boolean> {
+  const blobPath = context.layout.blobPath(sha256)
+  if (statSync(blobPath, { throwIfNoEntry: false })?.size !== sizeBytes) {
+    return false
+  }
+  const now = context.clock.now()
+  try {
+    await utimes(blobPath, now, now)
+    return true
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) {
+      return false
+    }
+    throw error
   }
 }

@@ -49,8 +49,10 @@ export async function streamIntoFile(
   handle: WritableFile,
   source: ByteSource,
   maxBytes: number,
+  /** The source's digest when the caller hashed these very bytes already: not hashed again. */
+  knownSha256?: string,
 ): Promise<StreamedContent> {
-  const hash = createHash('sha256')
+  const hash = knownSha256 === undefined ? createHash('sha256') : undefined
   const edges = createEdgeBytes()
   let sizeBytes = 0
   let batch: Buffer | undefined
@@ -95,7 +97,7 @@ export async function streamIntoFile(
       if (sizeBytes > maxBytes) {
         throw new BlobTooLargeError(maxBytes)
       }
-      hash.update(chunk)
+      hash?.update(chunk)
       edges.add(chunk)
       if (batched === 0 && chunk.byteLength >= WRITE_BATCH_BYTES) {
         await write(chunk)
@@ -120,5 +122,6 @@ export async function streamIntoFile(
     await settleFlush().catch(() => {})
     throw error
   }
-  return { sha256: hash.digest('hex'), sizeBytes, head: edges.head(), tail: edges.tail() }
+  const sha256 = hash ? hash.digest('hex') : (knownSha256 as string)
+  return { sha256, sizeBytes, head: edges.head(), tail: edges.tail() }
 }

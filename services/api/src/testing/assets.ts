@@ -111,7 +111,7 @@ export function createRecordingBlobStore(
       return (...args: unknown[]) => {
         calls.push({ method: String(property), arg: args[0] })
         const result = value.apply(target, args)
-        if (property === 'put' && afterPut) {
+        if ((property === 'put' || property === 'putBytes') && afterPut) {
           return (result as ReturnType<BlobStore['put']>).then(async (stored) => {
             await afterPut(stored.sha256)
             return stored

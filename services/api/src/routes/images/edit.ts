@@ -13,7 +13,6 @@ import {
 } from '../../schemas/images.ts'
 import type { GenerationInput } from '../../services/generation/generate.ts'
 import { assertTakesInputImages } from '../../services/generation/inputs.ts'
-import { singleChunk } from '../../storage/byte-source.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
 
 export const route = createRoute({
@@ -96,7 +95,7 @@ export function register(app: App, deps: AppDeps) {
 
   /** Stores an uploaded file through the asset store's checks (type sniffed, size and pixels). */
   async function store(workspaceId: string, file: EditFormFile, kind: string) {
-    const { asset } = await deps.assets.ingest(workspaceId, singleChunk(file.bytes), {
+    const { asset } = await deps.assets.ingest(workspaceId, file.bytes, {
       kind,
       folderPath: monthFolder(deps.clock.now()),
       ...(file.filename ? { description: file.filename.slice(0, 500) } : {}),

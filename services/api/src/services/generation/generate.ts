@@ -29,7 +29,6 @@ import { missingThoughtSignatureError } from '../../refinement/gemini-errors.ts'
 import { fromRefinementError } from '../../refinement/to-app-error.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
-import { singleChunk } from '../../storage/byte-source.ts'
 import { releaseArrayBuffers } from '../../storage/release-buffers.ts'
 import type { AssetService } from '../assets.ts'
 import { type InputParams, type PreparedInputs, prepareInputs } from './inputs.ts'
@@ -238,7 +237,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     })
     const { asset } = await deps.assets.ingest(
       workspaceId,
-      singleChunk(image.bytes),
+      image.bytes,
       {
         kind: 'image',
         folderPath: monthFolder(deps.clock.now()),
