@@ -54,10 +54,14 @@ async function serving(png: Buffer) {
       resolve(`http://127.0.0.1:${(info as AddressInfo).port}`),
     )
   })
-  const post = async (path: string, body: unknown) => {
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${app.key}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${app.key}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
       body: JSON.stringify(body),
     })
     const answer = (await res.json()) as Record<string, unknown>
@@ -105,6 +109,20 @@ describe('memory of a generation', () => {
     expect((linked.data as { url: string }[])[0]?.url).toMatch(/signature=/)
     expect(answers).toHaveLength(2)
     expect(await eventually(() => answers.every((body) => body.byteLength === 0))).toBe(true)
+  })
+
+  it('is released under an Idempotency-Key, whose stored answer replays whole', async () => {
+    const png = await noisePng('kept', 256)
+    const { answers, calls, post } = await serving(png)
+    const body = { model: 'gpt-image-1', prompt: 'a kite' }
+    const key = { 'idempotency-key': 'kite-1' }
+    const first = await post('/v1/images/generations', body, key)
+    expect(await eventually(() => answers[0]?.byteLength === 0)).toBe(true)
+    const replay = await post('/v1/images/generations', body, key)
+    expect(calls()).toBe(1)
+    expect(replay).toEqual(first)
+    const [image] = replay.data as { b64_json: string }[]
+    expect(Buffer.from(image?.b64_json ?? '', 'base64').equals(png)).toBe(true)
   })
 
   it('is left to the garbage collector when identical seeded requests share the outcome', async () => {
