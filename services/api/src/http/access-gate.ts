@@ -74,16 +74,16 @@ export function accessGate(deps: AccessGateDeps, next: RequestListener): Request
     if (hasBody(req)) {
       discardBody(req, res)
     }
+    // answer.headers is this answer's own object: added to in place (see errorAnswer).
+    const headers = answer.headers
+    headers['x-request-id'] = requestId
     if (method === 'HEAD') {
       // As Hono answers HEAD: the GET answer's headers, no body and no length.
-      res.writeHead(answer.status, { ...answer.headers, 'x-request-id': requestId })
+      res.writeHead(answer.status, headers)
       res.end()
     } else {
-      res.writeHead(answer.status, {
-        ...answer.headers,
-        'x-request-id': requestId,
-        'content-length': String(Buffer.byteLength(answer.body)),
-      })
+      headers['content-length'] = String(Buffer.byteLength(answer.body))
+      res.writeHead(answer.status, headers)
       res.end(answer.body)
     }
     countRequest(deps.metrics, { method, route: metricsRoute(row), status: answer.status }, started)
