@@ -7,21 +7,26 @@ import type { Logger } from 'pino'
  * built up front. The returned logger behaves as the child in every way once it is used.
  */
 export function lazyChildLogger(base: Logger, bindings: Record<string, unknown>): Logger {
-  let child: Logger | undefined
-  const materialize = () => {
-    child ??= base.child(bindings)
-    return child
-  }
-  return new Proxy(base, {
-    get(_target, property) {
-      const logger = materialize()
-      const value: unknown = Reflect.get(logger, property, logger)
-      return typeof value === 'function' ? value.bind(logger) : value
-    },
-    set(_target, property, value: unknown) {
-      return Reflect.set(materialize(), property, value)
-    },
-  })
+  return new Proxy<LazyChild>({ base, bindings }, lazyChildHandler) as unknown as Logger
+}
+
+type LazyChild = { base: Logger; bindings: Record<string, unknown>; child?: Logger }
+
+function materialize(lazy: LazyChild): Logger {
+  lazy.child ??= lazy.base.child(lazy.bindings)
+  return lazy.child
+}
+
+/** One handler for every request's logger: no functions are made per request. */
+const lazyChildHandler: ProxyHandler<LazyChild> = {
+  get(lazy, property) {
+    const logger = materialize(lazy)
+    const value: unknown = Reflect.get(logger, property, logger)
+    return typeof value === 'function' ? value.bind(logger) : value
+  },
+  set(lazy, property, value: unknown) {
+    return Reflect.set(materialize(lazy), property, value)
+  },
 }
 
 /** What hono/request-id accepted as a caller's request id: word characters, `-` and `=`. */
