@@ -4,6 +4,8 @@ import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
 import { type RouteAccess, tableRouteAccess } from '../access/scopes.ts'
 import { errorAnswer } from '../errors/handlers.ts'
 import type { IdGenerator } from '../ids.ts'
+import type { AssetService } from '../services/assets.ts'
+import { notModifiedHeaders } from '../services/content-headers.ts'
 import {
   type AccessControlDeps,
   type AccessOutcome,
@@ -17,7 +19,11 @@ export type AccessGateDeps = AccessControlDeps & {
   ids: IdGenerator
   log: Logger
   metrics: HttpMetrics
+  assets: Pick<AssetService, 'get'>
 }
+
+/** The route whose revalidations (If-None-Match → 304) are answered here too. */
+const CONTENT_ROUTE = '/v1/assets/{id}/content'
 
 /**
  * A path Hono and routeAccessTable read alike: segments of unreserved characters, none empty or
@@ -36,7 +42,8 @@ const DISCARD_TIMEOUT_MS = 500
  * (401, 403, 429) is answered at once, with the same body and headers, request id, metrics and
  * access line, without building a fetch Request, a Hono context or the middleware chain, which
  * together cost most of a refusal (reliability.md R5: ≥ 10k refusals/s). An admitted request is
- * handed on with its decision, which the access middleware takes over. Everything else (public
+ * handed on with its decision, which the access middleware takes over, unless it revalidates
+ * an asset's content and gets its 304 here (see answerNotModified). Everything else (public
  * routes, signed URLs, paths Hono might read differently) goes to Hono undecided.
  */
 export function accessGate(deps: AccessGateDeps, next: RequestListener): RequestListener {
@@ -61,15 +68,14 @@ export function accessGate(deps: AccessGateDeps, next: RequestListener): Request
       for (const name in headers) {
         res.setHeader(name, headers[name] as string)
       }
+      if (row.route === CONTENT_ROUTE && answerNotModified(deps, req, res, outcome, started)) {
+        return
+      }
       admitBeforeHono(req, row, outcome)
       return next(req, res)
     }
     const method = req.method as string
-    const path = pathOf(req.url as string)
-    const given = req.headers['x-request-id']
-    const requestId = requestIdFor(typeof given === 'string' ? given : undefined, () =>
-      deps.ids('req'),
-    )
+    const requestId = requestIdOf(deps, req)
     const answer = errorAnswer(outcome.error, { method, requestId, envelope: row.envelope })
     if (hasBody(req)) {
       discardBody(req, res)
@@ -86,14 +92,70 @@ export function accessGate(deps: AccessGateDeps, next: RequestListener): Request
       res.writeHead(answer.status, headers)
       res.end(answer.body)
     }
-    countRequest(deps.metrics, { method, route: metricsRoute(row), status: answer.status }, started)
-    if (deps.log.isLevelEnabled('info')) {
-      logRequestLine(
-        deps.log.child({ requestId }),
-        { method, path, status: answer.status },
-        started,
-      )
-    }
+    answered(deps, req, row, answer.status, requestId, started)
+  }
+}
+
+/**
+ * A revalidation of an asset's content (GET or HEAD with If-None-Match) answered with its 304
+ * here: it needs nothing but the decision just made and the asset's row, which is kept in
+ * memory, and it is the same answer the content route gives (notModifiedHeaders). False, and
+ * nothing sent, for anything else: another ETag, an id this workspace has no asset under.
+ */
+function answerNotModified(
+  deps: AccessGateDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  admitted: Extract<AccessOutcome, { allowed: true }>,
+  started: number,
+): boolean {
+  const ifNoneMatch = req.headers['if-none-match']
+  if (ifNoneMatch === undefined) {
+    return false
+  }
+  // A plain path without a query (see plainRouteAccess): /v1/assets/<id>/content.
+  const id = (req.url as string).split('/')[3] ?? ''
+  let headers: Record<string, string> | undefined
+  try {
+    headers = notModifiedHeaders(deps.assets.get(admitted.principal.workspaceId, id), ifNoneMatch)
+  } catch {
+    // No such asset here: the route answers its 404.
+    return false
+  }
+  if (headers === undefined) {
+    return false
+  }
+  const requestId = requestIdOf(deps, req)
+  headers['x-request-id'] = requestId
+  res.writeHead(304, headers)
+  res.end()
+  answered(deps, req, { route: CONTENT_ROUTE }, 304, requestId, started)
+  return true
+}
+
+/** The caller's own X-Request-Id when it is a sane token, else a new one (as app.ts does). */
+function requestIdOf(deps: AccessGateDeps, req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return requestIdFor(typeof given === 'string' ? given : undefined, () => deps.ids('req'))
+}
+
+/** What the middleware in app.ts records for every request: metrics, and the access line. */
+function answered(
+  deps: AccessGateDeps,
+  req: IncomingMessage,
+  row: Pick<RouteAccess, 'route'>,
+  status: number,
+  requestId: string,
+  started: number,
+): void {
+  const method = req.method as string
+  countRequest(deps.metrics, { method, route: metricsRoute(row), status }, started)
+  if (deps.log.isLevelEnabled('info')) {
+    logRequestLine(
+      deps.log.child({ requestId }),
+      { method, path: pathOf(req.url as string), status },
+      started,
+    )
   }
 }
 
@@ -127,7 +189,7 @@ function pathOf(url: string): string {
 
 /** The label Hono's matched route gives the metrics middleware: `{id}` written `:id`. */
 const metricsRoutes = new Map<string, string>()
-function metricsRoute(row: RouteAccess): string {
+function metricsRoute(row: Pick<RouteAccess, 'route'>): string {
   let label = metricsRoutes.get(row.route)
   if (label === undefined) {
     label = row.route.replace(/\{([^/{}]+)\}/g, ':$1')

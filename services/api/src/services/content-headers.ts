@@ -1,4 +1,5 @@
 import type { AssetRow } from '../db/schema/index.ts'
+import { matchesEtag } from '../http/range.ts'
 
 const extensions: Record<string, string> = {
   'image/png': 'png',
@@ -39,4 +40,19 @@ export function contentHeaders(row: AssetRow) {
       'accept-ranges': 'bytes',
     } as Record<string, string>,
   }
+}
+
+/**
+ * The headers of a 304 for this asset when `ifNoneMatch` names its ETag, else undefined. The
+ * content route and the access gate (a revalidation answered before Hono) both answer with it.
+ */
+export function notModifiedHeaders(
+  row: AssetRow,
+  ifNoneMatch: string | undefined,
+): Record<string, string> | undefined {
+  if (ifNoneMatch === undefined) {
+    return undefined
+  }
+  const headers = contentHeaders(row)
+  return matchesEtag(ifNoneMatch, headers.etag) ? headers.cache : undefined
 }

@@ -4,11 +4,11 @@ import type { AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import type { AppEnv } from '../../http/env.ts'
-import { matchesEtag, resolveRange } from '../../http/range.ts'
+import { resolveRange } from '../../http/range.ts'
 import { addResponseHeaders } from '../../http/response-headers.ts'
 import type { App } from '../../http/route-types.ts'
 import { AssetIdParamsSchema } from '../../schemas/asset.ts'
-import { contentHeaders } from '../../services/content-headers.ts'
+import { contentHeaders, notModifiedHeaders } from '../../services/content-headers.ts'
 
 const binary = z.string().openapi({ type: 'string', format: 'binary' })
 const imageContent = {
@@ -86,13 +86,14 @@ function serve(deps: AppDeps) {
   return async (c: Context<AppEnv>) => {
     const withBody = c.req.method !== 'HEAD'
     const row = deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
-    const headers = contentHeaders(row)
-    if (matchesEtag(c.req.header('if-none-match'), headers.etag)) {
+    const notModified = notModifiedHeaders(row, c.req.header('if-none-match'))
+    if (notModified) {
       // Set only here, where nothing can fail any more: an error answer must never carry
       // the year-long cache-control of the content.
-      addResponseHeaders(c, headers.cache)
+      addResponseHeaders(c, notModified)
       return c.body(null, 304)
     }
+    const headers = contentHeaders(row)
     const range = resolveRange(c.req.header('range'), row.sizeBytes)
     if (range === 'unsatisfiable') {
       throw new AppError('range_not_satisfiable', `The asset has ${row.sizeBytes} bytes`, {
