@@ -166,8 +166,7 @@ function plainRouteAccess(req: IncomingMessage): RouteAccess | undefined {
   if (url === undefined || method === undefined) {
     return undefined
   }
-  const query = url.indexOf('?')
-  const path = query === -1 ? url : url.slice(0, query)
+  const path = pathOf(url)
   if (!PLAIN_PATH.test(path)) {
     return undefined
   }
@@ -176,7 +175,7 @@ function plainRouteAccess(req: IncomingMessage): RouteAccess | undefined {
     return undefined
   }
   // A query may carry a signed URL's expires and signature: the middleware reads those.
-  if (row.signedUrl && query !== -1) {
+  if (row.signedUrl && path.length !== url.length) {
     return undefined
   }
   return row

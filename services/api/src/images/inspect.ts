@@ -118,13 +118,10 @@ export async function assertDecodes(
   }
 }
 
-/** The size of a PNG or JPEG with a plain header (no EXIF: stored size = displayed size). */
+/**
+ * The size of a PNG or JPEG with a plain header (no EXIF: stored size = displayed size). Each
+ * reader checks its own signature, so the wrong one answers undefined at once.
+ */
 function plainDimensions(bytes: Uint8Array): Dimensions | undefined {
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
-    return readPlainHeader(bytes, 'png')
-  }
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
-    return readPlainHeader(bytes, 'jpeg')
-  }
-  return undefined
+  return readPlainHeader(bytes, 'png') ?? readPlainHeader(bytes, 'jpeg')
 }
