@@ -236,6 +236,22 @@ describe('I5: kill -9 during a charged generation', () => {
     expect(afterCrash).toMatchObject({ integrity: 'ok', unbalanced: [], negative: 0, settled: 0 })
     expect(afterCrash.held).toBeLessThanOrEqual(2)
     expect(afterCrash.balance + afterCrash.held * PRICE).toBeCloseTo(initial, 6)
+    // The generations the crash cut short are recorded as failed by the next start, not left
+    // running.
+    const records = await fetch(`${second.url}/v1/generations`, { headers: bearer(second.key) })
+    const { data: cutShort } = (await records.json()) as {
+      data: { status: string; error?: { code: string; message: string } }[]
+    }
+    expect(cutShort).toHaveLength(2)
+    for (const record of cutShort) {
+      expect(record).toMatchObject({
+        status: 'failed',
+        error: {
+          code: 'internal_error',
+          message: expect.stringContaining('imagegate stopped before this generation finished'),
+        },
+      })
+    }
     fake.setDefault('ok')
     // Still leased: the retry is told to come back later, and nothing runs.
     const early = await post(second.url, second.key, 'crash-1')

@@ -28,6 +28,9 @@ export type AppOptions = {
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook })
 
+  // Counted until the handler is done, even when its client has gone (see http/in-flight.ts).
+  app.use(deps.inFlight.middleware)
+
   // The request id (the caller's own X-Request-Id when it is a sane token) and a logger bound
   // to it, made when first used; the access line is built only when info is on (the benches run
   // at warn).

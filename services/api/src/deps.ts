@@ -19,6 +19,7 @@ import {
   type GenerationsRepository,
 } from './db/repositories/generations.ts'
 import { createWorkspacesRepository } from './db/repositories/workspaces.ts'
+import { createInFlightRequests, type InFlightRequests } from './http/in-flight.ts'
 import { createMetrics, type HttpMetrics } from './http/metrics.ts'
 import { type Clock, createIdGenerator, type IdGenerator, systemClock } from './ids.ts'
 import { createLogger } from './logger.ts'
@@ -61,6 +62,14 @@ export const URL_SIGNING_KEY_FILE = 'url-signing-key'
 /** Housekeeping of idempotency records and crashed requests' credit holds. */
 const ACCESS_MAINTENANCE_INTERVAL_MS = 60_000
 
+/** The error of a generation that was running when its process stopped. */
+const INTERRUPTED = {
+  code: 'internal_error',
+  message:
+    'imagegate stopped before this generation finished; the provider may have been called, ' +
+    'but no credits were charged',
+}
+
 /** Everything a route or service needs, built once in main.ts and passed down. */
 export type AppDeps = {
   config: Config
@@ -74,6 +83,8 @@ export type AppDeps = {
   catalog: Catalog
   generations: GenerationService
   generationsRepo: GenerationsRepository
+  /** Requests whose handler is still running; shutdown waits for them. */
+  inFlight: InFlightRequests
   workspaces: WorkspaceService
   apiKeys: ApiKeyService
   credits: CreditService
@@ -89,6 +100,8 @@ export type AppDeps = {
   bootstrap: Bootstrapped | undefined
   /** Readiness probes beyond the database: each throws when its resource is unusable. */
   checkDataDir(): void
+  /** Marks generations still `running` as failed (see below); answers how many. */
+  failInterruptedGenerations(when: 'start-up' | 'shutdown'): number
   /** Start-up maintenance (temp sweep, first GC) and the periodic GC timer. */
   startMaintenance(): Promise<void>
   close(): Promise<void>
@@ -293,6 +306,20 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     catalog,
     generations,
     generationsRepo,
+    inFlight: createInFlightRequests(),
+    /**
+     * Marks the generations still `running` as failed, and answers how many it marked. Only for
+     * a moment when this process runs none of them: before it starts serving (they were left by
+     * a process that stopped without finishing them, e.g. a crash) and at shutdown once the grace
+     * period is over (they were cut short). Their holds go back with the stale-hold sweep.
+     */
+    failInterruptedGenerations(when: 'start-up' | 'shutdown'): number {
+      const count = generationsRepo.failRunning(INTERRUPTED, clock.now().toISOString())
+      if (count > 0) {
+        log.warn({ count, when }, 'generations that did not finish marked failed')
+      }
+      return count
+    },
     workspaces,
     apiKeys,
     credits,
@@ -334,8 +361,11 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       if (accessTimer) {
         clearInterval(accessTimer)
       }
-      await upstream?.close()
+      // The database first: a provider call still in flight now was cut short by a shutdown,
+      // and is recorded as such (failInterruptedGenerations), not as the transport error its
+      // abort below would make it record.
       database.close()
+      await upstream?.close()
     },
   }
 }

@@ -33,6 +33,8 @@ function start() {
       ].join('\n'),
     )
   }
+  // Before serving: no generation of this process is running yet.
+  deps.failInterruptedGenerations('start-up')
   void deps
     .startMaintenance()
     .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))
@@ -45,34 +47,45 @@ function start() {
   })
 
   let stopping = false
-  const shutdown = (signal: string) => {
+  /**
+   * No new connections; each in-flight request is finished, including generations whose client
+   * has hung up (they are paid for), within IMAGEGATE_SHUTDOWN_GRACE_MS. Past it, the remaining
+   * connections are closed and the generations still running are recorded as failed before the
+   * database closes.
+   */
+  const shutdown = async (signal: string) => {
     if (stopping) {
       return
     }
     stopping = true
-    log.info({ signal }, 'shutting down: no new connections, draining in-flight requests')
-    const force = setTimeout(() => {
-      log.warn('grace period over, closing remaining connections')
-      server.closeAllConnections()
-    }, config.shutdownGraceMs)
-    force.unref()
+    log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests')
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     // Keep-alive connections go idle once their in-flight request is answered; close them as
     // they do, instead of waiting for the keep-alive timeout.
+    server.closeIdleConnections()
     const sweepIdle = setInterval(() => {
       server.closeIdleConnections()
     }, 50)
-    sweepIdle.unref()
-    server.close(async () => {
-      clearTimeout(force)
-      clearInterval(sweepIdle)
-      await deps.close()
-      log.info('shutdown complete')
-      process.exit(0)
-    })
-    server.closeIdleConnections()
+    let graceTimer: NodeJS.Timeout | undefined
+    const finished = await Promise.race([
+      Promise.all([closed, deps.inFlight.idle()]).then(() => true),
+      new Promise<false>((resolve) => {
+        graceTimer = setTimeout(() => resolve(false), config.shutdownGraceMs)
+      }),
+    ])
+    clearTimeout(graceTimer)
+    clearInterval(sweepIdle)
+    if (!finished) {
+      log.warn({ inFlight: deps.inFlight.size }, 'grace period over, closing remaining connections')
+      server.closeAllConnections()
+      deps.failInterruptedGenerations('shutdown')
+    }
+    await deps.close()
+    log.info('shutdown complete')
+    process.exit(0)
   }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
 start()

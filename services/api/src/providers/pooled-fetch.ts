@@ -25,7 +25,9 @@ export function createPooledFetch(options: Agent.Options): {
     })
     return new PooledResponse(answer)
   }
-  return { fetch, close: () => agent.close() }
+  // Called when the server stops: by then a call still in flight is one the shutdown's grace
+  // period has cut short, so it is aborted rather than awaited (undici's close would wait).
+  return { fetch, close: () => agent.destroy() }
 }
 
 class PooledResponse implements FetchResponse {

@@ -106,6 +106,19 @@ export function createGenerationsRepository(db: Db) {
         .get()
     },
 
+    /**
+     * Marks every generation still `running` as failed with `error`, and answers how many. Only
+     * for a moment when this process runs none: at start-up every such row was left by a process
+     * that stopped (a crash), and at shutdown by generations the grace period cut short.
+     */
+    failRunning(error: { code: string; message: string }, finishedAt: string): number {
+      return db
+        .update(generations)
+        .set({ status: 'failed', error, finishedAt })
+        .where(eq(generations.status, 'running'))
+        .run().changes
+    },
+
     /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
     list(workspaceId: string, filter: GenerationFilter, page: { limit: number; afterId?: string }) {
       const chain = filter.rootId !== undefined

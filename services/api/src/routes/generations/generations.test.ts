@@ -217,6 +217,55 @@ describe('generation records', () => {
     expect(text).not.toContain('c2VjcmV0')
     expect(text).not.toContain('modelTurn')
   })
+
+  it('records the generations a stopped process left running as failed, and only those', async () => {
+    t = open()
+    const { data } = await generate({ prompt: 'finished' })
+    const finished = data?.generation_id ?? ''
+    // What a process killed mid-generation leaves behind: the row it wrote before dispatch.
+    const { data: copy } = await t.client.GET('/v1/generations/{id}', {
+      params: { path: { id: finished } },
+    })
+    const left = t.deps.generationsRepo.insert({
+      id: 'gen_left_running',
+      workspaceId: 'default',
+      status: 'running',
+      operation: 'generate',
+      prompt: 'cut short',
+      promptHash: sha256('cut short'),
+      model: copy?.model ?? '',
+      provider: copy?.provider ?? '',
+      n: 1,
+      parameters: {},
+      assetIds: [],
+      attempts: [],
+      warnings: [],
+      costCents: 0,
+      inputAssetIds: [],
+      rootGenerationId: 'gen_left_running',
+      createdAt: new Date().toISOString(),
+    })
+    expect(left.status).toBe('running')
+
+    expect(t.deps.failInterruptedGenerations('start-up')).toBe(1)
+    const { data: failed } = await t.client.GET('/v1/generations/{id}', {
+      params: { path: { id: left.id } },
+    })
+    expect(failed).toMatchObject({
+      status: 'failed',
+      cost: 0,
+      error: {
+        code: 'internal_error',
+        message: expect.stringContaining('imagegate stopped before this generation finished'),
+      },
+    })
+    expect(Date.parse(failed?.finishedAt ?? '')).not.toBeNaN()
+    const { data: untouched } = await t.client.GET('/v1/generations/{id}', {
+      params: { path: { id: finished } },
+    })
+    expect(untouched).toEqual(copy)
+    expect(t.deps.failInterruptedGenerations('start-up')).toBe(0)
+  })
 })
 
 describe('requests refused before a provider is called', () => {
