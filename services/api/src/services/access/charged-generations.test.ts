@@ -68,6 +68,21 @@ describe('credits around generation', () => {
     })
     expect(t.paid.calls).toHaveLength(0)
     expect(t.ledgerRows('reserve', ws)).toBe(0)
+    // Refused before dispatch, it still leaves its record, as every generation request does.
+    const records = await t.call('GET', '/v1/generations', { key })
+    const { data } = (await records.json()) as { data: Record<string, unknown>[] }
+    expect(data).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        model: 'gpt-image-1',
+        provider: 'openai',
+        n: 2,
+        assetIds: [],
+        attempts: [],
+        cost: 0,
+        error: { code: 'insufficient_credits', message: expect.stringContaining('costs') },
+      }),
+    ])
     // The skill answers the same refusal in its envelope.
     const skill = await t.call('POST', '/v1/skills/image-generate', {
       key,

@@ -1,7 +1,9 @@
 import type Sqlite from 'better-sqlite3'
 import { creditsToUnits } from '../../access/credit-units.ts'
+import { fromAccessError } from '../../access/errors.ts'
 import { createGroupCommit } from '../../access/group-commit.ts'
 import type { CreditLedger } from '../../access/ledger.ts'
+import { InsufficientCreditsError } from '../../access/ledger-errors.ts'
 import type { Catalog } from '../../catalog/catalog.ts'
 import type {
   GenerationInput,
@@ -117,7 +119,20 @@ export function createChargedGenerations(deps: ChargedGenerationsDeps) {
         return deps.generations.generate(workspaceId, input)
       }
       charge.limitImages?.(quoted.images)
-      const reservation = await hold(workspaceId, charge, quoted.units, quoted.modelId)
+      let reservation: Awaited<ReturnType<typeof hold>>
+      try {
+        reservation = await hold(workspaceId, charge, quoted.units, quoted.modelId)
+      } catch (err) {
+        if (err instanceof InsufficientCreditsError) {
+          // A refusal like any other before dispatch: the request still leaves its record.
+          deps.generations.recordRefusal(
+            workspaceId,
+            { ...input, model: quoted.modelId },
+            fromAccessError(err),
+          )
+        }
+        throw err
+      }
       if (!reservation) {
         return deps.generations.generate(workspaceId, input)
       }

@@ -498,6 +498,14 @@ export function createGenerationService(deps: GenerationServiceDeps) {
 
   return {
     /**
+     * Records a request refused before dispatch by the caller of `generate` (e.g. 402
+     * insufficient_credits when the hold is refused), as `generate` records its own refusals.
+     */
+    recordRefusal(workspaceId: string, input: GenerationInput, err: unknown): void {
+      recordRefusal(workspaceId, input, err)
+    },
+
+    /**
      * Generates, stores and records. Identical in-flight requests with an explicit seed share one
      * upstream call (the answer is deterministic, so paying twice buys nothing).
      */
