@@ -4,8 +4,8 @@ import path from 'node:path'
 import OpenAI from 'openai'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auditLedger } from '../../services/api/src/testing/ledger-audit.ts'
-import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.ts'
-import { type Gateway, startGateway } from '../support/gateway.ts'
+import type { FakeUpstream } from '../fakes/fake-upstream.ts'
+import { type Gateway, restartableGateway, startGateway } from '../support/gateway.ts'
 import { bearer, startServer, stop } from '../support/processes.ts'
 
 /** `gpt-image-1` at 1024x1024, quality auto, in credits (default-models.json). */
@@ -185,28 +185,11 @@ describe('the openai SDK with its default retries: at most one debit per logical
 })
 
 describe('I5: kill -9 during a charged generation', () => {
-  async function crashableGateway() {
-    const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-kill-'))
-    const fake = await startFakeUpstream()
-    cleanups.push(async () => {
-      await fake.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
-    const dataDir = path.join(dir, 'data')
-    const env = {
-      IMAGEGATE_DATA_DIR: dataDir,
-      IMAGEGATE_OPENAI_API_KEY: 'sk-fake',
-      IMAGEGATE_OPENAI_BASE_URL: `${fake.url}/v1`,
-      // A short lease, so the test can see a crashed attempt's key and credits come back.
-      IMAGEGATE_IDEMPOTENCY_LEASE_MS: '3000',
-    }
-    const start = async () => {
-      const server = await startServer(env)
-      cleanups.push(() => stop(server.child))
-      return server
-    }
-    return { fake, dataDir, start }
-  }
+  // A short lease, so the test can see a crashed attempt's key and credits come back.
+  const crashableGateway = () =>
+    restartableGateway({ IMAGEGATE_IDEMPOTENCY_LEASE_MS: '3000' }, (cleanup) =>
+      cleanups.push(cleanup),
+    )
 
   const post = (url: string, key: string, idempotencyKey?: string) =>
     fetch(`${url}/v1/images/generations`, {

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auditLedger } from '../../services/api/src/testing/ledger-audit.ts'
-import { type FakeUpstream, startFakeUpstream } from '../fakes/fake-upstream.ts'
-import { bearer, startServer, stop } from '../support/processes.ts'
+import type { FakeUpstream } from '../fakes/fake-upstream.ts'
+import { restartableGateway } from '../support/gateway.ts'
+import { bearer } from '../support/processes.ts'
 
 /**
  * Stopping the server while generations are in flight: SIGTERM finishes them (a caller that hung
@@ -22,27 +20,10 @@ afterEach(async () => {
 
 const paid = { model: 'gpt-image-1', prompt: 'a lighthouse in a storm', size: '1024x1024' }
 
-async function setUp(env: Record<string, string> = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-stop-'))
-  const fake = await startFakeUpstream()
-  cleanups.push(async () => {
-    await fake.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  const dataDir = path.join(dir, 'data')
-  const start = async () => {
-    const server = await startServer({
-      IMAGEGATE_DATA_DIR: dataDir,
-      IMAGEGATE_LOG_LEVEL: 'info',
-      IMAGEGATE_OPENAI_API_KEY: 'sk-fake',
-      IMAGEGATE_OPENAI_BASE_URL: `${fake.url}/v1`,
-      ...env,
-    })
-    cleanups.push(() => stop(server.child))
-    const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve))
-    return { ...server, exited }
-  }
-  return { fake, dataDir, start }
+function setUp(env: Record<string, string> = {}) {
+  return restartableGateway({ IMAGEGATE_LOG_LEVEL: 'info', ...env }, (cleanup) =>
+    cleanups.push(cleanup),
+  )
 }
 
 const generationCalls = (fake: FakeUpstream) => fake.calls.filter((call) => call.shape === 'openai')

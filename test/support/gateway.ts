@@ -90,3 +90,34 @@ export async function startGateway(options: GatewayOptions = {}) {
 
 export type Gateway = Awaited<ReturnType<typeof startGateway>>
 export type { FakeUpstream }
+
+/**
+ * A data dir and a fake upstream that outlive the server processes started on them: for tests
+ * that stop or kill a server and start the next one on the same data. Each `start()` is a new
+ * process with the openai provider pointed at the fake; `exited` resolves with its exit code.
+ * Everything made is handed to `onCleanup` to be undone after the test.
+ */
+export async function restartableGateway(
+  env: Record<string, string>,
+  onCleanup: (cleanup: () => Promise<void> | void) => void,
+) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-restart-'))
+  const fake = await startFakeUpstream()
+  onCleanup(async () => {
+    await fake.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const dataDir = path.join(dir, 'data')
+  const start = async () => {
+    const server = await startServer({
+      IMAGEGATE_DATA_DIR: dataDir,
+      IMAGEGATE_OPENAI_API_KEY: 'sk-fake',
+      IMAGEGATE_OPENAI_BASE_URL: `${fake.url}/v1`,
+      ...env,
+    })
+    onCleanup(() => stop(server.child))
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve))
+    return { ...server, exited }
+  }
+  return { fake, dataDir, start }
+}
