@@ -5,6 +5,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { BlobStore } from './blob-store.ts'
+import { singleChunk } from './byte-source.ts'
 import { BlobNotFoundError } from './errors.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
 
@@ -18,10 +19,6 @@ const GRACE_MS = 10_000
 const CONTENTS = ['alpha', 'beta', 'gamma', 'delta'].map((value) => new TextEncoder().encode(value))
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 const HASHES = CONTENTS.map(sha256Of)
-
-async function* once(bytes: Uint8Array) {
-  yield bytes
-}
 
 type Real = {
   store: BlobStore
@@ -53,7 +50,7 @@ class Upload implements fc.AsyncCommand<Model, Real> {
   }
   async run(model: Model, real: Real) {
     const bytes = CONTENTS[this.index] ?? new Uint8Array()
-    const result = await real.store.put(once(bytes), { maxBytes: 64 })
+    const result = await real.store.put(singleChunk(bytes), { maxBytes: 64 })
     const sha256 = HASHES[this.index] ?? ''
     expect(result.sha256).toBe(sha256)
     expect(result.created).toBe(!model.storedAt.has(sha256))
@@ -203,7 +200,7 @@ describe('GC model', () => {
             const rows = new Map<string, number>()
             // Every content starts on disk and past its grace period; some still have a row.
             for (const [i, bytes] of CONTENTS.entries()) {
-              await store.put(once(bytes), { maxBytes: 64 })
+              await store.put(singleChunk(bytes), { maxBytes: 64 })
               if (initiallyReferenced.includes(i)) {
                 rows.set(HASHES[i] ?? '', 1)
               }

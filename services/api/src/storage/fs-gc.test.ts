@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BlobStore } from './blob-store.ts'
+import { singleChunk } from './byte-source.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
 
 const GRACE_MS = 60 * 60 * 1000
@@ -24,10 +25,6 @@ afterEach(async () => {
 
 const text = (value: string) => new TextEncoder().encode(value)
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
-
-async function* once(bytes: Uint8Array) {
-  yield bytes
-}
 
 function deferred<T = void>() {
   let resolve: (value: T) => void = () => {}
@@ -52,10 +49,10 @@ function pausedSource(bytes: Uint8Array) {
 
 describe('collectGarbage', () => {
   it('deletes unreferenced blobs older than the grace period, and nothing else', async () => {
-    const old = await store.put(once(text('old, unreferenced')), { maxBytes: 100 })
-    const referenced = await store.put(once(text('old, referenced')), { maxBytes: 100 })
+    const old = await store.put(singleChunk(text('old, unreferenced')), { maxBytes: 100 })
+    const referenced = await store.put(singleChunk(text('old, referenced')), { maxBytes: 100 })
     clockMs += GRACE_MS + 1
-    const young = await store.put(once(text('young, unreferenced')), { maxBytes: 100 })
+    const young = await store.put(singleChunk(text('young, unreferenced')), { maxBytes: 100 })
 
     const result = await store.collectGarbage({
       graceMs: GRACE_MS,
@@ -70,7 +67,7 @@ describe('collectGarbage', () => {
 
   it('keeps a blob that a put re-stored while GC was checking its references', async () => {
     const bytes = text('re-uploaded during GC')
-    const stored = await store.put(once(bytes), { maxBytes: 100 })
+    const stored = await store.put(singleChunk(bytes), { maxBytes: 100 })
     clockMs += GRACE_MS + 1
     const lookup = deferred<boolean>()
     const askedAboutIt = deferred()
@@ -82,7 +79,7 @@ describe('collectGarbage', () => {
       },
     })
     await askedAboutIt.promise
-    const again = await store.put(once(bytes), { maxBytes: 100 })
+    const again = await store.put(singleChunk(bytes), { maxBytes: 100 })
     expect(again.created).toBe(false)
     lookup.resolve(false)
     expect((await gc).deleted).toEqual([])
@@ -91,7 +88,7 @@ describe('collectGarbage', () => {
 
   it('never deletes the blob an in-progress put declared it is writing', async () => {
     const bytes = text('declared up front')
-    const stored = await store.put(once(bytes), { maxBytes: 100 })
+    const stored = await store.put(singleChunk(bytes), { maxBytes: 100 })
     clockMs += GRACE_MS + 1
     const upload = pausedSource(bytes)
     const put = store.put(upload.source, { maxBytes: 100, expectedSha256: stored.sha256 })
@@ -116,7 +113,7 @@ describe('collectGarbage', () => {
   it('lists every stored digest', async () => {
     const hashes = await Promise.all(
       ['a', 'b', 'c'].map(
-        async (value) => (await store.put(once(text(value)), { maxBytes: 1 })).sha256,
+        async (value) => (await store.put(singleChunk(text(value)), { maxBytes: 1 })).sha256,
       ),
     )
     const listed: string[] = []

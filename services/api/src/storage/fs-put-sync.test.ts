@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { BlobStore, PutResult } from './blob-store.ts'
+import { singleChunk } from './byte-source.ts'
 
 /** The fsyncs the store asks for, of files and of directories; a hook run on a temp's futimes. */
 const fsyncs = vi.hoisted(() => ({
@@ -78,10 +79,7 @@ afterEach(async () => {
 
 const bytes = new TextEncoder().encode('the same bytes, twice')
 const sha256 = createHash('sha256').update(bytes).digest('hex')
-async function* once(part: Uint8Array) {
-  yield part
-}
-const put = () => store.put(once(bytes), { maxBytes: 1024 })
+const put = () => store.put(singleChunk(bytes), { maxBytes: 1024 })
 const tempFiles = () => readdir(path.join(root, 'tmp'))
 
 /** A put that found no good copy stored: its own was published, file and directory synced. */
@@ -150,7 +148,9 @@ describe('fsyncs of a put', () => {
   it('a failed background flush fails the put and leaves no temp file', async () => {
     fsyncs.earlyFailure = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })
     const large = new Uint8Array(EARLY_FLUSH_BYTES + 1)
-    await expect(store.put(once(large), { maxBytes: large.byteLength })).rejects.toThrow('EIO')
+    await expect(store.put(singleChunk(large), { maxBytes: large.byteLength })).rejects.toThrow(
+      'EIO',
+    )
     expect(await tempFiles()).toEqual([])
     expect(await readdir(path.join(root, 'sha256')).catch(() => [])).toEqual([])
   })
@@ -186,7 +186,7 @@ describe('fsyncs of a put', () => {
     }
     const settled: number[] = []
     const puts = pair.map((content, index) =>
-      store.put(once(content), { maxBytes: 1024 }).then((stored) => {
+      store.put(singleChunk(content), { maxBytes: 1024 }).then((stored) => {
         settled.push(index)
         return stored
       }),

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../ids.ts'
 import { createBlobLayout } from './blob-layout.ts'
+import { singleChunk } from './byte-source.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import { createHashCounter, type FsStoreContext } from './fs-store-context.ts'
@@ -33,10 +34,9 @@ afterEach(async () => {
 })
 
 async function storeText(value: string) {
-  async function* once() {
-    yield new TextEncoder().encode(value)
-  }
-  return createFsBlobStore({ root }).put(once(), { maxBytes: 100 })
+  return createFsBlobStore({ root }).put(singleChunk(new TextEncoder().encode(value)), {
+    maxBytes: 100,
+  })
 }
 
 describe('moveToQuarantine', () => {

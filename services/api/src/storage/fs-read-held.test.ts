@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { BlobStore } from './blob-store.ts'
+import { singleChunk } from './byte-source.ts'
 import { BlobCorruptError, BlobNotFoundError } from './errors.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
 
@@ -36,10 +37,7 @@ const patterned = (size: number, seed = 0) =>
   new Uint8Array(size).map((_, index) => (index * 31 + seed) % 256)
 
 async function putBytes(bytes: Uint8Array) {
-  async function* once() {
-    yield bytes
-  }
-  return store.put(once(), { maxBytes: bytes.byteLength })
+  return store.put(singleChunk(bytes), { maxBytes: bytes.byteLength })
 }
 
 async function bytesOf(sha256: string, range?: { offset: number; length: number }) {

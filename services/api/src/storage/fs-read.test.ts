@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BlobStore, VerifiedBlob } from './blob-store.ts'
+import { singleChunk } from './byte-source.ts'
 import { BlobCorruptError, BlobNotFoundError, RangeNotSatisfiableError } from './errors.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
 
@@ -24,10 +25,7 @@ afterEach(async () => {
 const patterned = (size: number) => new Uint8Array(size).map((_, index) => (index * 31) % 256)
 
 async function putBytes(bytes: Uint8Array) {
-  async function* once() {
-    yield bytes
-  }
-  return store.put(once(), { maxBytes: bytes.byteLength })
+  return store.put(singleChunk(bytes), { maxBytes: bytes.byteLength })
 }
 
 async function contentOf(blob: VerifiedBlob): Promise<Uint8Array> {
