@@ -501,9 +501,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
      * Records a request refused before dispatch by the caller of `generate` (e.g. 402
      * insufficient_credits when the hold is refused), as `generate` records its own refusals.
      */
-    recordRefusal(workspaceId: string, input: GenerationInput, err: unknown): void {
-      recordRefusal(workspaceId, input, err)
-    },
+    recordRefusal,
 
     /**
      * Generates, stores and records. Identical in-flight requests with an explicit seed share one
