@@ -94,20 +94,14 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
   return async (c, next) => {
     const incoming = (c.env as { incoming?: object } | undefined)?.incoming
     const before = incoming === undefined ? undefined : admitted.get(incoming)
-    if (before) {
-      if (before.row.envelope) {
-        c.set('errorEnvelope', before.row.envelope)
-      }
-      c.set('routeAccess', before.row)
-      c.set('principal', before.principal)
-      c.set('rateLimitPolicies', before.policies)
-      c.set('workspaceId', before.principal.workspaceId)
-      return next()
-    }
-    const row = routeAccessOf(c)
+    const row = before?.row ?? routeAccessOf(c)
     c.set('routeAccess', row)
     if (row.envelope) {
       c.set('errorEnvelope', row.envelope)
+    }
+    if (before) {
+      setPrincipal(c, before.principal, before.policies)
+      return next()
     }
     if (row.access === 'public') {
       return next()
@@ -128,11 +122,16 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
       return errorResponse(c, outcome.error)
     }
     addResponseHeaders(c, rateLimitHeaders(outcome.policies))
-    c.set('principal', outcome.principal)
-    c.set('rateLimitPolicies', outcome.policies)
-    c.set('workspaceId', outcome.principal.workspaceId)
+    setPrincipal(c, outcome.principal, outcome.policies)
     return next()
   }
+}
+
+/** An admitted request's key, its workspace and the state of its request limits. */
+function setPrincipal(c: Context<AppEnv>, principal: Principal, policies: PolicyState[]): void {
+  c.set('principal', principal)
+  c.set('rateLimitPolicies', policies)
+  c.set('workspaceId', principal.workspaceId)
 }
 
 /**
