@@ -37,9 +37,13 @@ const failures = (runs: PhaseResult[]) => runs.reduce((sum, run) => sum + run.fa
 const list = (values: number[], digits = 0) =>
   values.map((value) => round(value, digits)).join(' / ')
 
+type Service = { line: string; pid: number }
+
 async function uploads(
   context: SuiteContext,
   server: Imagegate,
+  /** The floor: bench/workers/minimal-upload-server.ts, on imagegate's core. */
+  minimal: Service,
   options: { sizeBytes: number; concurrency: number; maxCount: number; label: string },
 ) {
   const phases = {
@@ -51,8 +55,11 @@ async function uploads(
   const rawDir = path.join(context.workDir, `raw-${options.sizeBytes}`)
   const http: UploadRuns = { runs: [], totalOps: 0, statuses: {} }
   const raw: UploadRuns = { runs: [], totalOps: 0 }
+  const floor: UploadRuns = { runs: [], totalOps: 0 }
   const serverCpuMsPerOp: number[] = []
-  // Alternating imagegate and baseline runs, so load from outside the benchmark hits both alike.
+  const floorCpuMsPerOp: number[] = []
+  // Alternating imagegate, floor and baseline runs, so load from outside the benchmark hits all
+  // alike.
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     context.log(`${options.label} #${repeat + 1}: imagegate, c=${options.concurrency}`)
     const cpuBefore = cpuMsOf(server.pid)
@@ -70,6 +77,17 @@ async function uploads(
       const statuses = http.statuses ?? {}
       statuses[status] = (statuses[status] ?? 0) + count
     }
+    context.log(`${options.label} #${repeat + 1}: minimal node:http upload server`)
+    const floorCpuBefore = cpuMsOf(minimal.pid)
+    const viaFloor = await runWorker<UploadRuns>(CLIENT_CORE, 'bench/workers/upload-client.ts', {
+      ...phases,
+      warmupMs: repeat === 0 ? 1500 : 300,
+      url: minimal.line,
+      sizeBytes: options.sizeBytes,
+      seed: `${options.label}-minimal-${repeat}`,
+    })
+    floor.runs.push(...viaFloor.runs)
+    floorCpuMsPerOp.push((cpuMsOf(minimal.pid) - floorCpuBefore) / Math.max(1, viaFloor.totalOps))
     context.log(`${options.label} #${repeat + 1}: raw hash+write+fsync+rename+dir-fsync loop`)
     const viaDisk = await runWorker<UploadRuns>(SERVER_CORE, 'bench/workers/raw-disk.ts', {
       ...phases,
@@ -88,9 +106,19 @@ async function uploads(
       1,
       raw.runs.reduce((sum, run) => sum + run.count, 0),
     )
-  const cpu = { server: median(serverCpuMsPerOp), raw: rawCpuMsPerOp }
-  context.details[options.label] = { phases, imagegate: http, raw, cpuMsPerUpload: cpu }
-  return { http, raw, cpu }
+  const cpu = {
+    server: median(serverCpuMsPerOp),
+    floor: median(floorCpuMsPerOp),
+    raw: rawCpuMsPerOp,
+  }
+  context.details[options.label] = {
+    phases,
+    imagegate: http,
+    minimal: floor,
+    raw,
+    cpuMsPerUpload: cpu,
+  }
+  return { http, floor, raw, cpu }
 }
 
 async function uploadOne(url: string, auth: Record<string, string>, bytes: Buffer) {
@@ -137,63 +165,117 @@ async function rssDuring<T>(pid: number, work: () => Promise<T>) {
 
 type BigUpload = { status: number; ms: number; hashMs: number; sha256: string; answer: string }
 
+/** The minimal upload server's figure for an upload row, against the same raw loop. */
+function floorRow(
+  metric: string,
+  measured: Awaited<ReturnType<typeof uploads>>,
+  rate: (runs: PhaseResult[]) => number,
+  unit: string,
+  target: string,
+): Row {
+  const value = rate(measured.floor.runs)
+  const base = rate(measured.raw.runs)
+  return {
+    group: GROUP,
+    metric: `${metric}: minimal server`,
+    value,
+    unit,
+    baseline: { value: base, label: 'raw loop, as above' },
+    ratio: value / base,
+    target,
+    pass: undefined,
+    note:
+      'bench/workers/minimal-upload-server.ts: the steps no verified, durable upload can skip ' +
+      '(the part streamed to a temp file while hashed, digest and PNG signature checked, fsync, ' +
+      'rename, directory fsync, the row) in a bare node:http server on the same core, in the ' +
+      `same rounds; runs ${list(measured.floor.runs.map((run) => rate([run])))} ${unit}; ` +
+      `CPU per upload ${round(measured.cpu.floor, 2)} ms (imagegate ${round(measured.cpu.server, 2)} ms); ` +
+      `failures ${failures(measured.floor.runs)}`,
+  }
+}
+
+/** Small and large uploads: imagegate, the minimal server and the raw loop, in the same runs. */
+async function uploadRows(context: SuiteContext, server: Imagegate, minimal: Service) {
+  const rows: Row[] = []
+  const small = await uploads(context, server, minimal, {
+    sizeBytes: 64 * KiB,
+    concurrency: 16,
+    maxCount: context.quick ? 3000 : 8000,
+    label: 'upload-64KiB',
+  })
+  const smallRate = perSecond(small.http.runs)
+  const smallBase = perSecond(small.raw.runs)
+  rows.push({
+    group: GROUP,
+    metric: 'upload 64 KiB, c=16',
+    value: smallRate,
+    unit: 'uploads/s',
+    baseline: { value: smallBase, label: 'raw durable-write loop' },
+    ratio: smallRate / smallBase,
+    target: '≥ 1,000/s, 0 errors',
+    pass: smallRate >= 1000 && failures(small.http.runs) === 0,
+    note:
+      `runs ${list(small.http.runs.map((run) => run.opsPerSecond))}/s ` +
+      `(baseline ${list(small.raw.runs.map((run) => run.opsPerSecond))}/s); ` +
+      `latency p50 ${small.http.runs[1]?.latencyMs.p50} ms p99 ${small.http.runs[1]?.latencyMs.p99} ms; ` +
+      `CPU per upload: server ${round(small.cpu.server, 2)} ms, raw loop ${round(small.cpu.raw, 2)} ms; ` +
+      `statuses ${JSON.stringify(small.http.statuses)}; failures ${failures(small.http.runs)}` +
+      (small.http.runs.find((run) => run.firstFailure)?.firstFailure ?? ''),
+  })
+  rows.push(
+    floorRow('upload 64 KiB, c=16', small, perSecond, 'uploads/s', '(the floor for ≥ 1,000/s)'),
+  )
+
+  // Large uploads: one at a time, and four in parallel (parallel fsyncs can cost this disk).
+  for (const concurrency of [1, 4]) {
+    const large = await uploads(context, server, minimal, {
+      sizeBytes: 10 * MiB,
+      concurrency,
+      maxCount: context.quick ? 60 : 200,
+      label: `upload-10MiB-c${concurrency}`,
+    })
+    const largeRate = mbps(large.http.runs)
+    const largeBase = mbps(large.raw.runs)
+    rows.push({
+      group: GROUP,
+      metric: `upload 10 MiB, c=${concurrency}`,
+      value: largeRate,
+      unit: 'MB/s',
+      baseline: { value: largeBase, label: 'raw hash+write+fsync+rename' },
+      ratio: largeRate / largeBase,
+      target: '≥ 200 MB/s and ≥ 0.6x baseline',
+      pass: largeRate >= 200 && largeRate / largeBase >= 0.6 && failures(large.http.runs) === 0,
+      note:
+        `runs ${list(large.http.runs.map((run) => mbPerSecond(run.bytes, run.elapsedMs)))} MB/s ` +
+        `(baseline ${list(large.raw.runs.map((run) => mbPerSecond(run.bytes, run.elapsedMs)))}); ` +
+        `CPU per upload: server ${round(large.cpu.server, 1)} ms, raw loop ${round(large.cpu.raw, 1)} ms; ` +
+        `statuses ${JSON.stringify(large.http.statuses)}; failures ${failures(large.http.runs)}` +
+        (large.http.runs.find((run) => run.firstFailure)?.firstFailure ?? ''),
+    })
+    rows.push(
+      floorRow(
+        `upload 10 MiB, c=${concurrency}`,
+        large,
+        mbps,
+        'MB/s',
+        '(the floor for ≥ 200 MB/s)',
+      ),
+    )
+  }
+  return rows
+}
+
 export async function assetBenchmarks(context: SuiteContext): Promise<Row[]> {
   const rows: Row[] = []
   const server = await startImagegate({ IMAGEGATE_DATA_DIR: path.join(context.workDir, 'assets') })
   try {
-    // Small uploads.
-    const small = await uploads(context, server, {
-      sizeBytes: 64 * KiB,
-      concurrency: 16,
-      maxCount: context.quick ? 3000 : 8000,
-      label: 'upload-64KiB',
+    const minimal = await startService(SERVER_CORE, 'bench/workers/minimal-upload-server.ts', {
+      dir: path.join(context.workDir, 'minimal-uploads'),
     })
-    const smallRate = perSecond(small.http.runs)
-    const smallBase = perSecond(small.raw.runs)
-    rows.push({
-      group: GROUP,
-      metric: 'upload 64 KiB, c=16',
-      value: smallRate,
-      unit: 'uploads/s',
-      baseline: { value: smallBase, label: 'raw durable-write loop' },
-      ratio: smallRate / smallBase,
-      target: '≥ 1,000/s, 0 errors',
-      pass: smallRate >= 1000 && failures(small.http.runs) === 0,
-      note:
-        `runs ${list(small.http.runs.map((run) => run.opsPerSecond))}/s ` +
-        `(baseline ${list(small.raw.runs.map((run) => run.opsPerSecond))}/s); ` +
-        `latency p50 ${small.http.runs[1]?.latencyMs.p50} ms p99 ${small.http.runs[1]?.latencyMs.p99} ms; ` +
-        `CPU per upload: server ${round(small.cpu.server, 2)} ms, raw loop ${round(small.cpu.raw, 2)} ms; ` +
-        `statuses ${JSON.stringify(small.http.statuses)}; failures ${failures(small.http.runs)}` +
-        (small.http.runs.find((run) => run.firstFailure)?.firstFailure ?? ''),
-    })
-
-    // Large uploads: one at a time, and four in parallel (parallel fsyncs can cost this disk).
-    for (const concurrency of [1, 4]) {
-      const large = await uploads(context, server, {
-        sizeBytes: 10 * MiB,
-        concurrency,
-        maxCount: context.quick ? 60 : 200,
-        label: `upload-10MiB-c${concurrency}`,
-      })
-      const largeRate = mbps(large.http.runs)
-      const largeBase = mbps(large.raw.runs)
-      rows.push({
-        group: GROUP,
-        metric: `upload 10 MiB, c=${concurrency}`,
-        value: largeRate,
-        unit: 'MB/s',
-        baseline: { value: largeBase, label: 'raw hash+write+fsync+rename' },
-        ratio: largeRate / largeBase,
-        target: '≥ 200 MB/s and ≥ 0.6x baseline',
-        pass: largeRate >= 200 && largeRate / largeBase >= 0.6 && failures(large.http.runs) === 0,
-        note:
-          `runs ${list(large.http.runs.map((run) => mbPerSecond(run.bytes, run.elapsedMs)))} MB/s ` +
-          `(baseline ${list(large.raw.runs.map((run) => mbPerSecond(run.bytes, run.elapsedMs)))}); ` +
-          `CPU per upload: server ${round(large.cpu.server, 1)} ms, raw loop ${round(large.cpu.raw, 1)} ms; ` +
-          `statuses ${JSON.stringify(large.http.statuses)}; failures ${failures(large.http.runs)}` +
-          (large.http.runs.find((run) => run.firstFailure)?.firstFailure ?? ''),
-      })
+    try {
+      rows.push(...(await uploadRows(context, server, minimal)))
+    } finally {
+      await minimal.stop()
     }
 
     // GET content and 304 revalidation.

@@ -1,12 +1,21 @@
 /**
  * Generation benchmarks: imagegate's POST /v1/images/generations (gpt-image-1 on the
  * fake OpenAI upstream, ~1.5 MB noise PNG per answer) against calling that upstream directly,
- * in the same run: added latency at concurrency 1, throughput at concurrency 32.
+ * in the same run: added latency at concurrency 1, throughput at concurrency 32. At concurrency
+ * 1 a minimal gateway (bench/workers/minimal-gateway.ts) is measured in the same rounds: the floor
+ * that the work itself sets on this machine.
  */
 import path from 'node:path'
 import type { SuiteContext } from './lib/context.ts'
 import type { PhaseRuns } from './lib/phases.ts'
-import { CLIENT_CORE, cpuMsOf, runWorker, startImagegate, startService } from './lib/procs.ts'
+import {
+  CLIENT_CORE,
+  cpuMsOf,
+  runWorker,
+  SERVER_CORE,
+  startImagegate,
+  startService,
+} from './lib/procs.ts'
 import type { Row } from './lib/report.ts'
 import { median, round, type Summary } from './lib/stats.ts'
 
@@ -14,9 +23,10 @@ const GROUP = 'generation'
 
 type Latency = {
   totalOps: number
-  rounds: { direct: Summary; gateway: Summary }[]
+  rounds: { direct: Summary; gateway: Summary; minimal: Summary }[]
   direct: Summary
   gateway: Summary
+  minimal: Summary
   overheadHeader: Summary
   pairDifference: Summary
 }
@@ -40,18 +50,34 @@ export async function generationBenchmarks(context: SuiteContext): Promise<Row[]
       }
       const gateway = { url: `${server.url}/v1/images/generations`, headers: server.auth }
 
-      context.log('generation latency, c=1: direct and through imagegate, interleaved')
-      const latencyCpuBefore = cpuMsOf(server.pid)
-      const latency = await runWorker<Latency>(CLIENT_CORE, 'bench/workers/gen-client.ts', {
-        mode: 'latency',
-        direct,
-        gateway,
-        runId,
-        warmup: 5,
-        rounds: 3,
-        pairs: context.quick ? 25 : 80,
-        roundMaxMs: context.quick ? 8000 : 20_000,
+      // The floor: the same required steps in a bare node:http server, on imagegate's core.
+      const minimalServer = await startService(SERVER_CORE, 'bench/workers/minimal-gateway.ts', {
+        upstream: upstream.line,
+        dir: path.join(context.workDir, 'minimal-generation'),
       })
+      context.log(
+        'generation latency, c=1: direct, through imagegate and through the minimal gateway, interleaved',
+      )
+      const latencyCpuBefore = cpuMsOf(server.pid)
+      const minimalCpuBefore = cpuMsOf(minimalServer.pid)
+      let latency: Latency
+      let cpuPerMinimalGeneration: number
+      try {
+        latency = await runWorker<Latency>(CLIENT_CORE, 'bench/workers/gen-client.ts', {
+          mode: 'latency',
+          direct,
+          gateway,
+          minimal: { url: `${minimalServer.line}/v1/images/generations`, headers: {} },
+          runId,
+          warmup: 5,
+          rounds: 3,
+          pairs: context.quick ? 25 : 80,
+          roundMaxMs: context.quick ? 8000 : 30_000,
+        })
+        cpuPerMinimalGeneration = (cpuMsOf(minimalServer.pid) - minimalCpuBefore) / latency.totalOps
+      } finally {
+        await minimalServer.stop()
+      }
       const cpuPerGenerationC1 = (cpuMsOf(server.pid) - latencyCpuBefore) / latency.totalOps
       // Per round: gateway percentile minus direct percentile; the median over rounds.
       const added = (pick: (summary: Summary) => number) =>
@@ -95,6 +121,23 @@ export async function generationBenchmarks(context: SuiteContext): Promise<Row[]
             added((summary) => summary.p99),
             1,
           )} ms`,
+      })
+      const minimalP50 = median(latency.rounds.map((round) => round.minimal.p50 - round.direct.p50))
+      rows.push({
+        group: GROUP,
+        metric: 'minimal gateway overhead p50, c=1',
+        value: minimalP50,
+        unit: 'ms',
+        baseline: { value: directP50, label: 'direct call p50' },
+        ratio: (directP50 + minimalP50) / directP50,
+        target: '(the floor for ≤ 8 ms)',
+        pass: undefined,
+        note:
+          'bench/workers/minimal-gateway.ts: the steps no gateway that charges, verifies and ' +
+          'stores can skip (hold and settlement as FULL commits, the decode check, sha256, the ' +
+          'blob, the rows, the answer) in a bare node:http server on the same core, called in ' +
+          `the same rounds; p50 per round ${latency.rounds.map((round) => round.minimal.p50).join(' / ')} ms; ` +
+          `CPU per generation ${round(cpuPerMinimalGeneration, 1)} ms (imagegate ${round(cpuPerGenerationC1, 1)} ms)`,
       })
       rows.push({
         group: GROUP,

@@ -3,7 +3,9 @@
  * upstream directly (the baseline), with a distinct prompt on every request.
  *
  * latency: sequential pairs (direct, gateway), the order alternating, in rounds; the answer's
- *   body is read to the last byte in both cases. Also collects `x-imagegate-overhead-ms`.
+ *   body is read to the last byte in both cases. Also collects `x-imagegate-overhead-ms`. With
+ *   `minimal` (the minimal gateway, see minimal-gateway.ts) each pair becomes a triple, in an
+ *   order that rotates, so all three see the same moments of the machine.
  * throughput: `concurrency` lanes against one target for a fixed time, warm-up first.
  */
 import { keepAlive, send } from '../lib/http.ts'
@@ -15,6 +17,7 @@ type LatencyInput = {
   mode: 'latency'
   direct: Target
   gateway: Target
+  minimal?: Target
   runId: string
   warmup: number
   rounds: number
@@ -50,54 +53,62 @@ async function call(agent: ReturnType<typeof keepAlive>, target: Target, prompt:
 }
 
 async function latency(options: LatencyInput) {
-  const directAgent = keepAlive(1)
-  const gatewayAgent = keepAlive(1)
+  const targets = { direct: options.direct, gateway: options.gateway, minimal: options.minimal }
+  type Which = keyof typeof targets
+  const agents = { direct: keepAlive(1), gateway: keepAlive(1), minimal: keepAlive(1) }
+  const order: Which[] = options.minimal ? ['direct', 'gateway', 'minimal'] : ['direct', 'gateway']
   const prompt = (round: number | string, index: number) =>
     `bench ${options.runId} round ${round} #${index}: a lighthouse on a cliff at dusk`
   for (let index = 0; index < options.warmup; index++) {
-    await call(directAgent, options.direct, prompt('warmup', index))
-    await call(gatewayAgent, options.gateway, prompt('warmup', index))
+    for (const which of order) {
+      await call(agents[which], targets[which] as Target, prompt('warmup', index))
+    }
   }
   const rounds = []
-  const allDirect: number[] = []
   const allGateway: number[] = []
   const allHeader: number[] = []
+  const all = { direct: [] as number[], gateway: allGateway, minimal: [] as number[] }
   const pairDifferences: number[] = []
   for (let round = 0; round < options.rounds; round++) {
-    const direct: number[] = []
-    const gateway: number[] = []
+    const times = { direct: [] as number[], gateway: [] as number[], minimal: [] as number[] }
     const started = performance.now()
     for (let index = 0; index < options.pairs; index++) {
       if (performance.now() - started > options.roundMaxMs) {
         break
       }
-      const order = index % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct']
-      for (const which of order) {
-        if (which === 'direct') {
-          direct.push((await call(directAgent, options.direct, prompt(round, index))).ms)
-        } else {
-          const answer = await call(gatewayAgent, options.gateway, prompt(round, index))
-          gateway.push(answer.ms)
-          if (answer.overheadHeaderMs !== undefined) {
-            allHeader.push(answer.overheadHeaderMs)
-          }
+      // Rotated by one each time, so every target goes first, second (and third) alike.
+      const shift = index % order.length
+      for (const which of [...order.slice(shift), ...order.slice(0, shift)]) {
+        const answer = await call(agents[which], targets[which] as Target, prompt(round, index))
+        times[which].push(answer.ms)
+        if (which === 'gateway' && answer.overheadHeaderMs !== undefined) {
+          allHeader.push(answer.overheadHeaderMs)
         }
       }
     }
-    allDirect.push(...direct)
-    allGateway.push(...gateway)
+    for (const which of order) {
+      all[which].push(...times[which])
+    }
     // Back-to-back pairs: the gateway call minus the direct call made next to it.
-    pairDifferences.push(...gateway.map((ms, index) => ms - (direct[index] ?? Number.NaN)))
-    rounds.push({ direct: summarize(direct), gateway: summarize(gateway) })
+    pairDifferences.push(
+      ...times.gateway.map((ms, index) => ms - (times.direct[index] ?? Number.NaN)),
+    )
+    rounds.push({
+      direct: summarize(times.direct),
+      gateway: summarize(times.gateway),
+      ...(options.minimal ? { minimal: summarize(times.minimal) } : {}),
+    })
   }
-  directAgent.destroy()
-  gatewayAgent.destroy()
+  for (const agent of Object.values(agents)) {
+    agent.destroy()
+  }
   return {
     rounds,
     /** Gateway calls, warm-up included. */
     totalOps: options.warmup + allGateway.length,
-    direct: summarize(allDirect),
+    direct: summarize(all.direct),
     gateway: summarize(allGateway),
+    ...(options.minimal ? { minimal: summarize(all.minimal) } : {}),
     overheadHeader: summarize(allHeader),
     pairDifference: summarize(pairDifferences.filter(Number.isFinite)),
   }
