@@ -58,36 +58,49 @@ async function uploads(
   const floor: UploadRuns = { runs: [], totalOps: 0 }
   const serverCpuMsPerOp: number[] = []
   const floorCpuMsPerOp: number[] = []
+  /** One measured run of the upload client against a server; its CPU per upload kept. */
+  const measure = async (
+    target: { url: string; pid: number; headers?: Record<string, string> },
+    into: UploadRuns,
+    cpuMsPerOp: number[],
+    seed: string,
+    repeat: number,
+  ) => {
+    const cpuBefore = cpuMsOf(target.pid)
+    const measured = await runWorker<UploadRuns>(CLIENT_CORE, 'bench/workers/upload-client.ts', {
+      ...phases,
+      warmupMs: repeat === 0 ? 1500 : 300,
+      url: target.url,
+      ...(target.headers ? { headers: target.headers } : {}),
+      sizeBytes: options.sizeBytes,
+      seed: `${options.label}-${seed}-${repeat}`,
+    })
+    into.runs.push(...measured.runs)
+    cpuMsPerOp.push((cpuMsOf(target.pid) - cpuBefore) / Math.max(1, measured.totalOps))
+    for (const [status, count] of Object.entries(measured.statuses ?? {})) {
+      into.statuses ??= {}
+      into.statuses[status] = (into.statuses[status] ?? 0) + count
+    }
+  }
   // Alternating imagegate, floor and baseline runs, so load from outside the benchmark hits all
   // alike.
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     context.log(`${options.label} #${repeat + 1}: imagegate, c=${options.concurrency}`)
-    const cpuBefore = cpuMsOf(server.pid)
-    const viaHttp = await runWorker<UploadRuns>(CLIENT_CORE, 'bench/workers/upload-client.ts', {
-      ...phases,
-      warmupMs: repeat === 0 ? 1500 : 300,
-      url: server.url,
-      headers: server.auth,
-      sizeBytes: options.sizeBytes,
-      seed: `${options.label}-http-${repeat}`,
-    })
-    http.runs.push(...viaHttp.runs)
-    serverCpuMsPerOp.push((cpuMsOf(server.pid) - cpuBefore) / Math.max(1, viaHttp.totalOps))
-    for (const [status, count] of Object.entries(viaHttp.statuses ?? {})) {
-      const statuses = http.statuses ?? {}
-      statuses[status] = (statuses[status] ?? 0) + count
-    }
+    await measure(
+      { url: server.url, pid: server.pid, headers: server.auth },
+      http,
+      serverCpuMsPerOp,
+      'http',
+      repeat,
+    )
     context.log(`${options.label} #${repeat + 1}: minimal node:http upload server`)
-    const floorCpuBefore = cpuMsOf(minimal.pid)
-    const viaFloor = await runWorker<UploadRuns>(CLIENT_CORE, 'bench/workers/upload-client.ts', {
-      ...phases,
-      warmupMs: repeat === 0 ? 1500 : 300,
-      url: minimal.line,
-      sizeBytes: options.sizeBytes,
-      seed: `${options.label}-minimal-${repeat}`,
-    })
-    floor.runs.push(...viaFloor.runs)
-    floorCpuMsPerOp.push((cpuMsOf(minimal.pid) - floorCpuBefore) / Math.max(1, viaFloor.totalOps))
+    await measure(
+      { url: minimal.line, pid: minimal.pid },
+      floor,
+      floorCpuMsPerOp,
+      'minimal',
+      repeat,
+    )
     context.log(`${options.label} #${repeat + 1}: raw hash+write+fsync+rename+dir-fsync loop`)
     const viaDisk = await runWorker<UploadRuns>(SERVER_CORE, 'bench/workers/raw-disk.ts', {
       ...phases,

@@ -11,10 +11,11 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, statSync, utimesSync } from 'node:fs'
 import { mkdir, open, rename } from 'node:fs/promises'
-import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { Agent, type IncomingMessage, request, type ServerResponse } from 'node:http'
 import path from 'node:path'
 import sharp from 'sharp'
+import { fsyncDir } from '../lib/fsync-dir.ts'
+import { serveOnLoopback } from '../lib/minimal-server.ts'
 import { openSqlite } from '../lib/sqlite.ts'
 
 type Input = { upstream: string; dir: string }
@@ -104,15 +105,6 @@ function callUpstream(body: Buffer): Promise<Buffer> {
   })
 }
 
-async function fsyncDir(dir: string) {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
 async function storeBlob(bytes: Buffer, sha256: string) {
   const shardDir = path.join(blobsDir, sha256.slice(0, 2), sha256.slice(2, 4))
   const blobPath = path.join(shardDir, sha256.slice(4))
@@ -176,20 +168,8 @@ async function generate(req: IncomingMessage, res: ServerResponse) {
   res.end(tail)
 }
 
-const server = createServer((req, res) => {
-  generate(req, res).catch((error: unknown) => {
-    res.writeHead(500).end(String(error))
-  })
-})
-server.listen(0, '127.0.0.1', () => {
-  console.log(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-})
-process.on('SIGTERM', () => {
-  server.close(() => {
-    agent.destroy()
-    durable.close()
-    normal.close()
-    process.exit(0)
-  })
-  server.closeAllConnections()
+serveOnLoopback(generate, () => {
+  agent.destroy()
+  durable.close()
+  normal.close()
 })

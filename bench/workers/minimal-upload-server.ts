@@ -10,9 +10,10 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
+import { fsyncDir } from '../lib/fsync-dir.ts'
+import { serveOnLoopback } from '../lib/minimal-server.ts'
 import { openSqlite } from '../lib/sqlite.ts'
 
 type Input = { dir: string }
@@ -37,15 +38,6 @@ const HEADER_END = Buffer.from('\r\n\r\n')
 /** Writes go out in pieces of at least this much, like imagegate's. */
 const WRITE_BATCH = 128 * 1024
 const shardDirs = new Map<string, Promise<unknown>>()
-
-async function fsyncDir(dir: string) {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
 
 /**
  * Streams the body's single part into `handle`: the part's headers are skipped, and the last
@@ -162,18 +154,6 @@ async function upload(req: IncomingMessage, res: ServerResponse) {
     .end(body)
 }
 
-const server = createServer((req, res) => {
-  upload(req, res).catch((error: unknown) => {
-    res.writeHead(500).end(String(error))
-  })
-})
-server.listen(0, '127.0.0.1', () => {
-  console.log(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-})
-process.on('SIGTERM', () => {
-  server.close(() => {
-    sqlite.close()
-    process.exit(0)
-  })
-  server.closeAllConnections()
+serveOnLoopback(upload, () => {
+  sqlite.close()
 })

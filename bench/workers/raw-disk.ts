@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, rename } from 'node:fs/promises'
 import path from 'node:path'
+import { fsyncDir } from '../lib/fsync-dir.ts'
 import { type PhaseOptions, runPhases } from '../lib/phases.ts'
 import { fixedPart, planPng, variablePart } from '../lib/png.ts'
 
@@ -21,15 +22,6 @@ const tmpDir = path.join(input.dir, 'tmp')
 const blobsDir = path.join(input.dir, 'sha256')
 await mkdir(tmpDir, { recursive: true })
 await mkdir(blobsDir, { recursive: true })
-
-async function fsyncDir(dir: string) {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
 
 const { runs, totalOps } = await runPhases(input, async (sequence) => {
   const tempPath = path.join(tmpDir, `${process.pid}-${sequence}.part`)
