@@ -16,6 +16,7 @@ import type { ApiKeyService, Principal } from '../services/access/api-keys.ts'
 import type { SignedUrlService } from '../services/access/signed-urls.ts'
 import { clientAddress } from './client-address.ts'
 import type { AppEnv } from './env.ts'
+import { nodeBindings } from './node-bindings.ts'
 import { addResponseHeaders } from './response-headers.ts'
 
 export type AccessControlDeps = {
@@ -92,7 +93,7 @@ export function admitBeforeHono(
  */
 export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const incoming = (c.env as { incoming?: object } | undefined)?.incoming
+    const { incoming } = nodeBindings(c)
     const before = incoming === undefined ? undefined : admitted.get(incoming)
     const row = before?.row ?? routeAccessOf(c)
     c.set('routeAccess', row)

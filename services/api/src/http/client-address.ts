@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { nodeBindings } from './node-bindings.ts'
 
 /**
  * The peer address of the connection (@hono/node-server puts the IncomingMessage in `env`).
@@ -6,6 +7,5 @@ import type { Context } from 'hono'
  * (`app.request`) have no socket and share one bucket.
  */
 export function clientAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
-  return env?.incoming?.socket?.remoteAddress
+  return nodeBindings(c).incoming?.socket?.remoteAddress
 }

@@ -51,7 +51,7 @@ export function readEditForm(c: Context<AppEnv>, maxBytes: number): Promise<Edit
 async function readForm(c: Context<AppEnv>, maxBytes: number): Promise<EditForm> {
   assertDeclaredLength(c.req.raw, maxBytes)
   let total = 0
-  const body = nodeRequestBody(c.env)
+  const body = nodeRequestBody(c)
   const { fields, files } = await readMultipart(c.req.raw, {
     fileFields: EDIT_FILE_FIELDS,
     maxFiles: MAX_EDIT_FILES,

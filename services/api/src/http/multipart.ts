@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import busboy from 'busboy'
+import type { Context } from 'hono'
 import { InvalidRequestError, PayloadTooLargeError } from '../errors/app-error.ts'
+import { nodeBindings } from './node-bindings.ts'
 
 export type MultipartFile = { field: string; filename: string | undefined; stream: Readable }
 
@@ -24,8 +26,8 @@ export type MultipartOptions<T> = {
  * undefined for requests made in process (`app.request`, `app.fetch`), which only have the web
  * stream. Only for a route that has not read the body through `c.req` (no body validator).
  */
-export function nodeRequestBody(env: unknown): Readable | undefined {
-  const incoming = (env as { incoming?: unknown } | undefined)?.incoming
+export function nodeRequestBody(c: Context): Readable | undefined {
+  const { incoming } = nodeBindings(c)
   return incoming instanceof Readable ? incoming : undefined
 }
 

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from './env.ts'
+import { nodeBindings } from './node-bindings.ts'
 
 type HeaderSink = {
   setHeader(name: string, value: string): unknown
@@ -9,7 +10,7 @@ type HeaderSink = {
 
 /** The Node response @hono/node-server passes as `c.env.outgoing`, while it can take headers. */
 function nodeResponse(c: Context<AppEnv>): HeaderSink | undefined {
-  const outgoing = (c.env as { outgoing?: Partial<HeaderSink> } | undefined)?.outgoing
+  const { outgoing } = nodeBindings(c)
   if (typeof outgoing?.setHeader !== 'function' || outgoing.headersSent !== false) {
     return undefined
   }
@@ -73,8 +74,8 @@ export function respondWith(
  * @hono/node-server (`app.request` in tests): only for clean-up that may as well not happen.
  */
 export function afterAnswerWritten(c: Context<AppEnv>, done: () => void): void {
-  const outgoing = (c.env as { outgoing?: { once?: unknown } } | undefined)?.outgoing
+  const { outgoing } = nodeBindings(c)
   if (typeof outgoing?.once === 'function') {
-    ;(outgoing as { once(event: 'finish', listener: () => void): unknown }).once('finish', done)
+    outgoing.once('finish', done)
   }
 }

@@ -61,7 +61,7 @@ export function register(app: App, deps: AppDeps) {
       c.get('workspaceId'),
       c.req.header('x-content-sha256'),
       c.req.raw,
-      nodeRequestBody(c.env),
+      nodeRequestBody(c),
     )
     c.header('x-content-sha256', asset.contentHash)
     return c.json(toAssetDto(asset), created ? 201 : 200)
