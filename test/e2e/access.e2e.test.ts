@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auditLedger } from '../../services/api/src/testing/ledger-audit.ts'
 import type { FakeUpstream } from '../fakes/fake-upstream.ts'
 import { type Gateway, restartableGateway, startGateway } from '../support/gateway.ts'
-import { bearer, startServer, stop } from '../support/processes.ts'
+import { bearer, logLines, startServer, stop } from '../support/processes.ts'
 
 /** `gpt-image-1` at 1024x1024, quality auto, in credits (default-models.json). */
 const PRICE = 16.7
@@ -31,13 +31,9 @@ const ledger = auditLedger
 
 /** Statuses of the gateway's request log lines for POST /v1/images/generations. */
 function requestStatuses(gw: Gateway): number[] {
-  return gw
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; path?: string; status?: number })
+  return logLines(gw.output())
     .filter((line) => line.msg === 'request' && line.path === '/v1/images/generations')
-    .map((line) => line.status ?? 0)
+    .map((line) => (line.status as number | undefined) ?? 0)
 }
 
 describe('a newcomer', () => {

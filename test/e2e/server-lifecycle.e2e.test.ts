@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createImagegateClient } from '@imagegate/client'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { bearer, repoRoot, startServer, stop } from '../support/processes.ts'
+import { bearer, logLines, repoRoot, startServer, stop } from '../support/processes.ts'
 
 const dirs: string[] = []
 function freshDataDir() {
@@ -31,11 +31,7 @@ describe('the server process', () => {
       expect(requestId).toMatch(/^req_/)
       // The log line and the response travel on different pipes: wait for the line to arrive.
       await vi.waitFor(() => {
-        const lines = server
-          .output()
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as Record<string, unknown>)
+        const lines = logLines(server.output())
         expect(lines.find((line) => line.requestId === requestId)).toMatchObject({
           path: '/readyz',
           status: 200,

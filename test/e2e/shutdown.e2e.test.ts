@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { auditLedger } from '../../services/api/src/testing/ledger-audit.ts'
 import type { FakeUpstream } from '../fakes/fake-upstream.ts'
 import { restartableGateway } from '../support/gateway.ts'
-import { bearer } from '../support/processes.ts'
+import { bearer, logLines } from '../support/processes.ts'
 
 /**
  * Stopping the server while generations are in flight: SIGTERM finishes them (a caller that hung
@@ -50,13 +50,9 @@ async function generations(url: string, key: string): Promise<Generation[]> {
   return ((await response.json()) as { data: Generation[] }).data
 }
 
-/** The pino lines of a server's output that carry `msg`. */
-function logLines(output: string, msg: string): Record<string, unknown>[] {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.msg === msg)
+/** The log lines of a server's output that carry `msg`. */
+function logged(output: string, msg: string): Record<string, unknown>[] {
+  return logLines(output).filter((line) => line.msg === msg)
 }
 
 describe('SIGTERM with generations in flight', () => {
@@ -72,7 +68,7 @@ describe('SIGTERM with generations in flight', () => {
     first.child.kill('SIGTERM')
     expect(await first.exited).toBe(0)
     expect(first.output()).toContain('shutdown complete')
-    expect(logLines(first.output(), 'grace period over, closing remaining connections')).toEqual([])
+    expect(logged(first.output(), 'grace period over, closing remaining connections')).toEqual([])
 
     // Stored and charged by the process that stopped; nothing for the next start to mend.
     expect(auditLedger(dataDir)).toMatchObject({ integrity: 'ok', held: 0, settled: 1 })
@@ -88,7 +84,7 @@ describe('SIGTERM with generations in flight', () => {
       .update(Buffer.from(await content.arrayBuffer()))
       .digest('hex')
     expect(sha256).toBe(createHash('sha256').update(fake.image).digest('hex'))
-    expect(logLines(second.output(), 'generations that did not finish marked failed')).toEqual([])
+    expect(logged(second.output(), 'generations that did not finish marked failed')).toEqual([])
   }, 60_000)
 
   it('records a generation still running when the grace period ends as failed, then exits 0', async () => {
@@ -102,7 +98,7 @@ describe('SIGTERM with generations in flight', () => {
     expect(await first.exited).toBe(0)
     expect(performance.now() - signalled).toBeLessThan(10_000)
     expect(await cutShort).toBe('connection closed')
-    expect(logLines(first.output(), 'generations that did not finish marked failed')).toEqual([
+    expect(logged(first.output(), 'generations that did not finish marked failed')).toEqual([
       expect.objectContaining({ count: 1, when: 'shutdown' }),
     ])
     // Its hold is still there, to be released by the stale-hold sweep: nothing was charged.
@@ -119,6 +115,6 @@ describe('SIGTERM with generations in flight', () => {
         },
       }),
     ])
-    expect(logLines(second.output(), 'generations that did not finish marked failed')).toEqual([])
+    expect(logged(second.output(), 'generations that did not finish marked failed')).toEqual([])
   }, 60_000)
 })

@@ -100,6 +100,14 @@ export function readBootstrapKey(dataDir: string | undefined): string {
 }
 
 /** `{ authorization: 'Bearer <key>' }`, for fetch calls. */
+/** The JSON lines (pino's) of a process's output, parsed; everything else is left out. */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+}
+
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
 
 /**
