@@ -3,15 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { describe, expect, it, vi } from 'vitest'
+import { deferred } from '../testing/deferred.ts'
 import { createInFlightRequests } from './in-flight.ts'
-
-function deferred() {
-  let resolve!: () => void
-  const promise = new Promise<void>((done) => {
-    resolve = done
-  })
-  return { promise, resolve }
-}
 
 function appWith(inFlight: ReturnType<typeof createInFlightRequests>, gate: Promise<void>) {
   const app = new Hono()

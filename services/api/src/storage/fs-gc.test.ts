@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { deferred } from '../testing/deferred.ts'
 import type { BlobStore } from './blob-store.ts'
 import { singleChunk } from './byte-source.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
@@ -25,14 +26,6 @@ afterEach(async () => {
 
 const text = (value: string) => new TextEncoder().encode(value)
 const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
-
-function deferred<T = void>() {
-  let resolve: (value: T) => void = () => {}
-  const promise = new Promise<T>((settle) => {
-    resolve = settle
-  })
-  return { promise, resolve }
-}
 
 /** A source that yields its first half, then waits until released. */
 function pausedSource(bytes: Uint8Array) {

@@ -1,15 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
+import { deferred } from '../../testing/deferred.ts'
 import { createSingleflight } from './singleflight.ts'
-
-function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
 
 describe('singleflight', () => {
   it('runs one execution for concurrent callers of a key and gives them all its result', async () => {
