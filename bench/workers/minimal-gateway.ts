@@ -10,11 +10,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, statSync, utimesSync } from 'node:fs'
-import { mkdir, open, rename } from 'node:fs/promises'
+import { open, rename } from 'node:fs/promises'
 import { Agent, type IncomingMessage, request, type ServerResponse } from 'node:http'
 import path from 'node:path'
 import sharp from 'sharp'
-import { fsyncDir } from '../lib/fsync-dir.ts'
+import { blobPlace, fsyncDir, makeDirDurably } from '../lib/durable-dirs.ts'
 import { serveOnLoopback } from '../lib/minimal-server.ts'
 import { openSqlite } from '../lib/sqlite.ts'
 
@@ -106,8 +106,7 @@ function callUpstream(body: Buffer): Promise<Buffer> {
 }
 
 async function storeBlob(bytes: Buffer, sha256: string) {
-  const shardDir = path.join(blobsDir, sha256.slice(0, 2), sha256.slice(2, 4))
-  const blobPath = path.join(shardDir, sha256.slice(4))
+  const { shardDir, blobPath } = blobPlace(blobsDir, sha256)
   if (statSync(blobPath, { throwIfNoEntry: false })?.size === bytes.byteLength) {
     const now = new Date()
     utimesSync(blobPath, now, now)
@@ -121,7 +120,7 @@ async function storeBlob(bytes: Buffer, sha256: string) {
   } finally {
     await handle.close()
   }
-  await mkdir(shardDir, { recursive: true })
+  await makeDirDurably(shardDir)
   await rename(tempPath, blobPath)
   await fsyncDir(shardDir)
 }

@@ -9,10 +9,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
-import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises'
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
-import { fsyncDir } from '../lib/fsync-dir.ts'
+import { blobPlace, fsyncDir, makeDirDurably } from '../lib/durable-dirs.ts'
 import { serveOnLoopback } from '../lib/minimal-server.ts'
 import { openSqlite } from '../lib/sqlite.ts'
 
@@ -123,21 +123,15 @@ async function upload(req: IncomingMessage, res: ServerResponse) {
     res.writeHead(422).end()
     return
   }
-  const shardDir = path.join(blobsDir, part.sha256.slice(0, 2), part.sha256.slice(2, 4))
+  const { shardDir, blobPath } = blobPlace(blobsDir, part.sha256)
+  // Made once per directory, as imagegate's store does.
   let made = shardDirs.get(shardDir)
   if (made === undefined) {
-    made = mkdir(shardDir, { recursive: true }).then(async (created) => {
-      if (created !== undefined) {
-        await fsyncDir(path.dirname(shardDir))
-        if (created !== shardDir) {
-          await fsyncDir(blobsDir)
-        }
-      }
-    })
+    made = makeDirDurably(shardDir)
     shardDirs.set(shardDir, made)
   }
   await made
-  await rename(tempPath, path.join(shardDir, part.sha256.slice(4)))
+  await rename(tempPath, blobPath)
   await fsyncDir(shardDir)
   const id = randomUUID()
   const createdAt = new Date().toISOString()

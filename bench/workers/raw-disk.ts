@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { mkdir, open, rename } from 'node:fs/promises'
 import path from 'node:path'
-import { fsyncDir } from '../lib/fsync-dir.ts'
+import { blobPlace, fsyncDir, makeDirDurably } from '../lib/durable-dirs.ts'
 import { type PhaseOptions, runPhases } from '../lib/phases.ts'
 import { fixedPart, planPng, variablePart } from '../lib/png.ts'
 
@@ -40,16 +40,9 @@ const { runs, totalOps } = await runPhases(input, async (sequence) => {
     await handle.close()
   }
   const sha256 = hash.digest('hex')
-  const shardDir = path.join(blobsDir, sha256.slice(0, 2), sha256.slice(2, 4))
-  const created = await mkdir(shardDir, { recursive: true })
-  if (created !== undefined) {
-    // Each new directory's entry lives in its parent: fsync the parents up to the first created.
-    await fsyncDir(path.dirname(shardDir))
-    if (created !== shardDir) {
-      await fsyncDir(blobsDir)
-    }
-  }
-  await rename(tempPath, path.join(shardDir, sha256.slice(4)))
+  const { shardDir, blobPath } = blobPlace(blobsDir, sha256)
+  await makeDirDurably(shardDir)
+  await rename(tempPath, blobPath)
   await fsyncDir(shardDir)
   return plan.totalBytes
 })
