@@ -69,6 +69,7 @@ async function latency(options: LatencyInput) {
   const allHeader: number[] = []
   const all = { direct: [] as number[], gateway: allGateway, minimal: [] as number[] }
   const pairDifferences: number[] = []
+  const minimalPairDifferences: number[] = []
   for (let round = 0; round < options.rounds; round++) {
     const times = { direct: [] as number[], gateway: [] as number[], minimal: [] as number[] }
     const started = performance.now()
@@ -93,6 +94,9 @@ async function latency(options: LatencyInput) {
     pairDifferences.push(
       ...times.gateway.map((ms, index) => ms - (times.direct[index] ?? Number.NaN)),
     )
+    minimalPairDifferences.push(
+      ...times.minimal.map((ms, index) => ms - (times.direct[index] ?? Number.NaN)),
+    )
     rounds.push({
       direct: summarize(times.direct),
       gateway: summarize(times.gateway),
@@ -111,6 +115,9 @@ async function latency(options: LatencyInput) {
     ...(options.minimal ? { minimal: summarize(all.minimal) } : {}),
     overheadHeader: summarize(allHeader),
     pairDifference: summarize(pairDifferences.filter(Number.isFinite)),
+    ...(options.minimal
+      ? { minimalPairDifference: summarize(minimalPairDifferences.filter(Number.isFinite)) }
+      : {}),
   }
 }
 
