@@ -12,8 +12,10 @@ function cpuStallUs(): number | undefined {
 
 /**
  * Measures how contended the CPUs were over a stretch of the run: the share of wall time during
- * which at least one task waited for a CPU. Our own pinned server and client each have a core,
- * so a high share mostly means other work on the machine (other builds, test runs).
+ * which at least one task waited for a CPU. That includes the benchmark's own threads: a
+ * server's event loop and its thread pool (file calls, libvips) share the server's pinned core
+ * and wait for each other, so suites heavy on the pool show a high share with nothing else
+ * running. Other work on the machine (builds, test runs) adds to it.
  */
 export function cpuPressureMeter() {
   const startUs = cpuStallUs()
@@ -25,6 +27,41 @@ export function cpuPressureMeter() {
     }
     const wallUs = (performance.now() - startedAt) * 1000
     return Math.round(((endUs - startUs) / wallUs) * 100)
+  }
+}
+
+/** Ticks of all CPUs from /proc/stat: [steal, total of user..steal], if available. */
+function cpuTicks(): [number, number] | undefined {
+  try {
+    const fields = /^cpu\s+(.*)$/m
+      .exec(readFileSync('/proc/stat', 'utf8'))?.[1]
+      ?.trim()
+      .split(/\s+/)
+      .map(Number)
+    if (!fields || fields.length < 8) {
+      return undefined
+    }
+    // user nice system idle iowait irq softirq steal (guest time is counted within user).
+    const counted = fields.slice(0, 8)
+    return [counted[7] as number, counted.reduce((sum, ticks) => sum + ticks, 0)]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The share of CPU time the hypervisor gave to other guests while this VM wanted it (steal),
+ * over a stretch of the run: contention from outside the machine, which pressure cannot tell
+ * apart from the benchmark's own.
+ */
+export function cpuStealMeter() {
+  const start = cpuTicks()
+  return () => {
+    const end = cpuTicks()
+    if (start === undefined || end === undefined || end[1] === start[1]) {
+      return undefined
+    }
+    return Math.round(((end[0] - start[0]) / (end[1] - start[1])) * 1000) / 10
   }
 }
 
