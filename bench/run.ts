@@ -14,7 +14,13 @@ import { accessBenchmarks } from './access.ts'
 import { assetBenchmarks } from './assets.ts'
 import { generationBenchmarks } from './generation.ts'
 import type { Suite, SuiteContext } from './lib/context.ts'
-import { cpuPressureMeter, cpuStealMeter, loadAverage, waitForQuiet } from './lib/machine.ts'
+import {
+  cpuPressureMeter,
+  cpuStealMeter,
+  fileCreationCostUs,
+  loadAverage,
+  waitForQuiet,
+} from './lib/machine.ts'
 import { killChildren, repoRoot } from './lib/procs.ts'
 import { markdownTable, notes, type Row, textTable } from './lib/report.ts'
 import { renderBenchmarks } from './render.ts'
@@ -89,6 +95,7 @@ try {
     const suite = suites[name] as Suite
     const pressure = await waitForQuiet(quick ? 10_000 : 60_000)
     context.log(`${name}: starting at CPU pressure ${pressure ?? '?'}% (avg10)`)
+    const fileCreation = fileCreationCostUs(workDir)
     const meter = cpuPressureMeter()
     const steal = cpuStealMeter()
     const loadBefore = loadAverage()
@@ -109,7 +116,8 @@ try {
     contention.push(
       `${name}: CPU pressure ${meter() ?? '?'}% of wall time (a task waiting for a CPU, ` +
         `the benchmark's own included), steal ${steal() ?? '?'}% of CPU time (taken by the ` +
-        `hypervisor), load average ${loadBefore} before, ${loadAverage()} after`,
+        `hypervisor), creating a file ${fileCreation ?? '?'} µs of CPU before it, ` +
+        `load average ${loadBefore} before, ${loadAverage()} after`,
     )
   }
 } finally {

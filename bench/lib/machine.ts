@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 
 /** Cumulative µs during which some runnable task waited for a CPU (Linux PSI), if available. */
 function cpuStallUs(): number | undefined {
@@ -95,4 +96,24 @@ export async function waitForQuiet(maxMs: number, threshold = 25): Promise<numbe
     pressure = cpuPressureAvg10()
   }
   return pressure
+}
+
+/**
+ * The CPU time, in µs, that creating one empty file took in a new directory under `parent`
+ * (the mean of `count`). On ext4 without a journal it is several times higher for minutes after
+ * many files nearby were removed, and every upload creates a file (see README, Performance).
+ * The files are left for the run's clean-up: removing them would raise the cost again.
+ */
+export function fileCreationCostUs(parent: string, count = 100): number | undefined {
+  try {
+    const dir = mkdtempSync(path.join(parent, 'file-probe-'))
+    const before = process.cpuUsage()
+    for (let index = 0; index < count; index++) {
+      closeSync(openSync(path.join(dir, String(index)), 'wx'))
+    }
+    const used = process.cpuUsage(before)
+    return Math.round((used.user + used.system) / count)
+  } catch {
+    return undefined
+  }
 }
