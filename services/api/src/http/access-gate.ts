@@ -5,7 +5,7 @@ import { type RouteAccess, tableRouteAccess } from '../access/scopes.ts'
 import { errorAnswer } from '../errors/handlers.ts'
 import type { IdGenerator } from '../ids.ts'
 import type { AssetService } from '../services/assets.ts'
-import { notModifiedHeaders } from '../services/content-headers.ts'
+import { contentHeaders, notModifiedHeaders } from '../services/content-headers.ts'
 import {
   type AccessControlDeps,
   type AccessOutcome,
@@ -117,7 +117,10 @@ function answerNotModified(
   const id = (req.url as string).split('/')[3] ?? ''
   let headers: Record<string, string> | undefined
   try {
-    headers = notModifiedHeaders(deps.assets.get(admitted.principal.workspaceId, id), ifNoneMatch)
+    headers = notModifiedHeaders(
+      contentHeaders(deps.assets.get(admitted.principal.workspaceId, id)),
+      ifNoneMatch,
+    )
   } catch {
     // No such asset here: the route answers its 404.
     return false

@@ -42,17 +42,16 @@ export function contentHeaders(row: AssetRow) {
   }
 }
 
+export type ContentHeaders = ReturnType<typeof contentHeaders>
+
 /**
- * The headers of a 304 for this asset when `ifNoneMatch` names its ETag, else undefined. The
- * content route and the access gate (a revalidation answered before Hono) both answer with it.
+ * The headers of a 304 for an asset (its `contentHeaders`) when `ifNoneMatch` names its ETag,
+ * else undefined. The content route and the access gate (a revalidation answered before Hono)
+ * both answer with it.
  */
 export function notModifiedHeaders(
-  row: AssetRow,
+  headers: ContentHeaders,
   ifNoneMatch: string | undefined,
 ): Record<string, string> | undefined {
-  if (ifNoneMatch === undefined) {
-    return undefined
-  }
-  const headers = contentHeaders(row)
   return matchesEtag(ifNoneMatch, headers.etag) ? headers.cache : undefined
 }

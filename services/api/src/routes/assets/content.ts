@@ -86,14 +86,14 @@ function serve(deps: AppDeps) {
   return async (c: Context<AppEnv>) => {
     const withBody = c.req.method !== 'HEAD'
     const row = deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
-    const notModified = notModifiedHeaders(row, c.req.header('if-none-match'))
+    const headers = contentHeaders(row)
+    const notModified = notModifiedHeaders(headers, c.req.header('if-none-match'))
     if (notModified) {
       // Set only here, where nothing can fail any more: an error answer must never carry
       // the year-long cache-control of the content.
       addResponseHeaders(c, notModified)
       return c.body(null, 304)
     }
-    const headers = contentHeaders(row)
     const range = resolveRange(c.req.header('range'), row.sizeBytes)
     if (range === 'unsatisfiable') {
       throw new AppError('range_not_satisfiable', `The asset has ${row.sizeBytes} bytes`, {
