@@ -65,9 +65,8 @@ async function latency(options: LatencyInput) {
     }
   }
   const rounds = []
-  const allGateway: number[] = []
   const allHeader: number[] = []
-  const all = { direct: [] as number[], gateway: allGateway, minimal: [] as number[] }
+  const all = { direct: [] as number[], gateway: [] as number[], minimal: [] as number[] }
   const pairDifferences: number[] = []
   const minimalPairDifferences: number[] = []
   for (let round = 0; round < options.rounds; round++) {
@@ -90,13 +89,11 @@ async function latency(options: LatencyInput) {
     for (const which of order) {
       all[which].push(...times[which])
     }
-    // Back-to-back pairs: the gateway call minus the direct call made next to it.
-    pairDifferences.push(
-      ...times.gateway.map((ms, index) => ms - (times.direct[index] ?? Number.NaN)),
-    )
-    minimalPairDifferences.push(
-      ...times.minimal.map((ms, index) => ms - (times.direct[index] ?? Number.NaN)),
-    )
+    // Back-to-back pairs: each call minus the direct call made next to it.
+    const minusDirect = (calls: number[]) =>
+      calls.map((ms, index) => ms - (times.direct[index] ?? Number.NaN))
+    pairDifferences.push(...minusDirect(times.gateway))
+    minimalPairDifferences.push(...minusDirect(times.minimal))
     rounds.push({
       direct: summarize(times.direct),
       gateway: summarize(times.gateway),
@@ -109,9 +106,9 @@ async function latency(options: LatencyInput) {
   return {
     rounds,
     /** Gateway calls, warm-up included. */
-    totalOps: options.warmup + allGateway.length,
+    totalOps: options.warmup + all.gateway.length,
     direct: summarize(all.direct),
-    gateway: summarize(allGateway),
+    gateway: summarize(all.gateway),
     ...(options.minimal ? { minimal: summarize(all.minimal) } : {}),
     overheadHeader: summarize(allHeader),
     pairDifference: summarize(pairDifferences.filter(Number.isFinite)),
