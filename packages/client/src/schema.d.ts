@@ -3219,6 +3219,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The JSON body is larger than the server accepts (IMAGEGATE_MAX_JSON_BYTES, 1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The JSON body exceeds the limit of 1048576 bytes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description This Idempotency-Key was already used for a different request */
             422: {
                 headers: {
@@ -3717,6 +3737,27 @@ export interface operations {
                     "application/json": components["schemas"]["ImageGenerateSkillFailure"];
                 };
             };
+            /** @description The JSON body is larger than the server accepts (IMAGEGATE_MAX_JSON_BYTES, 1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The JSON body exceeds the limit of 1048576 bytes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImageGenerateSkillFailure"];
+                };
+            };
             /** @description This Idempotency-Key was already used for a different request */
             422: {
                 headers: {
@@ -4069,6 +4110,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The JSON body is larger than the server accepts (IMAGEGATE_MAX_JSON_BYTES, 1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The JSON body exceeds the limit of 1048576 bytes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description This Idempotency-Key was already used for a different request */
             422: {
                 headers: {
@@ -4263,6 +4324,26 @@ export interface operations {
                      *         "type": "conflict_error",
                      *         "code": "idempotency_key_in_use",
                      *         "message": "A request with this Idempotency-Key is still in progress; retry after it completes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The JSON body is larger than the server accepts (IMAGEGATE_MAX_JSON_BYTES, 1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The JSON body exceeds the limit of 1048576 bytes",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -4563,6 +4644,26 @@ export interface operations {
                      *         "type": "not_found_error",
                      *         "code": "not_found",
                      *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The JSON body is larger than the server accepts (IMAGEGATE_MAX_JSON_BYTES, 1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The JSON body exceeds the limit of 1048576 bytes",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }

@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.ts'
 import { DEFAULT_WORKSPACE_ID } from './deps.ts'
 import { defaultHook, notFound, onError } from './errors/handlers.ts'
 import { accessControl } from './http/access.ts'
+import { jsonBodyLimit } from './http/body-limit.ts'
 import { registerDocs, registerOpenAPIDocument } from './http/docs.ts'
 import type { AppEnv } from './http/env.ts'
 import { idempotencyLayer } from './http/idempotency.ts'
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   } else {
     app.use(accessControl(deps))
   }
+  app.use(jsonBodyLimit(deps.config.maxJsonBytes))
   app.use(idempotencyLayer(deps))
 
   registerRoutes(app, deps)

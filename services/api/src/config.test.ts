@@ -24,6 +24,44 @@ describe('loadConfig', () => {
     })
   })
 
+  it('bounds bodies and slow clients by default, and reads the limits from the environment', () => {
+    expect(loadConfig({})).toMatchObject({
+      maxJsonBytes: 1024 * 1024,
+      server: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 300_000,
+        bodyMinBytesPerSecond: 1024,
+        bodyRateWindowMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        maxConnections: 1024,
+      },
+    })
+    const config = loadConfig({
+      IMAGEGATE_MAX_JSON_BYTES: '65536',
+      IMAGEGATE_HEADERS_TIMEOUT_MS: '2000',
+      IMAGEGATE_REQUEST_TIMEOUT_MS: '30000',
+      IMAGEGATE_BODY_MIN_BYTES_PER_SECOND: '0',
+      IMAGEGATE_BODY_RATE_WINDOW_MS: '3000',
+      IMAGEGATE_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      IMAGEGATE_MAX_CONNECTIONS: '50',
+    })
+    expect(config.maxJsonBytes).toBe(65536)
+    expect(config.server).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 30_000,
+      bodyMinBytesPerSecond: 0,
+      bodyRateWindowMs: 3000,
+      keepAliveTimeoutMs: 1000,
+      maxConnections: 50,
+    })
+  })
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadConfig({ IMAGEGATE_HEADERS_TIMEOUT_MS: '60000', IMAGEGATE_REQUEST_TIMEOUT_MS: '30000' }),
+    ).toThrow(/IMAGEGATE_HEADERS_TIMEOUT_MS=60000/)
+  })
+
   it('lists every bad variable in one error', () => {
     let thrown: unknown
     try {

@@ -23,6 +23,17 @@ const EnvSchema = z.object({
     .min(1)
     .default(50 * 1024 * 1024),
   IMAGEGATE_MAX_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
+  IMAGEGATE_MAX_JSON_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  IMAGEGATE_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
+  IMAGEGATE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
+  IMAGEGATE_BODY_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(1024),
+  IMAGEGATE_BODY_RATE_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
+  IMAGEGATE_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  IMAGEGATE_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
   IMAGEGATE_GC_GRACE_MS: z.coerce
     .number()
     .int()
@@ -63,6 +74,10 @@ export type Config = Readonly<{
   mockImages: boolean
   maxUploadBytes: number
   maxPixels: number
+  /** Largest JSON body any route reads; more is refused (413) before it is buffered. */
+  maxJsonBytes: number
+  /** How the Node server treats slow, idle and too many clients (http/server/limits.ts). */
+  server: ServerLimits
   /** Unreferenced blobs younger than this survive a GC pass (an upload may be about to reference them). */
   gcGraceMs: number
   /** 0 disables the periodic GC (it still runs once at start). */
@@ -91,6 +106,23 @@ export type Config = Readonly<{
   signedUrlTtlSeconds: number
 }>
 
+export type ServerLimits = Readonly<{
+  /** A request's headers must arrive within this. */
+  headersTimeoutMs: number
+  /** The whole request (headers and body) must arrive within this; the answer may take longer. */
+  requestTimeoutMs: number
+  /**
+   * A body must arrive at least this fast, measured over each window of bodyRateWindowMs while
+   * the server is reading it; 0 turns the check off.
+   */
+  bodyMinBytesPerSecond: number
+  bodyRateWindowMs: number
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number
+  /** Connections past this many are refused (closed at once). */
+  maxConnections: number
+}>
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
@@ -113,6 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     )
   }
   const values = parsed.data
+  if (values.IMAGEGATE_HEADERS_TIMEOUT_MS > values.IMAGEGATE_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError([
+      `IMAGEGATE_HEADERS_TIMEOUT_MS=${values.IMAGEGATE_HEADERS_TIMEOUT_MS}: must not exceed IMAGEGATE_REQUEST_TIMEOUT_MS (${values.IMAGEGATE_REQUEST_TIMEOUT_MS})`,
+    ])
+  }
   return Object.freeze({
     port: values.PORT,
     host: values.HOST,
@@ -122,6 +159,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mockImages: values.IMAGEGATE_MOCK_IMAGES,
     maxUploadBytes: values.IMAGEGATE_MAX_UPLOAD_BYTES,
     maxPixels: values.IMAGEGATE_MAX_PIXELS,
+    maxJsonBytes: values.IMAGEGATE_MAX_JSON_BYTES,
+    server: {
+      headersTimeoutMs: values.IMAGEGATE_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: values.IMAGEGATE_REQUEST_TIMEOUT_MS,
+      bodyMinBytesPerSecond: values.IMAGEGATE_BODY_MIN_BYTES_PER_SECOND,
+      bodyRateWindowMs: values.IMAGEGATE_BODY_RATE_WINDOW_MS,
+      keepAliveTimeoutMs: values.IMAGEGATE_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: values.IMAGEGATE_MAX_CONNECTIONS,
+    },
     gcGraceMs: values.IMAGEGATE_GC_GRACE_MS,
     gcIntervalMs: values.IMAGEGATE_GC_INTERVAL_MS,
     publicUrl: values.IMAGEGATE_PUBLIC_URL?.replace(/\/+$/, ''),

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './http/env.ts'
 import { withAccessControl } from './openapi-access.ts'
+import { withJsonBodyLimit } from './openapi-body-limit.ts'
 import { ContentBlockSchema } from './schemas/content-block.ts'
 
 export const API_VERSION = '0.1.0'
@@ -44,12 +45,14 @@ export function buildOpenAPIDocument(app: OpenAPIHono<AppEnv>) {
   // Shared components that agents consume even where no route names them directly.
   app.openAPIRegistry.register('ContentBlock', ContentBlockSchema)
   return withAccessControl(
-    app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info,
-      servers: [{ url: 'http://127.0.0.1:8787', description: 'A local imagegate (pnpm start)' }],
-      tags,
-    }),
+    withJsonBodyLimit(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info,
+        servers: [{ url: 'http://127.0.0.1:8787', description: 'A local imagegate (pnpm start)' }],
+        tags,
+      }),
+    ),
   )
 }
 

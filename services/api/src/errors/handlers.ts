@@ -3,9 +3,11 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../http/env.ts'
+import { nodeBindings } from '../http/node-bindings.ts'
 import { respondWith } from '../http/response-headers.ts'
 import type { ErrorBody } from '../schemas/error.ts'
 import { AppError, InvalidRequestError } from './app-error.ts'
+import { CLIENT_CLOSED_REQUEST, isClientAbort } from './client-abort.ts'
 import { errorTable } from './codes.ts'
 import { fromDomainError } from './domain.ts'
 
@@ -83,6 +85,9 @@ export function errorAnswer(
 
 /** Maps any thrown value to the one error body, headers included. The only place that does. */
 export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
+  if (!(thrown instanceof AppError) && isClientAbort(thrown, nodeBindings(c).incoming)) {
+    return clientClosed(c, thrown)
+  }
   let err: AppError
   if (thrown instanceof AppError) {
     err = thrown
@@ -101,6 +106,18 @@ export function errorResponse(c: Context<AppEnv>, thrown: unknown): Response {
     envelope: c.get('errorEnvelope'),
   })
   return respondWith(c, answer.body, answer.status, answer.headers)
+}
+
+/**
+ * A request whose client hung up: the client's doing, logged at info, answered (to nobody) with
+ * 499 so the metrics and the access line count it apart from the server's own 5xx.
+ */
+function clientClosed(c: Context<AppEnv>, thrown: unknown): Response {
+  c.get('log')?.info(
+    { reason: thrown instanceof Error ? thrown.message : String(thrown) },
+    'client closed the connection before its request was read',
+  )
+  return new Response(null, { status: CLIENT_CLOSED_REQUEST })
 }
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => errorResponse(c, err)
