@@ -15,19 +15,19 @@ describe('withJsonBodyLimit', () => {
         },
       },
     })
-    type Response = { content: Record<string, unknown> }
+    type Response = { content?: Record<string, unknown> }
     const paths = doc.paths as Record<
       string,
       Record<string, { responses: Record<string, Response> }>
     >
     const workspaces = paths['/v1/workspaces']
-    expect(workspaces?.post?.responses['413']?.content['application/json']).toMatchObject({
+    expect(workspaces?.post?.responses['413']?.content?.['application/json']).toMatchObject({
       schema: { $ref: '#/components/schemas/Error' },
       example: { error: { code: 'payload_too_large' } },
     })
     expect(workspaces?.get?.responses['413']).toBeUndefined()
     expect(
-      paths['/v1/skills/image-generate']?.post?.responses['413']?.content['application/json'],
+      paths['/v1/skills/image-generate']?.post?.responses['413']?.content?.['application/json'],
     ).toMatchObject({
       schema: { $ref: '#/components/schemas/ImageGenerateSkillFailure' },
       example: { ok: false, error: { code: 'payload_too_large' } },
