@@ -550,7 +550,7 @@ export interface components {
          *     }
          */
         CreditGrant: {
-            /** @description Credits to add */
+            /** @description Credits to add, in whole units of 0.001 credit (at least one) */
             amount: number;
         };
         /**
@@ -562,6 +562,7 @@ export interface components {
          */
         CreditGrantResult: {
             balance: number;
+            /** @description Credits booked by this grant */
             granted: number;
             workspaceId: string;
         };
@@ -1251,7 +1252,7 @@ export interface components {
          */
         WorkspaceCreate: {
             /**
-             * @description Credits granted in the same commit that creates the workspace
+             * @description Credits granted in the same commit that creates the workspace, in whole units of 0.001 credit
              * @default 0
              */
             initialCredits?: number;

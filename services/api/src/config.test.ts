@@ -56,6 +56,13 @@ describe('loadConfig', () => {
     })
   })
 
+  it('refuses bootstrap credits the ledger cannot book', () => {
+    expect(() => loadConfig({ IMAGEGATE_BOOTSTRAP_CREDITS: '0.0001' })).toThrow(
+      /IMAGEGATE_BOOTSTRAP_CREDITS="0.0001"/,
+    )
+    expect(loadConfig({ IMAGEGATE_BOOTSTRAP_CREDITS: '0.07' }).bootstrapCredits).toBe(0.07)
+  })
+
   it('refuses a headers timeout longer than the request timeout', () => {
     expect(() =>
       loadConfig({ IMAGEGATE_HEADERS_TIMEOUT_MS: '60000', IMAGEGATE_REQUEST_TIMEOUT_MS: '30000' }),

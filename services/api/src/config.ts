@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { z } from 'zod'
+import { CREDIT_UNIT, isWholeCreditUnits } from './access/credit-units.ts'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -51,7 +52,11 @@ const EnvSchema = z.object({
   IMAGEGATE_OPENAI_API_KEY: z.string().min(1).optional(),
   IMAGEGATE_GEMINI_BASE_URL: z.url().default('https://generativelanguage.googleapis.com/v1beta'),
   IMAGEGATE_GEMINI_API_KEY: z.string().min(1).optional(),
-  IMAGEGATE_BOOTSTRAP_CREDITS: z.coerce.number().min(0).default(1000),
+  IMAGEGATE_BOOTSTRAP_CREDITS: z.coerce
+    .number()
+    .min(0)
+    .refine(isWholeCreditUnits, `must be a multiple of ${CREDIT_UNIT} (the ledger's unit)`)
+    .default(1000),
   IMAGEGATE_KEY_REQUESTS_PER_MINUTE: perMinute.default(60),
   IMAGEGATE_KEY_IMAGES_PER_MINUTE: perMinute.default(30),
   IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: perMinute.default(600),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { CREDIT_UNIT, isWholeCreditUnits } from '../access/credit-units.ts'
 import { SCOPES } from '../access/scopes.ts'
 
 const WORKSPACE_ID_EXAMPLE = 'ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC'
@@ -20,6 +21,24 @@ export const KeyIdParamSchema = z
 
 const Credits = z.number().min(0).max(1_000_000_000)
 
+const MAX_CREDITS = 1_000_000_000
+
+/**
+ * An amount the ledger books exactly: whole units of 0.001 credit. Checked on the decimal form
+ * (credit-units.ts), so 0.07 passes where a floating-point multipleOf would refuse it; the
+ * document states the unit as `multipleOf`.
+ */
+function bookableCredits(minimum: number) {
+  return z
+    .number()
+    .min(minimum)
+    .max(MAX_CREDITS)
+    .refine(isWholeCreditUnits, {
+      message: `Must be a multiple of ${CREDIT_UNIT} credits, the smallest amount the ledger books`,
+    })
+    .openapi({ multipleOf: CREDIT_UNIT })
+}
+
 export const WorkspaceSchema = z
   .strictObject({
     id: z.string().openapi({ example: WORKSPACE_ID_EXAMPLE }),
@@ -39,9 +58,11 @@ export const WorkspaceSchema = z
 export const WorkspaceCreateSchema = z
   .object({
     name: z.string().min(1).max(200),
-    initialCredits: Credits.default(0).openapi({
-      description: 'Credits granted in the same commit that creates the workspace',
-    }),
+    initialCredits: bookableCredits(0)
+      .default(0)
+      .openapi({
+        description: `Credits granted in the same commit that creates the workspace, in whole units of ${CREDIT_UNIT} credit`,
+      }),
   })
   .openapi('WorkspaceCreate', { example: { name: 'Acme', initialCredits: 500 } })
 
@@ -119,14 +140,16 @@ export const ApiKeyListSchema = z
 
 export const CreditGrantSchema = z
   .object({
-    amount: z.number().gt(0).max(1_000_000_000).openapi({ description: 'Credits to add' }),
+    amount: bookableCredits(CREDIT_UNIT).openapi({
+      description: `Credits to add, in whole units of ${CREDIT_UNIT} credit (at least one)`,
+    }),
   })
   .openapi('CreditGrant', { example: { amount: 1000 } })
 
 export const CreditGrantResultSchema = z
   .strictObject({
     workspaceId: z.string(),
-    granted: z.number(),
+    granted: z.number().openapi({ description: 'Credits booked by this grant' }),
     balance: Credits,
   })
   .openapi('CreditGrantResult', {

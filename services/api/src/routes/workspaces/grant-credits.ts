@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { creditsToUnits, unitsToCredits } from '../../access/credit-units.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import type { HandlerFactory } from '../../http/route-types.ts'
 import {
@@ -37,5 +38,7 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
   // applied again by the retry that takes the key over.
   const reference = `grant:${id}:${c.get('charge')?.requestReference ?? c.get('requestId')}`
   const { balance } = deps.credits.grant(id, amount, reference)
-  return c.json({ workspaceId: id, granted: amount, balance }, 200)
+  // What the ledger booked, in credits: the amount as the ledger's whole units.
+  const granted = unitsToCredits(creditsToUnits(amount))
+  return c.json({ workspaceId: id, granted, balance }, 200)
 }
