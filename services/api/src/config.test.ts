@@ -84,3 +84,37 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/IMAGEGATE_MOCK_IMAGES="maybe"/)
   })
 })
+
+describe('IMAGEGATE_TRUSTED_PROXIES', () => {
+  it('is empty by default: the connection peer is the client', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([])
+    expect(loadConfig({ IMAGEGATE_TRUSTED_PROXIES: ' ' }).trustedProxies).toEqual([])
+  })
+
+  it('takes comma-separated IPv4 and IPv6 addresses and CIDR blocks', () => {
+    const config = loadConfig({
+      IMAGEGATE_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1 ,2001:db8::/32,',
+    })
+    expect(config.trustedProxies.map((range) => [range.version, range.prefix])).toEqual([
+      [4, 32],
+      [4, 8],
+      [6, 128],
+      [6, 32],
+    ])
+  })
+
+  it('names every bad entry at start', () => {
+    let thrown: unknown
+    try {
+      loadConfig({ IMAGEGATE_TRUSTED_PROXIES: '10.0.0.1/8, proxy.internal, ::1/129, 10.0.0.0/8' })
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toBeInstanceOf(ConfigError)
+    const problems = (thrown as ConfigError).problems
+    expect(problems).toHaveLength(3)
+    expect(problems[0]).toMatch(/^IMAGEGATE_TRUSTED_PROXIES=".*": '10\.0\.0\.1\/8' has bits set/)
+    expect(problems[1]).toContain("'proxy.internal' is not an IPv4 or IPv6 address or CIDR block")
+    expect(problems[2]).toContain("'::1/129': the prefix length must be a number from 0 to 128")
+  })
+})

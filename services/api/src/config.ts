@@ -1,6 +1,8 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { CREDIT_UNIT, isWholeCreditUnits } from './access/credit-units.ts'
+import type { IpRange } from './access/ip-ranges.ts'
+import { parseTrustedProxies } from './access/trusted-proxies.ts'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -9,6 +11,15 @@ const booleanString = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes')
 
 const perMinute = z.coerce.number().int().min(1).max(1_000_000_000)
+
+/** Comma-separated addresses and CIDR blocks; one issue per bad entry. */
+const ipRanges = z.string().transform((text, context) => {
+  const { ranges, problems } = parseTrustedProxies(text)
+  for (const problem of problems) {
+    context.addIssue({ code: 'custom', message: problem })
+  }
+  return ranges
+})
 
 /** Every environment variable imagegate reads, with its default. */
 const EnvSchema = z.object({
@@ -62,6 +73,7 @@ const EnvSchema = z.object({
   IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: perMinute.default(600),
   IMAGEGATE_WORKSPACE_IMAGES_PER_MINUTE: perMinute.default(300),
   IMAGEGATE_AUTH_FAILURES_PER_MINUTE: perMinute.default(10),
+  IMAGEGATE_TRUSTED_PROXIES: ipRanges.default([]),
   IMAGEGATE_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1000).optional(),
   IMAGEGATE_SIGNED_URL_TTL_SECONDS: z.coerce
     .number()
@@ -102,6 +114,11 @@ export type Config = Readonly<{
   }
   /** Failed authentications one client address may make per minute before it is locked out. */
   authFailuresPerMinute: number
+  /**
+   * Peers whose X-Forwarded-For is believed (reverse proxies, load balancers); empty: the
+   * connection's peer is the client.
+   */
+  trustedProxies: readonly IpRange[]
   /**
    * How long an Idempotency-Key claim holds the key before a retry may take it over (a crash
    * mid-flight). Undefined: the longest model deadline plus a minute (deps.ts).
@@ -198,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     authFailuresPerMinute: values.IMAGEGATE_AUTH_FAILURES_PER_MINUTE,
+    trustedProxies: values.IMAGEGATE_TRUSTED_PROXIES,
     idempotencyLeaseMs: values.IMAGEGATE_IDEMPOTENCY_LEASE_MS,
     signedUrlTtlSeconds: values.IMAGEGATE_SIGNED_URL_TTL_SECONDS,
   })

@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { type AuthFailureLimiter, createAuthFailureLimiter } from './access/auth-failures.ts'
+import { type ClientAddressOf, clientAddressOf } from './access/trusted-proxies.ts'
 import { createIdempotency, type Idempotency } from './access/idempotency.ts'
 import { CreditLedger } from './access/ledger.ts'
 import { createRateLimiter, type RateLimiter } from './access/rate-limiter.ts'
@@ -90,6 +91,8 @@ export type AppDeps = {
   credits: CreditService
   rateLimiter: RateLimiter
   authFailures: AuthFailureLimiter
+  /** Who a request comes from, for the failed-authentication limit (config.trustedProxies). */
+  clientAddressOf: ClientAddressOf
   idempotency: Idempotency
   /** How long an Idempotency-Key claim holds its key (longer than any generation may run). */
   idempotencyLeaseMs: number
@@ -328,6 +331,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       clock,
       limits: { maxFailures: config.authFailuresPerMinute, windowMs: 60_000 },
     }),
+    clientAddressOf: clientAddressOf(config.trustedProxies),
     idempotency,
     idempotencyLeaseMs,
     signedUrls,

@@ -4,12 +4,12 @@ import { gcraDecide, gcraParams } from './gcra.ts'
 import { createTatTable } from './tat-table.ts'
 
 /**
- * Slows down guessing (reliability.md S8). Each client address (per /64 for IPv6) may fail
- * authentication `maxFailures` times in a burst; after that it is locked out and may fail once
- * more every `windowMs / maxFailures`, i.e. at most `maxFailures` failures per window sustained.
- * A locked-out client is refused with 429 before its key is even looked at, which also keeps the
- * refusal path cheap. Requests made while locked out do not extend the lock-out, so a legitimate
- * client behind the same address gets back in as soon as the budget allows.
+ * Slows down guessing keys. Each client address (per /64 for IPv6) may fail authentication
+ * `maxFailures` times in a burst; after that it is throttled and may fail once more every
+ * `windowMs / maxFailures`, i.e. at most `maxFailures` failures per window sustained. Only
+ * requests without a usable key are refused for it (authenticate.ts): a valid key is served from
+ * a throttled address too. Requests refused while throttled do not extend the throttling, so a
+ * misconfigured client gets back in as soon as the budget allows.
  */
 export type AuthFailureLimits = { maxFailures: number; windowMs: number }
 
@@ -18,7 +18,7 @@ export const DEFAULT_AUTH_FAILURE_LIMITS: AuthFailureLimits = { maxFailures: 10,
 export type AuthFailureState = { locked: false } | { locked: true; retryAfterMs: number }
 
 export type AuthFailureLimiter = {
-  /** Call before authenticating: a locked-out address gets 429 with Retry-After. */
+  /** Whether one more failure is over the budget: a throttled address gets 429 with Retry-After. */
   check(address: string | undefined): AuthFailureState
   /** Call after any failed authentication (missing, malformed, bad checksum, unknown, revoked). */
   recordFailure(address: string | undefined): AuthFailureState

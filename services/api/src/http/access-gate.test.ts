@@ -134,9 +134,14 @@ async function script(served: Served): Promise<Answer[]> {
       body: JSON.stringify({ prompt: 'a lighthouse' }),
     }),
     await send('/v1/assets/ast_missing/content', { method: 'HEAD' }),
-    // Four failures spent the address's budget of four a minute: locked out from here on.
+    // Four failures spent the address's budget of four a minute: throttled from here on, for
+    // requests without a usable key; a valid key is still served.
     await send('/v1/generations', { headers: { authorization: 'Bearer igk_guess' } }),
     await send('/v1/generations', { headers: bearer(served.t.key) }),
+    // No proxy is trusted: a forwarded-for address changes nothing.
+    await send('/v1/generations', {
+      headers: { authorization: 'Bearer igk_guess', 'x-forwarded-for': '198.51.100.7' },
+    }),
     await send('/v1/skills/image-generate', { method: 'POST', body: '{}' }),
   ]
 }
@@ -163,10 +168,10 @@ describe('refusals before Hono', () => {
     const viaGate = await script(gated)
     const viaHono = await script(plain)
     expect(viaGate.map((answer) => answer.status)).toEqual([
-      200, 200, 403, 404, 403, 404, 429, 429, 401, 401, 401, 401, 429, 429, 429,
+      200, 200, 403, 404, 403, 404, 429, 429, 401, 401, 401, 401, 429, 200, 429, 429,
     ])
     expect(viaGate).toEqual(viaHono)
-    // Only the admitted requests (two keys made, then four reads) ever reached Hono.
+    // Only the admitted requests (two keys made, then five reads) ever reached Hono.
     expect(gated.honoSaw).toEqual([
       'POST /v1/workspaces/default/keys',
       'POST /v1/workspaces/default/keys',
@@ -174,6 +179,7 @@ describe('refusals before Hono', () => {
       'GET /v1/models',
       'GET /v1/assets/ast_missing',
       'GET /v1/assets/ast_missing',
+      'GET /v1/generations',
     ])
     expect(viaGate.at(-1)).toMatchObject({ body: { ok: false, error: { code: 'rate_limited' } } })
     expect(await requestCounts(gated)).toEqual(await requestCounts(plain))

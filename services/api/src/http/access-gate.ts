@@ -56,7 +56,8 @@ export function accessGate(deps: AccessGateDeps, next: RequestListener): Request
     let outcome: AccessOutcome
     try {
       outcome = decideAccess(deps, row, {
-        address: req.socket.remoteAddress,
+        peer: req.socket.remoteAddress,
+        forwardedFor: forwardedFor(req),
         authorization: req.headers.authorization,
       })
     } catch {
@@ -182,6 +183,12 @@ function plainRouteAccess(req: IncomingMessage): RouteAccess | undefined {
     return undefined
   }
   return row
+}
+
+/** Node joins repeated X-Forwarded-For lines with commas, as fetch does for the middleware. */
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const value = req.headers['x-forwarded-for']
+  return Array.isArray(value) ? value.join(', ') : value
 }
 
 function pathOf(url: string): string {

@@ -144,7 +144,7 @@ describe('S7: keys', () => {
 })
 
 describe('S8: failed authentications per address', () => {
-  it('locks an address out after N failures (429 before any key work), others unaffected', async () => {
+  it('throttles an address after N failures (429), others unaffected', async () => {
     t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '5' } })
     const attacker = fromAddress('203.0.113.7')
     const wrong = { headers: { authorization: 'Bearer igk_wrong' } }
@@ -155,11 +155,38 @@ describe('S8: failed authentications per address', () => {
     expect(locked.status).toBe(429)
     expect(await errorOf(locked)).toMatchObject({ code: 'rate_limited' })
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
-    // Locked out means locked out: even the right key waits.
-    const good = { headers: { authorization: `Bearer ${t.key}` } }
-    expect((await t.hono.request('/v1/models', good, attacker)).status).toBe(429)
-    // Another address is not locked out.
-    expect((await t.hono.request('/v1/models', good, fromAddress('198.51.100.1'))).status).toBe(200)
+    // A well-formed key that names no key is junk too, and so is no key at all.
+    const unknown = generateApiKey((size) => randomBytes(size)).key
+    const guessed = { headers: { authorization: `Bearer ${unknown}` } }
+    expect((await t.hono.request('/v1/models', guessed, attacker)).status).toBe(429)
+    expect((await t.hono.request('/v1/models', {}, attacker)).status).toBe(429)
+    // Another address is not throttled.
+    expect((await t.hono.request('/v1/models', wrong, fromAddress('198.51.100.1'))).status).toBe(
+      401,
+    )
+  })
+
+  it('serves a valid key from a throttled address, counted against its own limits', async () => {
+    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '10' } })
+    const shared = fromAddress('203.0.113.7')
+    const junk = { headers: { authorization: 'Bearer igk_junk' } }
+    const statuses: number[] = []
+    for (let attempt = 0; attempt < 20; attempt++) {
+      statuses.push((await t.hono.request('/v1/models', junk, shared)).status)
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), ...Array(10).fill(429)])
+    const tenant = await t.newKey('default', ['read'], { requestsPerMinute: 2 })
+    const good = { headers: { authorization: `Bearer ${tenant}` } }
+    const served = await t.hono.request('/v1/models', good, shared)
+    expect(served.status).toBe(200)
+    expect(served.headers.get('x-ratelimit-remaining-requests')).toBe('1')
+    expect((await t.hono.request('/v1/models', good, shared)).status).toBe(200)
+    // Its own limit, not the address's: the third request a minute is over the key's two.
+    const limited = await t.hono.request('/v1/models', good, shared)
+    expect(limited.status).toBe(429)
+    expect(await errorOf(limited)).toMatchObject({ message: 'Rate limit exceeded: key-requests' })
+    // Junk from the address is still throttled.
+    expect((await t.hono.request('/v1/models', junk, shared)).status).toBe(429)
   })
 
   it('counts IPv6 addresses per /64', async () => {
@@ -174,6 +201,43 @@ describe('S8: failed authentications per address', () => {
     expect((await t.hono.request('/v1/models', wrong, fromAddress('2001:db8:1:3::1'))).status).toBe(
       401,
     )
+  })
+})
+
+describe('the client address behind proxies (IMAGEGATE_TRUSTED_PROXIES)', () => {
+  const guessFrom = (peer: string, forwardedFor: string) =>
+    t.hono.request(
+      '/v1/models',
+      { headers: { authorization: 'Bearer igk_guess', 'x-forwarded-for': forwardedFor } },
+      fromAddress(peer),
+    )
+
+  it('ignores X-Forwarded-For when no proxy is trusted: the peer is throttled', async () => {
+    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3' } })
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await guessFrom('203.0.113.7', `198.51.100.${attempt}`)).status).toBe(401)
+    }
+    expect((await guessFrom('203.0.113.7', '198.51.100.99')).status).toBe(429)
+  })
+
+  it('counts failures against the right-most untrusted X-Forwarded-For entry of a trusted peer', async () => {
+    t = createAccessTestApp({
+      env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3', IMAGEGATE_TRUSTED_PROXIES: '10.0.0.0/8' },
+    })
+    // A client behind the proxy forges an entry on the left each time: it does not count.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await guessFrom('10.0.0.2', `192.0.2.${attempt}, 198.51.100.1`)).status).toBe(401)
+    }
+    expect((await guessFrom('10.0.0.3', '192.0.2.50, 198.51.100.1, 10.0.0.9')).status).toBe(429)
+    // Another client behind the same proxy is not throttled, nor is the proxy itself.
+    expect((await guessFrom('10.0.0.2', '198.51.100.2')).status).toBe(401)
+    expect((await guessFrom('10.0.0.2', 'unknown')).status).toBe(401)
+    // An untrusted peer's header is not read: it is throttled as itself.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await guessFrom('203.0.113.7', '198.51.100.3')).status).toBe(401)
+    }
+    expect((await guessFrom('203.0.113.7', '198.51.100.4')).status).toBe(429)
+    expect((await guessFrom('10.0.0.2', '198.51.100.3')).status).toBe(401)
   })
 })
 

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { AuthFailureLimiter } from '../access/auth-failures.ts'
+import { authenticateWithLockout } from '../access/authenticate.ts'
 import {
   authLockedError,
   missingScopeError,
@@ -10,11 +11,12 @@ import {
 import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
 import type { PolicyState, RateLimiter } from '../access/rate-limiter.ts'
 import { allows, exactRouteAccess, type RouteAccess, routeAccess } from '../access/scopes.ts'
+import type { ClientAddressOf } from '../access/trusted-proxies.ts'
 import type { AppError } from '../errors/app-error.ts'
 import { errorResponse } from '../errors/handlers.ts'
 import type { ApiKeyService, Principal } from '../services/access/api-keys.ts'
 import type { SignedUrlService } from '../services/access/signed-urls.ts'
-import { clientAddress } from './client-address.ts'
+import { peerAddress } from './client-address.ts'
 import type { AppEnv } from './env.ts'
 import { nodeBindings } from './node-bindings.ts'
 import { addResponseHeaders } from './response-headers.ts'
@@ -23,6 +25,8 @@ export type AccessControlDeps = {
   apiKeys: ApiKeyService
   rateLimiter: RateLimiter
   authFailures: AuthFailureLimiter
+  /** The client address a failed authentication counts against (IMAGEGATE_TRUSTED_PROXIES). */
+  clientAddressOf: ClientAddressOf
   signedUrls: SignedUrlService
 }
 
@@ -32,24 +36,30 @@ export type AccessOutcome =
   | { allowed: false; error: AppError }
 
 /**
- * Steps 3–6 below for a route that needs a key: the lock-out of the address, the key, its
- * scopes, then its request limits. An allowed request has spent its request budget; a refusal
- * has spent nothing but, for a bad key, one failure of the address.
+ * Steps 3–5 below for a route that needs a key: the key (with the lock-out of its address),
+ * its scopes, then its request limits. An allowed request has spent its request budget; a
+ * refusal has spent nothing but, for a bad key from an address not yet throttled, one failure
+ * of the address.
  */
 export function decideAccess(
   deps: AccessControlDeps,
   row: RouteAccess,
-  request: { address: string | undefined; authorization: string | undefined },
+  request: {
+    /** The connection's peer address, and the X-Forwarded-For header (clientAddressOf). */
+    peer: string | undefined
+    forwardedFor: string | undefined
+    authorization: string | undefined
+  },
 ): AccessOutcome {
-  const lockout = deps.authFailures.check(request.address)
-  if (lockout.locked) {
-    return { allowed: false, error: authLockedError(lockout) }
+  const authentication = authenticateWithLockout(deps.apiKeys.authenticate, deps.authFailures, {
+    authorization: request.authorization,
+    address: () => deps.clientAddressOf(request.peer, request.forwardedFor),
+  })
+  if (!authentication.ok) {
+    const error = authentication.locked ? authLockedError(authentication) : unauthorizedError()
+    return { allowed: false, error }
   }
-  const principal = deps.apiKeys.authenticate(request.authorization)
-  if (!principal) {
-    deps.authFailures.recordFailure(request.address)
-    return { allowed: false, error: unauthorizedError() }
-  }
+  const principal = authentication.principal
   if (!allows(principal.scopes, row.access)) {
     return { allowed: false, error: missingScopeError(row.access) }
   }
@@ -82,10 +92,11 @@ export function admitBeforeHono(
  * Who may do what, before any route runs (routeAccessTable is the source):
  * 1. public routes pass;
  * 2. a signed asset URL (`?expires=…&signature=…`) stands in for a key on the content route;
- * 3. an address locked out for failed authentications gets 429 before its key is looked at;
- * 4. `Authorization: Bearer <key>`: one 401 body for every failure, each failure counted;
- * 5. the key's scopes (403 insufficient_scope);
- * 6. requests per minute, per key and per workspace (429, and the headers either way).
+ * 3. `Authorization: Bearer <key>`: a valid key goes on; every failure gets one 401 body and is
+ *    counted against the client address, or 429 once that address is out of failures
+ *    (access/authenticate.ts);
+ * 4. the key's scopes (403 insufficient_scope);
+ * 5. requests per minute, per key and per workspace (429, and the headers either way).
  * The route itself (and its validation) runs only after all of this. Refusals are answered
  * here through the one error mapper rather than thrown: a throw through the async middleware
  * chain cost more than the rest of a refused request. Under Node most requests that need a key
@@ -116,7 +127,8 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
       }
     }
     const outcome = decideAccess(deps, row, {
-      address: clientAddress(c),
+      peer: peerAddress(c),
+      forwardedFor: c.req.header('x-forwarded-for'),
       authorization: c.req.header('authorization'),
     })
     if (!outcome.allowed) {

@@ -2,10 +2,10 @@ import type { Context } from 'hono'
 import { nodeBindings } from './node-bindings.ts'
 
 /**
- * The peer address of the connection (@hono/node-server puts the IncomingMessage in `env`).
- * Forwarded-for headers are not trusted: anyone can send them. In-process requests
- * (`app.request`) have no socket and share one bucket.
+ * The peer address of the connection (@hono/node-server puts the IncomingMessage in `env`); the
+ * client address is made of it and X-Forwarded-For by access/trusted-proxies.ts. In-process
+ * requests (`app.request`) have no socket and share one bucket.
  */
-export function clientAddress(c: Context): string | undefined {
+export function peerAddress(c: Context): string | undefined {
   return nodeBindings(c).incoming?.socket?.remoteAddress
 }
