@@ -218,6 +218,29 @@ describe('refusals before Hono', () => {
     expect(statuses).toEqual([200, 200, 200, 429, 429])
   })
 
+  it('throttles the forwarded client of a trusted proxy, as the access middleware does', async () => {
+    const env = { ...ENV, IMAGEGATE_TRUSTED_PROXIES: '127.0.0.1' }
+    const [gated, plain] = await Promise.all([gatedServer(env), plainServer(env)])
+    const guesses = async (served: Served) => {
+      const guess = async (forwardedFor: string) =>
+        normalized(
+          await fetch(`${served.base}/v1/models`, {
+            headers: { authorization: 'Bearer igk_guess', 'x-forwarded-for': forwardedFor },
+          }),
+        )
+      const answers: Answer[] = []
+      for (let attempt = 0; attempt < 5; attempt++) {
+        answers.push(await guess(`192.0.2.${attempt}, 198.51.100.7`))
+      }
+      answers.push(await guess('198.51.100.8'))
+      answers.push(await guess('198.51.100.7'))
+      return answers
+    }
+    const viaGate = await guesses(gated)
+    expect(viaGate.map((answer) => answer.status)).toEqual([401, 401, 401, 401, 429, 401, 429])
+    expect(viaGate).toEqual(await guesses(plain))
+  })
+
   it('leaves signed URLs, public routes and unusual paths to Hono, which still decides them', async () => {
     const gated = await gatedServer()
     const signed = await fetch(
