@@ -9,7 +9,10 @@ const authenticate = (authorization: string | undefined) =>
 
 function setup() {
   const clock = manualClock()
-  const failures = createAuthFailureLimiter({ clock, limits: { maxFailures: 10, windowMs: 60_000 } })
+  const failures = createAuthFailureLimiter({
+    clock,
+    limits: { maxFailures: 10, windowMs: 60_000 },
+  })
   const attempt = (authorization: string | undefined, address = '203.0.113.7') =>
     authenticateWithLockout(authenticate, failures, { authorization, address: () => address })
   return { clock, failures, attempt }

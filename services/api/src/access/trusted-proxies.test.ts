@@ -42,9 +42,7 @@ describe('clientAddressOf', () => {
 
   it('through several proxies: the right-most entry that is not a trusted proxy', () => {
     const of = resolver('10.0.0.0/8, 192.168.0.0/16')
-    expect(of('10.0.0.5', '192.0.2.99, 198.51.100.1, 192.168.1.1, 10.1.1.1')).toBe(
-      '198.51.100.1',
-    )
+    expect(of('10.0.0.5', '192.0.2.99, 198.51.100.1, 192.168.1.1, 10.1.1.1')).toBe('198.51.100.1')
     // Every hop trusted: the left-most is the client.
     expect(of('10.0.0.5', '192.168.1.1, 10.1.1.1')).toBe('192.168.1.1')
   })

@@ -1,4 +1,10 @@
-import { type IpAddress, type IpRange, parseIpAddress, parseIpRange, rangeContains } from './ip-ranges.ts'
+import {
+  type IpAddress,
+  type IpRange,
+  parseIpAddress,
+  parseIpRange,
+  rangeContains,
+} from './ip-ranges.ts'
 
 /**
  * The client address of a request: its connection's peer address, and its X-Forwarded-For
