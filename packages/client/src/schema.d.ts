@@ -994,6 +994,8 @@ export interface components {
          *           "height": 1024
          *         }
          *       ],
+         *       "size": "1024x1024",
+         *       "output_format": "png",
          *       "generation_id": "gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB",
          *       "model": "local-sketch",
          *       "cost": 0,
@@ -1001,6 +1003,11 @@ export interface components {
          *     }
          */
         ImageGenerationResponse: {
+            /**
+             * @description The background the provider reports it generated, when it reports one
+             * @enum {string}
+             */
+            background?: "transparent" | "opaque";
             /** @description US cents, from the images actually returned */
             cost: number;
             /** @description Unix seconds */
@@ -1008,12 +1015,40 @@ export interface components {
             data: components["schemas"]["ImageData"][];
             generation_id: string;
             model: string;
+            /**
+             * @description The format of the images returned, when they all have one of these
+             * @enum {string}
+             */
+            output_format?: "png" | "webp" | "jpeg";
+            /**
+             * @description The quality the provider reports it generated at, when it reports one
+             * @enum {string}
+             */
+            quality?: "low" | "medium" | "high";
+            /**
+             * @description Width x height of the images returned, when they all have one size (as the images say; the provider's report where they cannot tell)
+             * @example 1024x1024
+             */
+            size?: string;
             usage?: components["schemas"]["ImageUsage"];
             warnings: string[];
         };
+        /** @description input_tokens by kind */
+        ImageTokensDetails: {
+            /** @description Image tokens */
+            image_tokens: number;
+            /** @description Text tokens */
+            text_tokens: number;
+        };
+        /** @description Tokens as the provider reported them (OpenAI GPT Image, Gemini); a count it did not report is absent. When the images came from several provider calls, each count is their sum, present only when every call reported it */
         ImageUsage: {
+            /** @description Tokens of the prompt and input images */
             input_tokens?: number;
+            input_tokens_details?: components["schemas"]["ImageTokensDetails"];
+            /** @description Tokens generated */
             output_tokens?: number;
+            output_tokens_details?: components["schemas"]["ImageTokensDetails"] & unknown;
+            /** @description input_tokens + output_tokens */
             total_tokens?: number;
         };
         InputImage: {

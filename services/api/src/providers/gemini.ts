@@ -4,6 +4,7 @@ import { type GeminiCallOutcome, readGeminiAnswer } from './gemini-answer.ts'
 import { classifyGeminiError } from './gemini-errors.ts'
 import { geminiImageConfig } from './gemini-image-config.ts'
 import { type Fetch, type ProcessingTime, postJson, timed, withTimeout } from './http-errors.ts'
+import { sumTokenUsage } from './token-usage.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -170,20 +171,11 @@ function combine(
   if (texts.length > 0) {
     result.text = texts.join('\n\n')
   }
-  const usages = outcomes.flatMap((outcome) => (outcome.usage ? [outcome.usage] : []))
-  if (usages.length > 0) {
-    result.usage = {
-      inputTokens: sum(usages.map((usage) => usage.inputTokens)),
-      outputTokens: sum(usages.map((usage) => usage.outputTokens)),
-      totalTokens: sum(usages.map((usage) => usage.totalTokens)),
-    }
+  const usage = sumTokenUsage(outcomes.map((outcome) => outcome.usage))
+  if (usage) {
+    result.usage = usage
   }
   return result
-}
-
-function sum(values: (number | undefined)[]): number | undefined {
-  const known = values.filter((value) => value !== undefined)
-  return known.length === 0 ? undefined : known.reduce((total, value) => total + value, 0)
 }
 
 /** Runs `task` `count` times, at most `limit` at once, and waits for every run to settle. */

@@ -133,6 +133,28 @@ describe('what the OpenAI adapter sends for an edit', () => {
     expect(result.sentText).toBeUndefined()
   })
 
+  it('reads what an edit answer reports: settings, and usage with image input tokens', async () => {
+    const answer = fixture('openai-gpt-image-edit-b64.json')
+    const { provider } = setup(() => jsonResponse(200, answer))
+    const result = await provider.generate(request({ size: { width: 1024, height: 1536 } }))
+    expect(result.images.map((image) => image.bytes)).toEqual([answerBytes])
+    expect(result.reported).toEqual({
+      size: '1024x1536',
+      quality: 'high',
+      background: 'transparent',
+      outputFormat: 'png',
+    })
+    expect(result.usage).toEqual({
+      inputTokens: 339,
+      inputImageTokens: 323,
+      inputTextTokens: 16,
+      outputTokens: 6240,
+      outputImageTokens: 6208,
+      outputTextTokens: 32,
+      totalTokens: 6579,
+    })
+  })
+
   it('sends several images as image[] and tells the model what each one is', async () => {
     const { provider, calls } = setup(() => jsonResponse(200, gptImageAnswer))
     const result = await provider.generate(

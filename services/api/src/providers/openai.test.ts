@@ -192,15 +192,52 @@ describe('edit-only fields on a generation', () => {
 })
 
 describe('what the OpenAI adapter returns', () => {
-  it('decodes a GPT Image answer with its usage and declared format', async () => {
+  it('decodes a GPT Image answer with its usage, settings and declared format', async () => {
     const { provider } = setup(() => jsonResponse(200, fixtureText('openai-gpt-image-b64.json')))
     const result = await provider.generate(request())
     expect(result).toEqual({
       images: [{ bytes: pngBytes, base64: pngBase64, declaredMediaType: 'image/png' }],
       warnings: [],
-      usage: { inputTokens: 14, outputTokens: 1056, totalTokens: 1070 },
+      usage: {
+        inputTokens: 14,
+        inputTextTokens: 14,
+        inputImageTokens: 0,
+        outputTokens: 1056,
+        totalTokens: 1070,
+      },
+      reported: { size: '1024x1024', quality: 'medium', background: 'opaque', outputFormat: 'png' },
       processingMs: expect.any(Number),
     })
+  })
+
+  it('keeps the images when the settings or usage are not what OpenAI sends, dropping only those', async () => {
+    const answer = {
+      created: 1,
+      data: [{ b64_json: pngBase64 }],
+      size: 'auto',
+      quality: 'hd',
+      background: 42,
+      output_format: 'tiff',
+      usage: {
+        input_tokens: '14',
+        input_tokens_details: { image_tokens: -1, text_tokens: 14 },
+        output_tokens: 1056.5,
+        output_tokens_details: 'none',
+        total_tokens: 1070,
+      },
+    }
+    const { provider } = setup(() => jsonResponse(200, answer))
+    const result = await provider.generate(request())
+    expect(result.images).toEqual([{ bytes: pngBytes, base64: pngBase64 }])
+    expect(result.usage).toEqual({ inputTextTokens: 14, totalTokens: 1070 })
+    expect(result.reported).toBeUndefined()
+
+    const { provider: nothing } = setup(() =>
+      jsonResponse(200, { created: 1, data: [{ b64_json: pngBase64 }], usage: null, size: null }),
+    )
+    const plain = await nothing.generate(request())
+    expect(plain.usage).toBeUndefined()
+    expect(plain.reported).toBeUndefined()
   })
 
   it('downloads a dall-e-3 URL answer without sending the API key to that host', async () => {

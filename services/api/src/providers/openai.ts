@@ -21,6 +21,8 @@ import {
   type GenerateImagesResult,
   type ImageProvider,
   type ProviderImage,
+  type ReportedImageSettings,
+  type TokenUsage,
   UpstreamFailure,
 } from './types.ts'
 
@@ -37,6 +39,18 @@ export type OpenAIProviderOptions = {
   clock?: Clock
 }
 
+/**
+ * A field of the answer's metadata that is checked but never fatal: a proxy that sends a value
+ * outside OpenAI's (an `"auto"` quality, a count as a string) loses that field, not the images
+ * the caller already paid for.
+ */
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().catch(undefined)
+
+const tokenCount = optional(z.number().int().nonnegative())
+const tokensDetailsSchema = optional(
+  z.object({ image_tokens: tokenCount, text_tokens: tokenCount }),
+)
+
 const imagesResponseSchema = z.object({
   data: z.array(
     z.object({
@@ -46,15 +60,22 @@ const imagesResponseSchema = z.object({
       revised_prompt: z.string().nullish(),
     }),
   ),
-  output_format: z.string().nullish(),
-  usage: z
-    .object({
-      input_tokens: z.number().nullish(),
-      output_tokens: z.number().nullish(),
-      total_tokens: z.number().nullish(),
-    })
-    .nullish(),
+  size: optional(z.string().regex(/^[1-9]\d{0,4}x[1-9]\d{0,4}$/)),
+  quality: optional(z.enum(['low', 'medium', 'high'])),
+  background: optional(z.enum(['transparent', 'opaque'])),
+  output_format: optional(z.enum(['png', 'jpeg', 'webp'])),
+  usage: optional(
+    z.object({
+      input_tokens: tokenCount,
+      input_tokens_details: tokensDetailsSchema,
+      output_tokens: tokenCount,
+      output_tokens_details: tokensDetailsSchema,
+      total_tokens: tokenCount,
+    }),
+  ),
 })
+
+type ImagesResponse = z.infer<typeof imagesResponseSchema>
 
 const errorEnvelopeSchema = z.object({
   error: z.object({
@@ -137,16 +158,45 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
       if (sentText !== undefined) {
         result.sentText = sentText
       }
-      if (answer.usage) {
-        result.usage = {
-          inputTokens: answer.usage.input_tokens ?? undefined,
-          outputTokens: answer.usage.output_tokens ?? undefined,
-          totalTokens: answer.usage.total_tokens ?? undefined,
-        }
+      const usage = tokenUsage(answer.usage)
+      if (usage) {
+        result.usage = usage
+      }
+      const reported = reportedSettings(answer)
+      if (reported) {
+        result.reported = reported
       }
       return result
     },
   }
+}
+
+/** OpenAI's usage as counts, each only when it was sent. */
+function tokenUsage(usage: ImagesResponse['usage']): TokenUsage | undefined {
+  if (!usage) {
+    return undefined
+  }
+  const counts: TokenUsage = {
+    inputTokens: usage.input_tokens ?? undefined,
+    outputTokens: usage.output_tokens ?? undefined,
+    totalTokens: usage.total_tokens ?? undefined,
+    inputTextTokens: usage.input_tokens_details?.text_tokens ?? undefined,
+    inputImageTokens: usage.input_tokens_details?.image_tokens ?? undefined,
+    outputTextTokens: usage.output_tokens_details?.text_tokens ?? undefined,
+    outputImageTokens: usage.output_tokens_details?.image_tokens ?? undefined,
+  }
+  const known = Object.entries(counts).filter(([, value]) => value !== undefined)
+  return known.length > 0 ? (Object.fromEntries(known) as TokenUsage) : undefined
+}
+
+function reportedSettings(answer: ImagesResponse): ReportedImageSettings | undefined {
+  const settings: ReportedImageSettings = {
+    ...(answer.size ? { size: answer.size } : {}),
+    ...(answer.quality ? { quality: answer.quality } : {}),
+    ...(answer.background ? { background: answer.background } : {}),
+    ...(answer.output_format ? { outputFormat: answer.output_format } : {}),
+  }
+  return Object.keys(settings).length > 0 ? settings : undefined
 }
 
 function buildRequestBody(request: GenerateImagesRequest): {
@@ -206,7 +256,7 @@ function buildRequestBody(request: GenerateImagesRequest): {
 }
 
 async function readImage(
-  item: z.infer<typeof imagesResponseSchema>['data'][number],
+  item: ImagesResponse['data'][number],
   what: string,
   context: {
     fetch: Fetch

@@ -70,11 +70,38 @@ export type ProviderImage = {
   revisedPrompt?: string
 }
 
+/**
+ * Token counts as the provider reported them; a count it did not report is absent, never 0.
+ * Flat, so that counts of several calls add up key by key and the record stores them as they are.
+ */
+export type TokenUsage = {
+  inputTokens?: number
+  outputTokens?: number
+  totalTokens?: number
+  /** The parts of `inputTokens` (OpenAI's `input_tokens_details`). */
+  inputTextTokens?: number
+  inputImageTokens?: number
+  /** The parts of `outputTokens` (OpenAI's `output_tokens_details`). */
+  outputTextTokens?: number
+  outputImageTokens?: number
+}
+
+/** The settings a provider says it used, in the values the OpenAI SDKs type them with. */
+export type ReportedImageSettings = {
+  /** `<width>x<height>` */
+  size?: string
+  quality?: 'low' | 'medium' | 'high'
+  background?: 'transparent' | 'opaque'
+  outputFormat?: 'png' | 'jpeg' | 'webp'
+}
+
 export type GenerateImagesResult = {
   images: ProviderImage[]
   /** Settings the provider could not honour exactly, said out loud (never silently dropped). */
   warnings: string[]
-  usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number }
+  usage?: TokenUsage
+  /** What the provider said about the images it made, where it said it (OpenAI's answer fields). */
+  reported?: ReportedImageSettings
   /**
    * What a refinement needs to replay the model's turn (Gemini: every part of the model's
    * content, thoughtSignature included, exactly as received). Stored, never sent to clients.

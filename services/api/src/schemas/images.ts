@@ -89,18 +89,57 @@ export const ImageDataSchema = z
   })
   .openapi('ImageData')
 
+const tokenCount = (description: string) => z.number().int().min(0).openapi({ description })
+
+export const ImageTokensDetailsSchema = z
+  .strictObject({
+    image_tokens: tokenCount('Image tokens'),
+    text_tokens: tokenCount('Text tokens'),
+  })
+  .openapi('ImageTokensDetails')
+
 export const ImageUsageSchema = z
   .strictObject({
-    input_tokens: z.number().int().optional(),
-    output_tokens: z.number().int().optional(),
-    total_tokens: z.number().int().optional(),
+    input_tokens: tokenCount('Tokens of the prompt and input images').optional(),
+    input_tokens_details: ImageTokensDetailsSchema.optional().openapi({
+      description: 'input_tokens by kind',
+    }),
+    output_tokens: tokenCount('Tokens generated').optional(),
+    output_tokens_details: ImageTokensDetailsSchema.optional().openapi({
+      description: 'output_tokens by kind',
+    }),
+    total_tokens: tokenCount('input_tokens + output_tokens').optional(),
   })
-  .openapi('ImageUsage')
+  .openapi('ImageUsage', {
+    description:
+      'Tokens as the provider reported them (OpenAI GPT Image, Gemini); a count it did not ' +
+      'report is absent. When the images came from several provider calls, each count is their ' +
+      'sum, present only when every call reported it',
+  })
 
 export const ImageGenerationResponseSchema = z
   .strictObject({
     created: z.number().int().openapi({ description: 'Unix seconds' }),
     data: z.array(ImageDataSchema),
+    size: z
+      .string()
+      .regex(/^[1-9]\d{0,4}x[1-9]\d{0,4}$/)
+      .optional()
+      .openapi({
+        description:
+          'Width x height of the images returned, when they all have one size (as the images ' +
+          "say; the provider's report where they cannot tell)",
+        example: '1024x1024',
+      }),
+    quality: z.enum(['low', 'medium', 'high']).optional().openapi({
+      description: 'The quality the provider reports it generated at, when it reports one',
+    }),
+    background: z.enum(['transparent', 'opaque']).optional().openapi({
+      description: 'The background the provider reports it generated, when it reports one',
+    }),
+    output_format: z.enum(['png', 'webp', 'jpeg']).optional().openapi({
+      description: 'The format of the images returned, when they all have one of these',
+    }),
     usage: ImageUsageSchema.optional(),
     generation_id: z.string(),
     model: z.string(),
@@ -120,6 +159,8 @@ export const ImageGenerationResponseSchema = z
           height: 1024,
         },
       ],
+      size: '1024x1024',
+      output_format: 'png',
       generation_id: 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB',
       model: 'local-sketch',
       cost: 0,

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../http/env.ts'
 import { afterAnswerWritten } from '../../http/response-headers.ts'
 import { ImageGenerationResponseSchema } from '../../schemas/images.ts'
 import type { GenerationOutcome } from '../../services/generation/generate.ts'
+import { answerSettings } from './answer-settings.ts'
 
 export type ImageGenerationResponse = z.infer<typeof ImageGenerationResponseSchema>
 
@@ -48,21 +49,7 @@ export function imagesAnswer(
       width: asset.width ?? 0,
       height: asset.height ?? 0,
     })),
-    ...(outcome.usage
-      ? {
-          usage: {
-            ...(outcome.usage.inputTokens === undefined
-              ? {}
-              : { input_tokens: outcome.usage.inputTokens }),
-            ...(outcome.usage.outputTokens === undefined
-              ? {}
-              : { output_tokens: outcome.usage.outputTokens }),
-            ...(outcome.usage.totalTokens === undefined
-              ? {}
-              : { total_tokens: outcome.usage.totalTokens }),
-          },
-        }
-      : {}),
+    ...answerSettings(outcome),
     generation_id: outcome.generation.id,
     model: outcome.model.id,
     cost: outcome.generation.costCents,

@@ -34,6 +34,7 @@ import type { AssetService } from '../assets.ts'
 import { type InputParams, type PreparedInputs, prepareInputs } from './inputs.ts'
 import { type GenerationPlan, planGeneration } from './plan.ts'
 import { toUpstreamAppError } from './upstream-errors.ts'
+import { combineUpstreamReports, type UpstreamReports } from './upstream-reports.ts'
 
 export type ProviderRuntime = {
   provider: ImageProvider
@@ -106,7 +107,9 @@ export type GenerationOutcome = {
   images: GeneratedImage[]
   model: ModelEntry
   plan: GenerationPlan
-  usage?: GenerateImagesResult['usage']
+  /** What the provider reported about the calls that answered (see combineUpstreamReports). */
+  usage?: UpstreamReports['usage']
+  reported?: UpstreamReports['reported']
   /** Time spent waiting for the provider (its calls, retries and backoff), answers' reading excluded. */
   upstreamMs: number
   /** Time spent outside the provider: parse, verify, hash, store, record. */
@@ -366,7 +369,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     }
 
     const warnings = [...plan.warnings]
-    let usage: GenerateImagesResult['usage']
+    const answers: GenerateImagesResult[] = []
     let sentText: string | undefined
     let modelTurns: unknown[] = []
     // Every image is stored at once; failures are then taken in the order the images came.
@@ -381,9 +384,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
         continue
       }
       warnings.push(...result.warnings.filter((warning) => !warnings.includes(warning)))
-      if (result.usage) {
-        usage = result.usage
-      }
+      answers.push(result)
       if (result.modelTurn !== undefined) {
         modelTurns = [...modelTurns, result.modelTurn]
       }
@@ -429,6 +430,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       )
     }
 
+    const { usage, reported } = combineUpstreamReports(answers)
     const costCents = deps.mockImages
       ? 0
       : Math.round(plan.unitCostCents * images.length * 1000) / 1000
@@ -460,6 +462,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       model,
       plan: { ...plan, warnings },
       ...(usage ? { usage } : {}),
+      ...(reported ? { reported } : {}),
       upstreamMs: round(upstreamMs),
       overheadMs: round(performance.now() - started - upstreamMs),
       ...(owned.length > 0 ? { releaseBuffers: () => releaseArrayBuffers(owned) } : {}),
