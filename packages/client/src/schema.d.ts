@@ -708,6 +708,15 @@ export interface components {
             timings?: {
                 [key: string]: number;
             };
+            /**
+             * @description Tokens the provider reported, summed over the calls the images came from: inputTokens, outputTokens, totalTokens, and their parts inputTextTokens, inputImageTokens, outputTextTokens, outputImageTokens; a count not reported by every call is absent
+             * @example {
+             *       "inputTokens": 14,
+             *       "inputTextTokens": 14,
+             *       "inputImageTokens": 0,
+             *       "totalTokens": 1070
+             *     }
+             */
             usage?: {
                 [key: string]: number;
             };

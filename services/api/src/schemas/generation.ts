@@ -44,7 +44,17 @@ export const GenerationSchema = z
       }),
     attempts: z.array(AttemptSchema),
     warnings: z.array(z.string()),
-    usage: z.record(z.string(), z.number()).optional(),
+    usage: z
+      .record(z.string(), z.number())
+      .optional()
+      .openapi({
+        description:
+          'Tokens the provider reported, summed over the calls the images came from: ' +
+          'inputTokens, outputTokens, totalTokens, and their parts inputTextTokens, ' +
+          'inputImageTokens, outputTextTokens, outputImageTokens; a count not reported by ' +
+          'every call is absent',
+        example: { inputTokens: 14, inputTextTokens: 14, inputImageTokens: 0, totalTokens: 1070 },
+      }),
     cost: z.number().openapi({ description: 'US cents' }),
     error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
     timings: z.record(z.string(), z.number()).optional(),
