@@ -37,6 +37,12 @@ describe('openai SDK: client.images.generate', () => {
       expect(isPng(Buffer.from(image.b64_json ?? '', 'base64'))).toBe(true)
     }
     expect(result.created).toBeGreaterThan(0)
+    // What imagegate returns is known for every model; what only a provider could say is absent.
+    expect(result.size).toBe('256x256')
+    expect(result.output_format).toBe('png')
+    expect(result.usage).toBeUndefined()
+    expect(result.quality).toBeUndefined()
+    expect(result.background).toBeUndefined()
   })
 
   it('gets a url that serves the stored image', async () => {
@@ -53,16 +59,27 @@ describe('openai SDK: client.images.generate', () => {
     expect(isPng(new Uint8Array(await response.arrayBuffer()))).toBe(true)
   })
 
-  it('gets gpt-image-1 from the upstream, with usage', async () => {
-    const result = await openai.images.generate({ model: 'gpt-image-1', prompt: 'a lighthouse' })
+  it('gets gpt-image-1 from the upstream, with the settings and usage it reported', async () => {
+    const result = await openai.images.generate({
+      model: 'gpt-image-1',
+      prompt: 'a lighthouse',
+      background: 'opaque',
+    })
     expect(
       Buffer.from(result.data?.[0]?.b64_json ?? '', 'base64').equals(Buffer.from(gw.fake.image)),
     ).toBe(true)
-    expect(result.usage).toMatchObject({
-      input_tokens: 12,
-      output_tokens: 1056,
-      total_tokens: 1068,
-    })
+    const usage: OpenAI.ImagesResponse.Usage | undefined = result.usage
+    expect(usage?.input_tokens).toBe(12)
+    expect(usage?.input_tokens_details.text_tokens).toBe(12)
+    expect(usage?.input_tokens_details.image_tokens).toBe(0)
+    expect(usage?.output_tokens).toBe(1056)
+    expect(usage?.total_tokens).toBe(1068)
+    const quality: OpenAI.ImagesResponse['quality'] = result.quality
+    expect(quality).toBe('medium')
+    expect(result.background).toBe('opaque')
+    expect(result.output_format).toBe('png')
+    // The fake upstream's image is 720x720, and it says so.
+    expect(result.size).toBe('720x720')
     expect(gw.fake.calls).toHaveLength(1)
   })
 
@@ -168,6 +185,13 @@ describe('openai SDK: client.images.edit', () => {
     expect(isPng(Buffer.from(image?.b64_json ?? '', 'base64'))).toBe(true)
     expect(image?.asset_id).toMatch(/^ast_/)
     expect(result.data?.[0]).toMatchObject({ width: 1024, height: 1024 })
+    // The upstream counts the two images, not the mask, as input image tokens.
+    expect(result.usage?.input_tokens_details.image_tokens).toBe(2 * 194)
+    expect(result.usage?.input_tokens_details.text_tokens).toBe(12)
+    expect(result.usage?.input_tokens).toBe(12 + 2 * 194)
+    expect(result.size).toBe('1024x1024')
+    expect(result.quality).toBe('low')
+    expect(result.output_format).toBe('png')
   })
 })
 
@@ -198,6 +222,17 @@ describe('AI SDK: generateImage through createOpenAI({ baseURL })', () => {
     expect(Buffer.from(result.image.uint8Array).equals(Buffer.from(gw.fake.image))).toBe(true)
     expect(gw.fake.calls).toHaveLength(1)
     expect(gw.fake.calls[0]?.body).not.toHaveProperty('response_format')
+    expect(result.usage).toMatchObject({ inputTokens: 12, outputTokens: 1056, totalTokens: 1068 })
+    expect(result.providerMetadata.openai?.images).toEqual([
+      expect.objectContaining({
+        size: '720x720',
+        quality: 'medium',
+        background: 'opaque',
+        outputFormat: 'png',
+        imageTokens: 0,
+        textTokens: 12,
+      }),
+    ])
   })
 
   it('surfaces the error status and body', async () => {

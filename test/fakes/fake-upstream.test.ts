@@ -113,7 +113,20 @@ describe('OpenAI adapter against the fake over real HTTP', () => {
     const result = await openai().generate(request('gpt-image-1', { n: 2, outputFormat: 'png' }))
     expect(result.images).toHaveLength(2)
     expect(isUpstreamImage(result.images[0]?.bytes)).toBe(true)
-    expect(result.usage).toEqual({ inputTokens: 12, outputTokens: 2112, totalTokens: 2124 })
+    // As GPT Image answers: what it made, and its usage with the input's parts.
+    expect(result.usage).toEqual({
+      inputTokens: 12,
+      inputTextTokens: 12,
+      inputImageTokens: 0,
+      outputTokens: 2112,
+      totalTokens: 2124,
+    })
+    expect(result.reported).toEqual({
+      size: '720x720',
+      quality: 'medium',
+      background: 'opaque',
+      outputFormat: 'png',
+    })
     expect(up.calls).toHaveLength(1)
     expect(up.calls[0]).toMatchObject({
       shape: 'openai',
@@ -223,6 +236,13 @@ describe('OpenAI edits against the fake over real HTTP', () => {
         { width: 1536, height: 1024 },
         { width: 1536, height: 1024 },
       ])
+      // The two images are input tokens; the mask is not an image of the prompt.
+      expect(result.usage).toMatchObject({
+        inputTokens: 12 + 2 * 194,
+        inputImageTokens: 2 * 194,
+        inputTextTokens: 12,
+      })
+      expect(result.reported).toMatchObject({ size: '1536x1024' })
       expect(up.calls).toHaveLength(1)
       const [call] = up.calls
       expect(call).toMatchObject({

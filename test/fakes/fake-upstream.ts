@@ -125,6 +125,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const image = options.image ?? defaultImage
   const mediaType = options.mediaType ?? 'image/png'
   const base64 = Buffer.from(image).toString('base64')
+  const imageSize = pngSize(image)
   const calls: UpstreamCall[] = []
   const timers = new Set<NodeJS.Timeout>()
   let queue: Fault[] = []
@@ -133,13 +134,20 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   const answers = {
     openai: (script: Script, body: Record<string, unknown>, callIndex: number): Reply =>
-      openAIReply(script, body, { base64, fileUrl: `${url}/files/${callIndex}.png` }),
+      openAIReply(script, body, {
+        base64,
+        fileUrl: `${url}/files/${callIndex}.png`,
+        size: imageSize,
+        inputImages: 0,
+      }),
     // An edit answers a PNG of the size it asked for; so does its URL.
     openai_edit: (script: Script, body: Record<string, unknown>, callIndex: number): Reply => {
       const { width, height } = editSize(body.size)
       return openAIReply(script, body, {
         base64: Buffer.from(sizedPng(width, height)).toString('base64'),
         fileUrl: `${url}/files/${callIndex}-${width}x${height}.png`,
+        size: `${width}x${height}`,
+        inputImages: (calls[callIndex]?.files ?? []).filter((file) => file.name !== 'mask').length,
       })
     },
     gemini: (script: Script, _body: unknown, callIndex: number): Reply =>
@@ -294,7 +302,14 @@ function retryAfter(script: Script): Record<string, string> {
 function openAIReply(
   script: Script,
   request: Record<string, unknown>,
-  context: { base64: string; fileUrl: string },
+  context: {
+    base64: string
+    fileUrl: string
+    /** The size of the image answered, as GPT Image reports it. */
+    size: string | undefined
+    /** Edits: the images sent, which GPT Image counts as input image tokens. */
+    inputImages: number
+  },
 ): Reply {
   const model = typeof request.model === 'string' ? request.model : 'gpt-image-1'
   const gptImage = !model.startsWith('dall-e')
@@ -303,16 +318,28 @@ function openAIReply(
   const n = Number.isInteger(asked) ? Math.min(Math.max(1, asked), 10) : 1
   const error = (status: number, code: string | null, type: string, message: string) =>
     json(status, { error: { message, type, param: null, code } })
+  // GPT Image answers say what they made and what it used; DALL·E answers only the images.
+  const textTokens = 12
+  const imageTokens = 194 * context.inputImages
+  const outputTokens = 1056 * n
   const image = (b64: string) =>
     json(200, {
       created: 1763726400,
+      ...(gptImage ? { background: oneOf(request.background, BACKGROUNDS, 'opaque') } : {}),
       data: Array.from({ length: n }, () =>
         gptImage ? { b64_json: b64 } : { b64_json: b64, revised_prompt: `${request.prompt}` },
       ),
       ...(gptImage
         ? {
             output_format: 'png',
-            usage: { input_tokens: 12, output_tokens: 1056 * n, total_tokens: 12 + 1056 * n },
+            quality: oneOf(request.quality, QUALITIES, 'medium'),
+            ...(context.size ? { size: context.size } : {}),
+            usage: {
+              input_tokens: textTokens + imageTokens,
+              input_tokens_details: { image_tokens: imageTokens, text_tokens: textTokens },
+              output_tokens: outputTokens,
+              total_tokens: textTokens + imageTokens + outputTokens,
+            },
           }
         : {}),
     })
@@ -472,6 +499,23 @@ function geminiReply(
         'Image part is missing a thought_signature in content position 2, part position 2. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.',
       )
   }
+}
+
+const QUALITIES = ['low', 'medium', 'high'] as const
+const BACKGROUNDS = ['transparent', 'opaque'] as const
+
+/** The value asked for when the answer can name it, else what "auto" turned into. */
+function oneOf<T extends string>(asked: unknown, values: readonly T[], auto: T): T {
+  return values.find((value) => value === asked) ?? auto
+}
+
+/** A PNG's `<width>x<height>` from its header; undefined for anything else. */
+function pngSize(bytes: Uint8Array): string | undefined {
+  const png = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (png.length < 24 || png.toString('latin1', 12, 16) !== 'IHDR') {
+    return undefined
+  }
+  return `${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`
 }
 
 /** Half the base64, cut at a 4-character boundary so it still decodes. */
