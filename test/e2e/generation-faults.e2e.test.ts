@@ -230,7 +230,12 @@ describe('delivered', () => {
     const [image] = answer.body.data
     expect(Buffer.from(image.b64_json, 'base64').equals(Buffer.from(gw.fake.image))).toBe(true)
     expect(answer.body.cost).toBe(16.7)
-    expect(answer.body.usage).toEqual({ input_tokens: 12, output_tokens: 1056, total_tokens: 1068 })
+    expect(answer.body.usage).toEqual({
+      input_tokens: 12,
+      input_tokens_details: { image_tokens: 0, text_tokens: 12 },
+      output_tokens: 1056,
+      total_tokens: 1068,
+    })
     // What went upstream: GPT Image never gets response_format.
     expect(generationCalls()[0]?.body).toMatchObject({
       model: 'gpt-image-1',
