@@ -21,8 +21,8 @@ const SETTINGS = [
 
 /**
  * What the provider said about one generation, put together from the calls its images were
- * split over. Calls that failed answered nothing, so their tokens cannot be counted: the usage
- * is that of the images' calls, which is what the provider reported, not what it billed.
+ * split over (only the calls that answered: a failed call reports no tokens, even if the
+ * provider counted some).
  */
 export function combineUpstreamReports(
   answers: readonly Pick<GenerateImagesResult, 'usage' | 'reported'>[],
