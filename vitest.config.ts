@@ -1,9 +1,15 @@
 import { defineConfig } from 'vitest/config'
 
+// The workspace runs @imagegate/client from its TypeScript source (the `@imagegate/source`
+// condition of its exports); test/package/ installs the packed build instead.
+const sourceFirst = ['@imagegate/source', 'module', 'node', 'development|production']
+
 export default defineConfig({
+  ssr: { resolve: { conditions: sourceFirst } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: [
@@ -16,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'contract',
           include: ['test/contract/**/*.test.ts'],
@@ -25,11 +32,21 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Packs the client and installs the tarball into a temp project, as another team would.
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
         },
       },
     ],

@@ -1,9 +1,12 @@
 /**
  * Drift check: regenerates the spec, the client types and the migrations in memory or in a scratch
- * folder and fails if any differs from what is committed. Run `pnpm gen` to fix.
+ * folder and fails if any differs from what is committed, or if the client package's version is
+ * not the contract's `info.version`. Run `pnpm gen` to fix.
  */
 import { readFileSync } from 'node:fs'
 import {
+  clientManifestFor,
+  clientManifestPath,
   clientTypesPath,
   generateClientTypes,
   generateSpec,
@@ -32,9 +35,13 @@ if (read(specPath) !== spec) {
 if (read(clientTypesPath) !== (await generateClientTypes(spec))) {
   stale.push('packages/client/src/schema.d.ts')
 }
+const manifest = read(clientManifestPath)
+if (manifest !== clientManifestFor(spec, manifest)) {
+  stale.push('packages/client/package.json (its version must be the API version, info.version)')
+}
 
 if (stale.length > 0) {
   console.error(`Generated files are stale (run \`pnpm gen\` and commit):\n  ${stale.join('\n  ')}`)
   process.exit(1)
 }
-console.log('generated files are up to date: spec, client types, migrations')
+console.log('generated files are up to date: spec, client types and version, migrations')

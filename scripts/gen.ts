@@ -1,6 +1,10 @@
-/** Regenerates every committed artefact: the spec, the client types and the migrations. */
-import { writeFileSync } from 'node:fs'
+/**
+ * Regenerates every committed artefact: the spec, the client types and version, and the migrations.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
 import {
+  clientManifestFor,
+  clientManifestPath,
   clientTypesPath,
   generateClientTypes,
   generateSpec,
@@ -14,4 +18,7 @@ runDrizzleGenerate(migrationsDir)
 const spec = generateSpec()
 writeFileSync(specPath, spec)
 writeFileSync(clientTypesPath, await generateClientTypes(spec))
-console.log('generated openapi/openapi.json, packages/client/src/schema.d.ts, services/api/drizzle')
+writeFileSync(clientManifestPath, clientManifestFor(spec, readFileSync(clientManifestPath, 'utf8')))
+console.log(
+  'generated openapi/openapi.json, packages/client/src/schema.d.ts (and the package version), services/api/drizzle',
+)

@@ -12,6 +12,7 @@ import { renderOpenAPIDocument } from '../services/api/src/openapi.ts'
 export const root = path.resolve(import.meta.dirname, '..')
 export const specPath = path.join(root, 'openapi/openapi.json')
 export const clientTypesPath = path.join(root, 'packages/client/src/schema.d.ts')
+export const clientManifestPath = path.join(root, 'packages/client/package.json')
 export const migrationsDir = path.join(root, 'services/api/drizzle')
 const apiDir = path.join(root, 'services/api')
 
@@ -38,6 +39,19 @@ export async function generateClientTypes(specText: string): Promise<string> {
     defaultNonNullable: false,
   })
   return clientHeader + astToString(ast)
+}
+
+/**
+ * The client's package.json with its version set to the contract's `info.version`: the package
+ * is published at the version of the API it speaks. Edited as text so its layout stays.
+ */
+export function clientManifestFor(specText: string, manifestText: string): string {
+  const { version } = (JSON.parse(specText) as { info: { version: string } }).info
+  const versionLine = /^ {2}"version": "[^"]*",$/m
+  if (!versionLine.test(manifestText)) {
+    throw new Error('packages/client/package.json has no top-level "version" line')
+  }
+  return manifestText.replace(versionLine, `  "version": "${version}",`)
 }
 
 function listFiles(dir: string): Map<string, string> {

@@ -67,13 +67,20 @@ export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
 const prismBin = path.join(repoRoot, 'node_modules/.bin/prism')
 const specFile = path.join(repoRoot, 'openapi/openapi.json')
 
-/** `prism mock` or `prism proxy --errors` on a free loopback port. */
-export async function startPrism(mode: 'mock' | 'proxy', upstream?: string) {
+/**
+ * `prism mock` or `prism proxy --errors` on a free loopback port, serving the committed spec
+ * unless `spec` names another copy (e.g. the one an installed package ships).
+ */
+export async function startPrism(
+  mode: 'mock' | 'proxy',
+  upstream?: string,
+  spec: string = specFile,
+) {
   const port = await freePort()
   const args =
     mode === 'mock'
-      ? ['mock', '-h', '127.0.0.1', '-p', String(port), specFile]
-      : ['proxy', '-h', '127.0.0.1', '-p', String(port), '--errors', specFile, upstream ?? '']
+      ? ['mock', '-h', '127.0.0.1', '-p', String(port), spec]
+      : ['proxy', '-h', '127.0.0.1', '-p', String(port), '--errors', spec, upstream ?? '']
   const started = await spawnUntil(prismBin, args, {
     ready: /Prism is listening/,
     env: { SCARF_ANALYTICS: 'false' },

@@ -1,6 +1,6 @@
 import type { Client } from 'openapi-fetch'
-import { ImagegateError } from './errors.ts'
-import type { components, paths } from './schema.d.ts'
+import { ImagegateError } from './errors.js'
+import type { components, paths } from './schema.js'
 
 export type Asset = components['schemas']['Asset']
 

@@ -1,5 +1,5 @@
 import type { Client } from 'openapi-fetch'
-import type { components, paths } from './schema.d.ts'
+import type { components, paths } from './schema.js'
 
 type EditFields = Omit<
   components['schemas']['ImageEditForm'],

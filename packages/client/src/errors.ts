@@ -1,4 +1,4 @@
-import type { components } from './schema.d.ts'
+import type { components } from './schema.js'
 
 export type ErrorBody = components['schemas']['Error']
 export type ErrorCode = components['schemas']['ErrorObject']['code']

@@ -1,13 +1,13 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
-import { assetHelpers } from './assets.ts'
-import { editHelpers } from './edits.ts'
-import { toImagegateError } from './errors.ts'
-import type { components, paths } from './schema.d.ts'
+import { assetHelpers } from './assets.js'
+import { editHelpers } from './edits.js'
+import { toImagegateError } from './errors.js'
+import type { components, paths } from './schema.js'
 
-export { type Asset, type DownloadedAsset, sha256Hex, type UploadMeta } from './assets.ts'
-export type { EditRequest, ImageInput, ImagesResponse } from './edits.ts'
-export { type ErrorBody, type ErrorCode, ImagegateError } from './errors.ts'
-export type { components, paths } from './schema.d.ts'
+export { type Asset, type DownloadedAsset, sha256Hex, type UploadMeta } from './assets.js'
+export type { EditRequest, ImageInput, ImagesResponse } from './edits.js'
+export { type ErrorBody, type ErrorCode, ImagegateError } from './errors.js'
+export type { components, paths } from './schema.js'
 
 export type ContentBlock = components['schemas']['ContentBlock']
 

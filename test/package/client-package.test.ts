@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { noisePng } from '../fakes/noise-png.ts'
+import { repoRoot, startPrism, startServer, stop } from '../support/processes.ts'
+import { installInEmptyProject, outsiderEnv, packClient, readManifest } from './packed-client.ts'
+
+const run = promisify(execFile)
+const fixtures = path.join(import.meta.dirname, 'consumer')
+const committedSpec = readFileSync(path.join(repoRoot, 'openapi/openapi.json'))
+
+let work: string
+let project: string
+let installed: string
+let env: NodeJS.ProcessEnv
+let tarballEntries: string[]
+
+beforeAll(async () => {
+  // Outside the workspace: nothing above the project can lend it a node_modules.
+  work = mkdtempSync(path.join(tmpdir(), 'imagegate-package-'))
+  project = path.join(work, 'project')
+  installed = path.join(project, 'node_modules/@imagegate/client')
+  mkdirSync(project)
+  mkdirSync(path.join(work, 'home'))
+  env = outsiderEnv(path.join(work, 'home'))
+  const packed = await packClient(work, env)
+  const { stdout } = await run('tar', ['-tzf', packed.tarball])
+  tarballEntries = stdout.split('\n').filter(Boolean)
+  await installInEmptyProject(project, packed, env)
+  cpSync(fixtures, project, { recursive: true })
+})
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true })
+})
+
+describe('the packed @imagegate/client', () => {
+  it('ships ESM and declarations, the contract and a README, and no sources or tests', () => {
+    const files = tarballEntries.map((entry) => entry.replace(/^package\//, ''))
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'openapi.json',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/schema.d.ts',
+      ]),
+    )
+    const shipped = /^(dist\/[\w-]+\.(js|d\.ts)|openapi\.json|package\.json|README\.md)$/
+    expect(files.filter((file) => !shipped.test(file))).toEqual([])
+    expect(files.filter((file) => file.includes('.test.'))).toEqual([])
+    for (const file of files.filter((name) => name.endsWith('.js'))) {
+      expect(files).toContain(file.replace(/\.js$/, '.d.ts'))
+    }
+  })
+
+  it('imports only itself and openapi-fetch at run time, so it also runs in browsers', () => {
+    const dist = path.join(installed, 'dist')
+    const specifiers = readdirSync(dist)
+      .filter((file) => file.endsWith('.js'))
+      .flatMap((file) =>
+        [...readFileSync(path.join(dist, file), 'utf8').matchAll(/from ['"]([^'"]+)['"]/g)].map(
+          (match) => match[1],
+        ),
+      )
+    expect(specifiers.length).toBeGreaterThan(0)
+    expect(specifiers.filter((s) => !s?.startsWith('./') && s !== 'openapi-fetch')).toEqual([])
+    expect(readManifest(installed)).toMatchObject({ sideEffects: false, type: 'module' })
+  })
+
+  it('carries the committed openapi.json byte for byte, and the version of that API', () => {
+    const shipped = readFileSync(path.join(installed, 'openapi.json'))
+    expect(shipped.equals(committedSpec)).toBe(true)
+    const spec = JSON.parse(shipped.toString('utf8')) as { info: { version: string } }
+    expect(readManifest(installed).version).toBe(spec.info.version)
+  })
+
+  it('runs from a plain node ESM script against a real server process', async () => {
+    const server = await startServer({ IMAGEGATE_DATA_DIR: path.join(work, 'data') })
+    try {
+      const png = noisePng(64, 64, 0x5eed)
+      const pngFile = path.join(work, 'reference.png')
+      writeFileSync(pngFile, png)
+      const { stdout } = await run(
+        process.execPath,
+        ['gateway-calls.mjs', server.url, server.key, pngFile],
+        { cwd: project, env },
+      )
+      const report = JSON.parse(stdout)
+
+      expect(report.generation.assetId).toMatch(/^ast_/)
+      expect(report.generation.downloadedHash).toBe(report.generation.contentHash)
+      expect(report.generation.downloadedSha256).toBe(report.generation.contentHash)
+      expect(report.generation.mediaType).toBe('image/png')
+      expect(report.refinement.parentGenerationId).toBe(report.generation.id)
+
+      const digest = createHash('sha256').update(png).digest('hex')
+      expect(report.upload).toMatchObject({
+        contentHash: digest,
+        sizeBytes: png.byteLength,
+        created: true,
+        againId: report.upload.id,
+        againCreated: false,
+      })
+      expect(report.edit.images).toBe(1)
+
+      // One asset per generated image and one for the upload, each listed once across the pages.
+      expect(report.pagedIds).toHaveLength(new Set(report.pagedIds).size)
+      expect(report.pagedIds).toEqual(
+        expect.arrayContaining([report.generation.assetId, report.upload.id]),
+      )
+      expect(report.pagedIds.length).toBeGreaterThanOrEqual(4)
+
+      expect(report.notFound).toEqual({
+        isImagegateError: true,
+        name: 'ImagegateError',
+        status: 404,
+        code: 'not_found',
+        requestId: expect.stringMatching(/^req_/),
+      })
+    } finally {
+      await stop(server.child)
+    }
+  })
+
+  it('type-checks a TypeScript consumer (Node and bundler resolution); misspelt fields fail', async () => {
+    const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc')
+    const typeCheck = (moduleResolution: 'NodeNext' | 'Bundler', file: string) => {
+      const config = path.join(project, `tsconfig.${moduleResolution}.${file}.json`)
+      writeFileSync(
+        config,
+        JSON.stringify({
+          compilerOptions: {
+            target: 'ES2022',
+            module: moduleResolution === 'NodeNext' ? 'NodeNext' : 'ESNext',
+            moduleResolution,
+            lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+            types: [],
+            strict: true,
+            noEmit: true,
+            // The package's own declarations are checked too, not only their use.
+            skipLibCheck: false,
+          },
+          files: [file],
+        }),
+      )
+      return run(process.execPath, [tsc, '-p', config], { cwd: project, env }).then(
+        () => ({ ok: true, output: '' }),
+        (error: { stdout: string }) => ({ ok: false, output: error.stdout }),
+      )
+    }
+    // tsc fails on an `@ts-expect-error` line that is not an error (TS2578), so the misspelt
+    // fields in the consumer must keep failing to compile for this to pass.
+    const [nodeNext, bundler] = await Promise.all([
+      typeCheck('NodeNext', 'typed-consumer.ts'),
+      typeCheck('Bundler', 'typed-consumer.ts'),
+    ])
+    expect(nodeNext).toEqual({ ok: true, output: '' })
+    expect(bundler).toEqual({ ok: true, output: '' })
+  })
+
+  it('serves prism mock from the packaged openapi.json to the installed client', async () => {
+    const specFile = path.join(installed, 'openapi.json')
+    const prism = await startPrism('mock', undefined, specFile)
+    try {
+      const { stdout } = await run(process.execPath, ['mock-calls.mjs', prism.url], {
+        cwd: project,
+        env,
+      })
+      const report = JSON.parse(stdout)
+      const spec = JSON.parse(readFileSync(specFile, 'utf8'))
+      expect(report.generated).toEqual(spec.components.schemas.ImageGenerationResponse.example)
+      expect(report.modelIds.length).toBeGreaterThan(0)
+      expect(report.notFound).toEqual({ isImagegateError: true, status: 404, code: 'not_found' })
+    } finally {
+      await stop(prism.child)
+    }
+  })
+})
