@@ -45,6 +45,58 @@ export async function assetOrNothing(id: string): Promise<Asset | undefined> {
   }
 }
 
+// The README's examples, as written there.
+export async function readmeExamples(bytes: Uint8Array, photo: Uint8Array, logo: Asset) {
+  const { data: first } = await client.POST('/v1/images/generations', {
+    body: {
+      model: 'local-sketch',
+      prompt: 'a lighthouse at dusk',
+      size: '256x256',
+      response_format: 'url',
+    },
+  })
+  const image = first?.data[0]
+
+  const asset = await client.uploadAsset(bytes, { kind: 'reference', folderPath: '/brand' })
+  const { bytes: stored, contentHash, mediaType } = await client.downloadAsset(asset.id)
+
+  const edited = await client.editImage({
+    prompt: 'put the logo on the mug',
+    model: 'local-sketch',
+    size: '256x256',
+    images: [{ bytes: photo, role: 'edit_target', filename: 'mug.png' }],
+    image_asset_ids: logo.id,
+    assetLabels: [{ role: 'logo', displayName: 'Acme' }],
+  })
+
+  const refined = await client.POST('/v1/images/generations', {
+    body: { prompt: 'make the sky stormy', parent_generation_id: edited.generation_id },
+  })
+
+  const ids: string[] = []
+  let cursor: string | undefined
+  do {
+    const { data: page } = await client.GET('/v1/assets', {
+      params: { query: { limit: 100, folderPath: '/brand', cursor } },
+    })
+    for (const listed of page?.data ?? []) {
+      ids.push(listed.id, listed.contentHash)
+    }
+    cursor = page?.nextCursor ?? undefined
+  } while (cursor)
+
+  const created: boolean = asset.created
+  return {
+    image,
+    stored,
+    contentHash,
+    mediaType,
+    refined: refined.data?.generation_id,
+    ids,
+    created,
+  }
+}
+
 export const misspeltRequest = () =>
   // @ts-expect-error `promt` is not a field of the generation request
   client.POST('/v1/images/generations', { body: { promt: 'a lighthouse' } })
