@@ -12,39 +12,59 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { noisePng } from '../fakes/noise-png.ts'
 import { repoRoot, startPrism, startServer, stop } from '../support/processes.ts'
+import { openConsumerPage } from './browser-page.ts'
 import { installInEmptyProject, outsiderEnv, packClient, readManifest } from './packed-client.ts'
 
 const run = promisify(execFile)
 const fixtures = path.join(import.meta.dirname, 'consumer')
 const committedSpec = readFileSync(path.join(repoRoot, 'openapi/openapi.json'))
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-let work: string
-let project: string
-let installed: string
+// Outside the workspace: nothing above the project can lend it a node_modules.
+const work = mkdtempSync(path.join(tmpdir(), 'imagegate-package-'))
+const project = path.join(work, 'project')
+const installed = path.join(project, 'node_modules/@imagegate/client')
+const png = noisePng(64, 64, 0x5eed)
+const pngFile = path.join(project, 'reference.png')
 let env: NodeJS.ProcessEnv
 let tarballEntries: string[]
+let server: Awaited<ReturnType<typeof startServer>> | undefined
 
 beforeAll(async () => {
-  // Outside the workspace: nothing above the project can lend it a node_modules.
-  work = mkdtempSync(path.join(tmpdir(), 'imagegate-package-'))
-  project = path.join(work, 'project')
-  installed = path.join(project, 'node_modules/@imagegate/client')
   mkdirSync(project)
   mkdirSync(path.join(work, 'home'))
   env = outsiderEnv(path.join(work, 'home'))
-  const packed = await packClient(work, env)
-  const { stdout } = await run('tar', ['-tzf', packed.tarball])
-  tarballEntries = stdout.split('\n').filter(Boolean)
-  await installInEmptyProject(project, packed, env)
-  cpSync(fixtures, project, { recursive: true })
+  const packAndInstall = async () => {
+    const packed = await packClient(work, env)
+    const { stdout } = await run('tar', ['-tzf', packed.tarball])
+    tarballEntries = stdout.split('\n').filter(Boolean)
+    await installInEmptyProject(project, packed, env)
+    cpSync(fixtures, project, { recursive: true })
+    writeFileSync(pngFile, png)
+  }
+  ;[server] = await Promise.all([
+    startServer({ IMAGEGATE_DATA_DIR: path.join(work, 'data') }),
+    packAndInstall(),
+  ])
 })
 
-afterAll(() => {
+afterAll(async () => {
+  if (server) {
+    await stop(server.child)
+  }
   rmSync(work, { recursive: true, force: true })
 })
+
+function realServer() {
+  if (!server) {
+    throw new Error('the server did not start')
+  }
+  return server
+}
 
 describe('the packed @imagegate/client', () => {
   it('ships ESM and declarations, the contract and a README, and no sources or tests', () => {
@@ -89,50 +109,75 @@ describe('the packed @imagegate/client', () => {
   })
 
   it('runs from a plain node ESM script against a real server process', async () => {
-    const server = await startServer({ IMAGEGATE_DATA_DIR: path.join(work, 'data') })
+    const { url, key } = realServer()
+    const { stdout } = await run(process.execPath, ['gateway-calls.mjs', url, key, pngFile], {
+      cwd: project,
+      env,
+    })
+    const report = JSON.parse(stdout)
+
+    expect(report.generation.assetId).toMatch(/^ast_/)
+    expect(report.generation.downloadedHash).toBe(report.generation.contentHash)
+    expect(report.generation.downloadedSha256).toBe(report.generation.contentHash)
+    expect(report.generation.mediaType).toBe('image/png')
+    expect(report.refinement.parentGenerationId).toBe(report.generation.id)
+
+    const digest = createHash('sha256').update(png).digest('hex')
+    expect(report.upload).toMatchObject({
+      contentHash: digest,
+      sizeBytes: png.byteLength,
+      created: true,
+      againId: report.upload.id,
+      againCreated: false,
+    })
+    expect(report.edit.images).toBe(1)
+
+    // Generated, refined, edited and uploaded: each asset listed once across the pages.
+    expect(report.pagedIds).toHaveLength(new Set(report.pagedIds).size)
+    expect(report.pagedIds).toEqual(
+      expect.arrayContaining([report.generation.assetId, report.upload.id]),
+    )
+    expect(report.pagedIds.length).toBeGreaterThanOrEqual(4)
+
+    expect(report.notFound).toEqual({
+      isImagegateError: true,
+      name: 'ImagegateError',
+      status: 404,
+      code: 'not_found',
+      requestId: expect.stringMatching(/^req_/),
+    })
+  })
+
+  it('runs in headless Chromium from an import map, on the platform fetch and Web Crypto', async () => {
+    const { url, key } = realServer()
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    })
     try {
-      const png = noisePng(64, 64, 0x5eed)
-      const pngFile = path.join(work, 'reference.png')
-      writeFileSync(pngFile, png)
-      const { stdout } = await run(
-        process.execPath,
-        ['gateway-calls.mjs', server.url, server.key, pngFile],
-        { cwd: project, env },
+      const page = await browser.newPage()
+      const dependencies = Object.keys(
+        (readManifest(installed) as { dependencies?: object }).dependencies ?? {},
       )
-      const report = JSON.parse(stdout)
-
-      expect(report.generation.assetId).toMatch(/^ast_/)
-      expect(report.generation.downloadedHash).toBe(report.generation.contentHash)
-      expect(report.generation.downloadedSha256).toBe(report.generation.contentHash)
-      expect(report.generation.mediaType).toBe('image/png')
-      expect(report.refinement.parentGenerationId).toBe(report.generation.id)
-
-      const digest = createHash('sha256').update(png).digest('hex')
-      expect(report.upload).toMatchObject({
-        contentHash: digest,
-        sizeBytes: png.byteLength,
-        created: true,
-        againId: report.upload.id,
-        againCreated: false,
-      })
-      expect(report.edit.images).toBe(1)
-
-      // One asset per generated image and one for the upload, each listed once across the pages.
-      expect(report.pagedIds).toHaveLength(new Set(report.pagedIds).size)
-      expect(report.pagedIds).toEqual(
-        expect.arrayContaining([report.generation.assetId, report.upload.id]),
+      await openConsumerPage(
+        page,
+        url,
+        project,
+        ['@imagegate/client', ...dependencies],
+        'browser-calls.mjs',
       )
-      expect(report.pagedIds.length).toBeGreaterThanOrEqual(4)
-
-      expect(report.notFound).toEqual({
-        isImagegateError: true,
-        name: 'ImagegateError',
-        status: 404,
-        code: 'not_found',
-        requestId: expect.stringMatching(/^req_/),
-      })
+      type Calls = { imagegateCalls?: (...args: string[]) => Promise<Record<string, unknown>> }
+      await page.waitForFunction(() => typeof (window as Calls).imagegateCalls === 'function')
+      const report = await page.evaluate(
+        ([baseUrl, apiKey, pngUrl]) =>
+          (window as Calls).imagegateCalls?.(baseUrl ?? '', apiKey ?? '', pngUrl ?? ''),
+        [url, key, `${url}/consumer/reference.png`],
+      )
+      expect(report?.downloadedHash).toBe(report?.contentHash)
+      expect(report?.uploadedHash).toBe(createHash('sha256').update(png).digest('hex'))
+      expect(report?.notFound).toEqual({ isImagegateError: true, code: 'not_found' })
     } finally {
-      await stop(server.child)
+      await browser.close()
     }
   })
 
