@@ -87,7 +87,7 @@ describe('the packed @imagegate/client', () => {
     }
   })
 
-  it('imports only itself and openapi-fetch at run time, so it also runs in browsers', () => {
+  it('imports nothing but its own files and openapi-fetch: no Node built-ins', () => {
     const dist = path.join(installed, 'dist')
     const specifiers = readdirSync(dist)
       .filter((file) => file.endsWith('.js'))
@@ -98,7 +98,19 @@ describe('the packed @imagegate/client', () => {
       )
     expect(specifiers.length).toBeGreaterThan(0)
     expect(specifiers.filter((s) => !s?.startsWith('./') && s !== 'openapi-fetch')).toEqual([])
-    expect(readManifest(installed)).toMatchObject({ sideEffects: false, type: 'module' })
+  })
+
+  it('declares ESM with types, no side effects, and the engines of the server', () => {
+    const server = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'))
+    expect(readManifest(installed)).toMatchObject({
+      type: 'module',
+      sideEffects: false,
+      engines: server.engines,
+      exports: {
+        '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+        './openapi.json': './openapi.json',
+      },
+    })
   })
 
   it('carries the committed openapi.json byte for byte, and the version of that API', () => {
