@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
 // The workspace runs @imagegate/client from its TypeScript source (the `@imagegate/source`
-// condition of its exports); test/package/ installs the packed build instead.
-const sourceFirst = ['@imagegate/source', 'module', 'node', 'development|production']
+// condition of its exports); test/package/ installs the packed build instead. The rest are
+// Vitest's own server conditions, which leave out `module`.
+const sourceFirst = ['@imagegate/source', 'node', 'development|production']
 
 export default defineConfig({
   ssr: { resolve: { conditions: sourceFirst } },
