@@ -587,7 +587,7 @@ export interface components {
              * @description Stable machine code (see the error table)
              * @enum {string}
              */
-            code: "invalid_request" | "model_not_found" | "unsupported_parameter" | "missing_digest" | "invalid_digest" | "content_policy_violation" | "unauthorized" | "insufficient_credits" | "insufficient_scope" | "invalid_signature" | "not_found" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "digest_mismatch" | "idempotency_key_reused" | "rate_limited" | "internal_error" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
+            code: "invalid_request" | "model_not_found" | "unsupported_parameter" | "missing_digest" | "invalid_digest" | "content_policy_violation" | "unauthorized" | "insufficient_credits" | "insufficient_scope" | "invalid_signature" | "not_found" | "request_timeout" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "digest_mismatch" | "idempotency_key_reused" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
             cost?: number;
             finishReason?: string;
             /** @description Every validation problem, when there are several */

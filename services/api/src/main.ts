@@ -39,7 +39,8 @@ function start() {
     .startMaintenance()
     .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))
 
-  const server = serveImagegate(app, deps, { port: config.port, hostname: config.host }, (info) => {
+  const listen = { port: config.port, hostname: config.host, limits: config.server }
+  const server = serveImagegate(app, deps, listen, (info) => {
     log.info(
       { address: info.address, port: info.port, dataDir: config.dataDir },
       `imagegate listening on http://${info.address}:${info.port}`,
