@@ -1,16 +1,16 @@
 import sharp from 'sharp'
-import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from './errors.ts'
-import { type Dimensions, readHeaderDimensions } from './header-dimensions.ts'
+import { ImageTooLargeError, UnsupportedImageError } from './errors.ts'
+import { readHeaderDimensions } from './header-dimensions.ts'
 import { edgesOf, type ImageInput } from './image-edges.ts'
 import { findMarkup } from './markup.ts'
+import { DEFAULT_MAX_PIXELS } from './pixel-cap.ts'
 import { readPlainHeader } from './plain-header.ts'
 import { type ImageMediaType, sniffImage } from './sniff.ts'
 
 export type { ImageInput } from './image-edges.ts'
 export type { ImageMediaType } from './sniff.ts'
 
-/** 40 megapixels: above any image a provider returns, far below what a bomb needs. */
-export const DEFAULT_MAX_PIXELS = 40_000_000
+export { DEFAULT_MAX_PIXELS }
 
 export type InspectedImage = {
   mediaType: ImageMediaType
@@ -76,52 +76,4 @@ export async function inspectImage(
     height: displayed.height,
     ext: image.ext,
   }
-}
-
-/**
- * Proves a file is a real image by decoding every pixel of its first frame (for provider output,
- * which is trusted no more than an upload). Dimensions are checked from the header first (a
- * plain PNG or JPEG header held in memory is read here, see plain-header.ts, which saves a
- * libvips header read; anything else is read by sharp); `limitInputPixels` then holds libvips to
- * the same cap, and `failOn: 'error'` makes a truncated or corrupt stream an error instead of a
- * half-grey picture.
- */
-export async function assertDecodes(
-  source: string | Uint8Array,
-  options: { maxPixels?: number } = {},
-): Promise<void> {
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS
-  let size = typeof source === 'string' ? undefined : plainDimensions(source)
-  if (size === undefined) {
-    let metadata: sharp.Metadata
-    try {
-      metadata = await sharp(source, { limitInputPixels: false }).metadata()
-    } catch (error) {
-      throw new ImageDecodeError({ cause: error })
-    }
-    size = { width: metadata.width ?? 0, height: metadata.height ?? 0 }
-  }
-  const { width, height } = size
-  assertWithinPixels(width, height, maxPixels)
-  try {
-    // Asking for the bottom-right pixel makes the decoder go through every row (every pass of an
-    // interlaced or progressive image) without holding the decoded image in memory. Same
-    // verdicts as stats() on truncated and bit-flipped PNG/JPEG/WebP/GIF, at a fraction of the
-    // cost: stats() also computes entropy and a sharpness convolution (22 ms → 1.3 ms on a
-    // 720×720 noise PNG).
-    await sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
-      .extract({ left: width - 1, top: height - 1, width: 1, height: 1 })
-      .raw()
-      .toBuffer()
-  } catch (error) {
-    throw new ImageDecodeError({ cause: error })
-  }
-}
-
-/**
- * The size of a PNG or JPEG with a plain header (no EXIF: stored size = displayed size). Each
- * reader checks its own signature, so the wrong one answers undefined at once.
- */
-function plainDimensions(bytes: Uint8Array): Dimensions | undefined {
-  return readPlainHeader(bytes, 'png') ?? readPlainHeader(bytes, 'jpeg')
 }

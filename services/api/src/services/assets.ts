@@ -8,8 +8,10 @@ import { AppError, InvalidRequestError, NotFoundError } from '../errors/app-erro
 import { assertDeclaredLength, readMultipart } from '../http/multipart.ts'
 import type { Clock, IdGenerator } from '../ids.ts'
 import { inspectImage } from '../images/inspect.ts'
+import { checkedWhileRead, createIntegrityCheck, type IntegrityCheck } from '../images/integrity.ts'
 import { AssetKindSchema, FolderPathSchema } from '../schemas/asset.ts'
 import type { BlobStore, ByteRange, ByteSource, PutResult } from '../storage/blob-store.ts'
+import { chunksOf } from '../storage/byte-source.ts'
 import { BlobCorruptError, BlobNotFoundError } from '../storage/errors.ts'
 import type { BlobPins } from './blob-pins.ts'
 
@@ -75,16 +77,21 @@ export function createAssetService(deps: AssetServiceDeps) {
   const rows = new Map<string, AssetRow>()
   const rowKey = (workspaceId: string, id: string) => `${workspaceId}\u0000${id}`
 
-  /** Sniffs and measures stored bytes, then records them as an asset of the workspace. */
+  /**
+   * Sniffs and measures stored bytes, then records them as an asset of the workspace. `intact`,
+   * the integrity check that saw the bytes as they were stored, must pass first.
+   */
   async function record(
     workspaceId: string,
     stored: PutResult,
     meta: z.output<typeof UploadMetaSchema>,
+    intact?: IntegrityCheck,
   ): Promise<{ asset: AssetRow; created: boolean }> {
     const image = await inspectImage(
       { head: stored.head, tail: stored.tail, path: stored.path },
       { maxPixels: limits.maxPixels },
     )
+    intact?.finish()
     return repo.insertOrGet({
       id: deps.ids('ast'),
       workspaceId,
@@ -123,12 +130,16 @@ export function createAssetService(deps: AssetServiceDeps) {
       const expectedSha256 = parseDeclaredDigest(declaredDigest)
       assertDeclaredLength(request, limits.maxUploadBytes)
       const release = pins.pin(expectedSha256)
+      const intact = createIntegrityCheck({ maxPixels: limits.maxPixels })
       try {
         const { fields, files } = await readMultipart(request, {
           fileFields: ['file'],
           maxFiles: 1,
           onFile: ({ stream }) =>
-            blobs.put(stream, { maxBytes: limits.maxUploadBytes, expectedSha256 }),
+            blobs.put(checkedWhileRead(stream, intact), {
+              maxBytes: limits.maxUploadBytes,
+              expectedSha256,
+            }),
           ...(body ? { body } : {}),
         })
         const stored = files[0]?.result
@@ -137,7 +148,7 @@ export function createAssetService(deps: AssetServiceDeps) {
         }
         try {
           const meta = parseMeta(fields)
-          return await record(workspaceId, stored, meta)
+          return await record(workspaceId, stored, meta, intact)
         } catch (err) {
           await discardIfOrphan(stored)
           throw err
@@ -148,10 +159,11 @@ export function createAssetService(deps: AssetServiceDeps) {
     },
 
     /**
-     * Stores bytes produced inside imagegate (generated images) as an asset. `verified`, a check
-     * of the bytes running meanwhile (e.g. that they decode), must pass before the row is
-     * committed: its failure is the one thrown, and the stored bytes are then discarded unless
-     * something else references them.
+     * Stores bytes that did not come through `upload` (generated images, an edit's input files)
+     * as an asset, through the same integrity check. `verified`, when given, is that check run
+     * by the caller meanwhile (a generation maps its failure to the provider's fault); it must
+     * pass before the row is committed: its failure is the one thrown, and the stored bytes are
+     * then discarded unless something else references them.
      */
     async ingest(
       workspaceId: string,
@@ -163,12 +175,17 @@ export function createAssetService(deps: AssetServiceDeps) {
       const { verified } = options
       // Awaited below; until then a rejection must not count as unhandled.
       verified?.catch(() => {})
+      const intact = verified ? undefined : createIntegrityCheck({ maxPixels: limits.maxPixels })
       let stored: PutResult
       try {
-        stored =
-          source instanceof Uint8Array
-            ? await blobs.putBytes(source, { maxBytes: limits.maxUploadBytes })
-            : await blobs.put(source, { maxBytes: limits.maxUploadBytes })
+        if (source instanceof Uint8Array) {
+          intact?.push(source)
+          stored = await blobs.putBytes(source, { maxBytes: limits.maxUploadBytes })
+        } else {
+          stored = await blobs.put(intact ? checkedWhileRead(chunksOf(source), intact) : source, {
+            maxBytes: limits.maxUploadBytes,
+          })
+        }
       } catch (err) {
         await verified
         throw err
@@ -176,7 +193,7 @@ export function createAssetService(deps: AssetServiceDeps) {
       const release = pins.pin(stored.sha256)
       try {
         await verified
-        return await record(workspaceId, stored, UploadMetaSchema.parse(meta))
+        return await record(workspaceId, stored, UploadMetaSchema.parse(meta), intact)
       } catch (err) {
         await discardIfOrphan(stored)
         throw err

@@ -284,7 +284,7 @@ describe('POST /v1/images/generations', () => {
 
   it('refuses an image that does not decode, and neither records nor keeps it', async () => {
     const png = await noisePng('garbled', 64)
-    // Same length and chunk layout, pixels garbled: only decoding finds out.
+    // Same length and chunk layout, pixels garbled: the IDAT chunk's CRC no longer matches.
     png.fill(0x5a, 60, 400)
     const provider: ImageProvider = {
       name: 'local',

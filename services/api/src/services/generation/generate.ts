@@ -7,7 +7,7 @@ import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import { AppError } from '../../errors/app-error.ts'
 import type { HttpMetrics } from '../../http/metrics.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
-import { assertDecodes } from '../../images/inspect.ts'
+import { assertIntact } from '../../images/integrity.ts'
 import type { Random } from '../../providers/resilience/backoff.ts'
 import type { CircuitBreaker } from '../../providers/resilience/circuit-breaker.ts'
 import {
@@ -218,9 +218,9 @@ export function createGenerationService(deps: GenerationServiceDeps) {
   }
 
   /**
-   * Sniffs, decodes and stores one returned image; a bad one is the provider's fault. The decode
-   * check (libvips, on the thread pool) runs while the bytes are hashed and written, and the
-   * asset row is committed only once it has passed.
+   * Checks and stores one returned image; a bad one is the provider's fault. The integrity
+   * check (the file's structure walked, its pixels not decoded: see images/integrity.ts) must
+   * pass before the asset row is committed.
    */
   async function store(
     workspaceId: string,
@@ -228,7 +228,7 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     image: ProviderImage,
     provider: ProviderName,
   ): Promise<GeneratedImage> {
-    const verified = assertDecodes(image.bytes).catch((err: unknown) => {
+    const verified = assertIntact(image.bytes).catch((err: unknown) => {
       throw new UpstreamFailure(
         'bad_response',
         provider,
