@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
+import { createIntegrityCheck } from './integrity.ts'
 
 /** Test inputs for the image checks, built in memory so no binary fixture is committed. */
 
@@ -53,4 +54,42 @@ export function pseudoRandomBytes(length: number, seed: string): Buffer {
     blocks.push(createHash('sha256').update(`${seed}:${counter}`).digest())
   }
   return Buffer.concat(blocks).subarray(0, length)
+}
+
+/**
+ * What the integrity check says about `bytes` fed in pieces of `pieceSize` (whole by default):
+ * 'intact', or the error it throws.
+ */
+export function integrityVerdict(
+  bytes: Uint8Array,
+  options: { maxPixels?: number; pieceSize?: number } = {},
+): 'intact' | Error {
+  const check = createIntegrityCheck(options.maxPixels ? { maxPixels: options.maxPixels } : {})
+  const size = options.pieceSize ?? Math.max(1, bytes.byteLength)
+  for (let at = 0; at < bytes.byteLength; at += size) {
+    check.push(bytes.subarray(at, at + size))
+  }
+  try {
+    check.finish()
+    return 'intact'
+  } catch (error) {
+    return error as Error
+  }
+}
+
+/** The bytes with one bit flipped. */
+export function flipBit(bytes: Uint8Array, bit: number): Buffer {
+  const out = Buffer.from(bytes)
+  const at = Math.floor(bit / 8)
+  out[at] = (out[at] as number) ^ (1 << (bit % 8))
+  return out
+}
+
+/** `count` offsets spread over 1 .. length-1, always including both ends. */
+export function cutOffsets(length: number, count = 64): number[] {
+  const offsets = new Set<number>([1, length - 1])
+  for (let index = 1; index < count; index++) {
+    offsets.add(Math.max(1, Math.floor((index * (length - 1)) / count)))
+  }
+  return [...offsets].sort((a, b) => a - b)
 }

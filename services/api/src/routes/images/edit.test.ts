@@ -268,6 +268,19 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
     expect(await assetCount(t)).toBe(before)
   })
 
+  it('refuses a damaged input image (415) and keeps nothing', async () => {
+    t = createTestApp()
+    const before = await assetCount(t)
+    const png = await noisePng('damaged input', 64)
+    const truncated = png.subarray(0, png.byteLength - 20)
+    const error = await refused(
+      edit(t, { prompt: 'x', model: 'local-sketch' }, [{ field: 'image', bytes: truncated }]),
+      415,
+    )
+    expect(error.code).toBe('unsupported_media_type')
+    expect(await assetCount(t)).toBe(before)
+  })
+
   it('refuses a model that cannot edit before storing the upload', async () => {
     t = createTestApp({
       env: {
