@@ -106,6 +106,12 @@ export type FakeUpstream = {
 export type FakeUpstreamOptions = {
   image?: Uint8Array
   mediaType?: string
+  /**
+   * The image answering generation call `callIndex` (its index in `calls`), as base64: a
+   * different image per call, where bytes repeated every time would let a content-addressed
+   * store skip its work. Without it, every answer carries `image`.
+   */
+  imageBase64For?: (callIndex: number) => string
 }
 
 let defaultImage: Uint8Array | undefined
@@ -132,14 +138,20 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   let fallback: Fault = 'ok'
   let url = ''
 
+  const base64For = options.imageBase64For ?? (() => base64)
   const answers = {
-    openai: (script: Script, body: Record<string, unknown>, callIndex: number): Reply =>
-      openAIReply(script, body, {
-        base64,
+    openai: (script: Script, body: Record<string, unknown>, callIndex: number): Reply => {
+      const answered = base64For(callIndex)
+      return openAIReply(script, body, {
+        base64: answered,
         fileUrl: `${url}/files/${callIndex}.png`,
-        size: imageSize,
+        // The first 32 base64 characters are the signature and IHDR's start, sizes included.
+        size: options.imageBase64For
+          ? pngSize(Buffer.from(answered.slice(0, 32), 'base64'))
+          : imageSize,
         inputImages: 0,
-      }),
+      })
+    },
     // An edit answers a PNG of the size it asked for; so does its URL.
     openai_edit: (script: Script, body: Record<string, unknown>, callIndex: number): Reply => {
       const { width, height } = editSize(body.size)
@@ -151,14 +163,14 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       })
     },
     gemini: (script: Script, _body: unknown, callIndex: number): Reply =>
-      geminiReply(script, { base64, mediaType, callIndex }),
+      geminiReply(script, { base64: base64For(callIndex), mediaType, callIndex }),
   }
 
   const server = createServer(async (req, res) => {
     const raw = await readBody(req)
     const path = req.url ?? '/'
     const geminiPath = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(path)
-    const filePath = /^\/files\/\d+(?:-(\d+)x(\d+))?\.png$/.exec(path)
+    const filePath = /^\/files\/(\d+)(?:-(\d+)x(\d+))?\.png$/.exec(path)
     const shape: UpstreamCall['shape'] =
       req.method === 'POST' && path === '/v1/images/generations'
         ? 'openai'
@@ -206,8 +218,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     calls.push(call)
 
     if (shape === 'file') {
-      const [, width, height] = filePath ?? []
-      const file = width && height ? sizedPng(Number(width), Number(height)) : image
+      const [, callIndex, width, height] = filePath ?? []
+      const file =
+        width && height
+          ? sizedPng(Number(width), Number(height))
+          : options.imageBase64For
+            ? Buffer.from(options.imageBase64For(Number(callIndex)), 'base64')
+            : image
       send(res, {
         status: 200,
         headers: { 'content-type': width ? 'image/png' : mediaType },
