@@ -3,9 +3,9 @@
  * paid, verified, stored generation cannot skip, with no framework, no validation, no catalog,
  * no retries and no access control. Per request: a credit hold (a FULL commit), the generation
  * row, the upstream call on a keep-alive agent, the base64 image cut out of the answer and
- * decoded, the decode check (sharp, every row, as imagegate's) while the bytes are hashed and
- * stored (the blob's mtime refreshed when it is already there, else temp file, fsync, rename,
- * directory fsync), the asset row, the settlement (a FULL commit), the generation row finished,
+ * decoded, the integrity check (imagegate's own: the PNG's chunks and CRCs walked, no pixel
+ * decoded), the bytes hashed and stored (the blob's mtime refreshed when it is already there,
+ * else temp file, fsync, rename, directory fsync), the asset row, the settlement (a FULL commit), the generation row finished,
  * and the OpenAI-shaped answer carrying the same base64 text.
  */
 import { createHash, randomUUID } from 'node:crypto'
@@ -13,7 +13,7 @@ import { mkdirSync, statSync, utimesSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { Agent, type IncomingMessage, request, type ServerResponse } from 'node:http'
 import path from 'node:path'
-import sharp from 'sharp'
+import { assertIntact } from '../../services/api/src/images/integrity.ts'
 import { blobPlace, fsyncDir, makeDirDurably } from '../lib/durable-dirs.ts'
 import { serveOnLoopback } from '../lib/minimal-server.ts'
 import { openSqlite } from '../lib/sqlite.ts'
@@ -142,13 +142,9 @@ async function generate(req: IncomingMessage, res: ServerResponse) {
   // PNG: width and height are the IHDR's first two fields.
   const width = bytes.readUInt32BE(16)
   const height = bytes.readUInt32BE(20)
-  const decodes = sharp(bytes, { failOn: 'error' })
-    .extract({ left: width - 1, top: height - 1, width: 1, height: 1 })
-    .raw()
-    .toBuffer()
+  await assertIntact(bytes)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   await storeBlob(bytes, sha256)
-  await decodes
   const assetId = randomUUID()
   insertAsset.run(assetId, sha256, bytes.byteLength, new Date().toISOString())
   settle(id)
