@@ -1,10 +1,8 @@
 import { crc32 } from 'node:zlib'
 
-/** Signature (8 bytes) and IHDR (25): 33 bytes, a whole number of base64 groups. */
-const HEADER_BYTES = 33
 const KEYWORD = 'imagegate-call\0'
-/** Digits that make the marker chunk 12 + 15 + 18 = 45 bytes, also a multiple of 3. */
-const DIGITS = 18
+const DIGITS = 16
+const IEND_BYTES = 12
 
 function markerChunk(index: number): Buffer {
   const data = Buffer.from(`${KEYWORD}${String(index).padStart(DIGITS, '0')}`, 'latin1')
@@ -18,26 +16,29 @@ function markerChunk(index: number): Buffer {
 
 /**
  * Base64 of a different PNG for every call index: the encoder's PNGs of `pool` in turn, each
- * with a tEXt chunk carrying the index right after IHDR, so no two calls send the same bytes
- * (the pixels and their compressed stream stay the encoder's own). Costs a few dozen bytes of
- * base64 per call: the header and the marker are whole base64 groups, so the rest of each
- * image is encoded once.
+ * with a tEXt chunk carrying the index just before IEND, so no two calls send the same bytes
+ * while the header, the pixels and their compressed stream stay exactly as the encoder wrote
+ * them. Costs a few dozen bytes of base64 per call: everything before the last whole base64
+ * group of the image's body is encoded once.
  */
 export function distinctPngs(pool: Uint8Array[]): (index: number) => string {
   if (pool.length === 0) {
     throw new RangeError('the pool needs at least one PNG')
   }
   const parts = pool.map((png) => {
-    if (Buffer.from(png.subarray(12, 16)).toString('latin1') !== 'IHDR') {
-      throw new RangeError('every PNG of the pool must start with IHDR')
+    const iend = png.byteLength - IEND_BYTES
+    if (Buffer.from(png.subarray(iend + 4, iend + 8)).toString('latin1') !== 'IEND') {
+      throw new RangeError('every PNG of the pool must end with IEND')
     }
+    const whole = iend - (iend % 3)
     return {
-      header: Buffer.from(png.subarray(0, HEADER_BYTES)),
-      rest: Buffer.from(png.subarray(HEADER_BYTES)).toString('base64'),
+      body: Buffer.from(png.subarray(0, whole)).toString('base64'),
+      bodyTail: Buffer.from(png.subarray(whole, iend)),
+      iend: Buffer.from(png.subarray(iend)),
     }
   })
   return (index) => {
-    const { header, rest } = parts[index % parts.length] as (typeof parts)[number]
-    return Buffer.concat([header, markerChunk(index)]).toString('base64') + rest
+    const { body, bodyTail, iend } = parts[index % parts.length] as (typeof parts)[number]
+    return body + Buffer.concat([bodyTail, markerChunk(index), iend]).toString('base64')
   }
 }
