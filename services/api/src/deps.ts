@@ -21,7 +21,7 @@ import {
 } from './db/repositories/generations.ts'
 import { createWorkspacesRepository } from './db/repositories/workspaces.ts'
 import { createInFlightRequests, type InFlightRequests } from './http/in-flight.ts'
-import { createMetrics, type HttpMetrics } from './http/metrics.ts'
+import { createMetrics, type HttpMetrics } from './http/middleware/metrics.ts'
 import { type Clock, createIdGenerator, type IdGenerator, systemClock } from './ids.ts'
 import { createLogger } from './logger.ts'
 import { createGeminiProvider } from './providers/gemini.ts'

@@ -12,7 +12,7 @@ import {
   admitBeforeHono,
   decideAccess,
 } from './access.ts'
-import { countRequest, type HttpMetrics } from './metrics.ts'
+import { countRequest, type HttpMetrics } from './middleware/metrics.ts'
 import { logRequestLine, requestIdFor } from './request-log.ts'
 
 export type AccessGateDeps = AccessControlDeps & {

@@ -5,7 +5,7 @@ import { type ModelEntry, usesStrictContent } from '../../catalog/model-entry.ts
 import type { GenerationsRepository } from '../../db/repositories/generations.ts'
 import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import { AppError } from '../../errors/app-error.ts'
-import type { HttpMetrics } from '../../http/metrics.ts'
+import type { HttpMetrics } from '../../http/middleware/metrics.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
 import { assertIntact } from '../../images/integrity.ts'
 import type { Random } from '../../providers/resilience/backoff.ts'

@@ -4,19 +4,22 @@ import {
   idempotencyConflictError,
   invalidIdempotencyKeyError,
   rateLimitedError,
-} from '../access/errors.ts'
-import { type FingerprintInput, requestFingerprint } from '../access/fingerprint.ts'
-import type { Idempotency } from '../access/idempotency.ts'
-import { parseIdempotencyKey } from '../access/idempotency-key.ts'
-import { captureResponse, replayResponse } from '../access/idempotency-response.ts'
-import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
-import { imageRules } from '../access/rate-limit-policies.ts'
-import type { RateLimiter } from '../access/rate-limiter.ts'
-import { routeAccess } from '../access/scopes.ts'
-import type { ChargeContext, ChargedGenerations } from '../services/access/charged-generations.ts'
-import { readEditForm } from './edit-form.ts'
-import type { AppEnv } from './env.ts'
-import { addResponseHeaders } from './response-headers.ts'
+} from '../../access/errors.ts'
+import { type FingerprintInput, requestFingerprint } from '../../access/fingerprint.ts'
+import type { Idempotency } from '../../access/idempotency.ts'
+import { parseIdempotencyKey } from '../../access/idempotency-key.ts'
+import { captureResponse, replayResponse } from '../../access/idempotency-response.ts'
+import { rateLimitHeaders } from '../../access/rate-limit-headers.ts'
+import { imageRules } from '../../access/rate-limit-policies.ts'
+import type { RateLimiter } from '../../access/rate-limiter.ts'
+import { routeAccess } from '../../access/scopes.ts'
+import type {
+  ChargeContext,
+  ChargedGenerations,
+} from '../../services/access/charged-generations.ts'
+import { readEditForm } from '../edit-form.ts'
+import type { AppEnv } from '../env.ts'
+import { addResponseHeaders } from '../response-headers.ts'
 
 export type IdempotencyLayerDeps = {
   /** The body limit an edit's buffered multipart form is read with. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { manualClock } from '../providers/resilience/testing/manual-clock.ts'
-import { UpstreamFailure } from '../providers/types.ts'
-import { type AccessTestApp, createAccessTestApp, GPT_IMAGE_1_PRICE } from '../testing/access.ts'
-import { noisePng, sha256Hex, uploadRequest } from '../testing/assets.ts'
+import { manualClock } from '../../providers/resilience/testing/manual-clock.ts'
+import { UpstreamFailure } from '../../providers/types.ts'
+import { type AccessTestApp, createAccessTestApp, GPT_IMAGE_1_PRICE } from '../../testing/access.ts'
+import { noisePng, sha256Hex, uploadRequest } from '../../testing/assets.ts'
 
 let t: AccessTestApp
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
-import type { AppEnv } from './env.ts'
+import type { AppEnv } from '../env.ts'
 
 export type HttpMetrics = {
   registry: Registry
