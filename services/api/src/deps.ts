@@ -40,20 +40,16 @@ import {
   type Bootstrapped,
   bootstrapAccess,
 } from './services/access/bootstrap.ts'
-import {
-  type ChargedGenerations,
-  createChargedGenerations,
-} from './services/access/charged-generations.ts'
 import { type CreditService, createCreditService } from './services/access/credits.ts'
 import { createSignedUrlService, type SignedUrlService } from './services/access/signed-urls.ts'
 import { createWorkspaceService, type WorkspaceService } from './services/access/workspaces.ts'
 import { type AssetService, createAssetService } from './services/assets.ts'
 import { createBlobPins } from './services/blob-pins.ts'
 import {
-  createGenerationService,
-  type GenerationService,
-  type ProviderRuntime,
-} from './services/generation/generate.ts'
+  createGenerationPipeline,
+  type GenerationPipeline,
+} from './services/generation/pipeline.ts'
+import type { ProviderRuntime } from './services/generation/types.ts'
 import type { BlobStore } from './storage/blob-store.ts'
 import { createFsBlobStore } from './storage/fs-blob-store.ts'
 
@@ -82,7 +78,8 @@ export type AppDeps = {
   blobs: BlobStore
   assets: AssetService
   catalog: Catalog
-  generations: GenerationService
+  /** The one path of a generation: prepare, hold credits, dispatch, store, record, settle. */
+  generation: GenerationPipeline
   generationsRepo: GenerationsRepository
   /** Requests whose handler is still running; shutdown waits for them. */
   inFlight: InFlightRequests
@@ -97,8 +94,6 @@ export type AppDeps = {
   /** How long an Idempotency-Key claim holds its key (longer than any generation may run). */
   idempotencyLeaseMs: number
   signedUrls: SignedUrlService
-  /** `generations` with credits reserved before dispatch and settled on what came back. */
-  chargedGenerations: ChargedGenerations
   /** The admin key this start created (a database without one); main.ts prints it once. */
   bootstrap: Bootstrapped | undefined
   /** Readiness probes beyond the database: each throws when its resource is unusable. */
@@ -221,7 +216,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   const catalog = loadCatalog(config, new Set(providers.keys()))
   const metrics = overrides.metrics ?? createMetrics({ defaultMetrics: true })
   const generationsRepo = createGenerationsRepository(database.db)
-  const generations = createGenerationService({
+  const generation = createGenerationPipeline({
     catalog,
     providers,
     mockImages: config.mockImages,
@@ -231,8 +226,10 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     clock,
     random: overrides.random ?? Math.random,
     sleep: overrides.sleep ?? systemSleep,
-    log,
     metrics,
+    ledger,
+    durable: database.durable,
+    newReference: () => ids('att'),
   })
 
   const idempotencyLeaseMs =
@@ -250,15 +247,6 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     ttlSeconds: config.signedUrlTtlSeconds,
     assetWorkspace: createAssetWorkspaceLookup(database.db),
   })
-  const chargedGenerations = createChargedGenerations({
-    generations,
-    catalog,
-    ledger,
-    durable: database.durable,
-    mockImages: config.mockImages,
-    newReference: () => ids('att'),
-  })
-
   /**
    * Expired idempotency records go; credit holds older than the lease are released: their
    * request crashed (no live attempt can own a hold that old), and a retry would have taken the
@@ -307,7 +295,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     blobs,
     assets,
     catalog,
-    generations,
+    generation,
     generationsRepo,
     inFlight: createInFlightRequests(),
     /**
@@ -335,7 +323,6 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     idempotency,
     idempotencyLeaseMs,
     signedUrls,
-    chargedGenerations,
     bootstrap,
     checkDataDir() {
       accessSync(config.dataDir, constants.R_OK | constants.W_OK)

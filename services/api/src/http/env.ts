@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { PolicyState } from '../access/rate-limiter.ts'
 import type { RouteAccess } from '../access/scopes.ts'
 import type { Principal } from '../services/access/api-keys.ts'
-import type { ChargeContext } from '../services/access/charged-generations.ts'
+import type { ChargeContext } from '../services/generation/billing.ts'
 
 /** Per-request context variables, set by the middleware in app.ts. */
 export type AppEnv = {
@@ -17,7 +17,7 @@ export type AppEnv = {
     principal?: Principal
     /** The request-count limits this request passed, for the response headers. */
     rateLimitPolicies?: PolicyState[]
-    /** Set on idempotent POSTs: the ledger reference and where a pending charge is left. */
+    /** Set on idempotent POSTs: the ledger references and where a charge commits. */
     charge?: ChargeContext
     /** `skill`: errors answer as `{ ok: false, error }` (the skill envelope). */
     errorEnvelope?: 'skill'

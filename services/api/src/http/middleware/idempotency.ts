@@ -13,10 +13,7 @@ import { rateLimitHeaders } from '../../access/rate-limit-headers.ts'
 import { imageRules } from '../../access/rate-limit-policies.ts'
 import type { RateLimiter } from '../../access/rate-limiter.ts'
 import { routeAccess } from '../../access/scopes.ts'
-import type {
-  ChargeContext,
-  ChargedGenerations,
-} from '../../services/access/charged-generations.ts'
+import type { ChargeContext } from '../../services/generation/billing.ts'
 import { readEditForm } from '../edit-form.ts'
 import type { AppEnv } from '../env.ts'
 import { addResponseHeaders } from '../response-headers.ts'
@@ -25,7 +22,6 @@ export type IdempotencyLayerDeps = {
   /** The body limit an edit's buffered multipart form is read with. */
   config: { maxUploadBytes: number }
   idempotency: Idempotency
-  chargedGenerations: ChargedGenerations
   rateLimiter: RateLimiter
 }
 
@@ -39,8 +35,9 @@ export type IdempotencyLayerDeps = {
  * - answers are kept 24 h, except 400s, answers that say `x-should-retry: true`, 429s and 5xx
  *   (the key is released, so the retry or the corrected request runs);
  * - a crash mid-flight leaves a lease that runs out, after which the same request takes over.
- * Every idempotent request gets a ChargeContext; with a key, its credits settle in the very
- * commit that stores the answer, so no crash can keep a debit without its replayable answer.
+ * Every idempotent request gets a ChargeContext; with a key, the charge hands its settlement to
+ * `onCommit`, and it runs in the very commit that stores the answer (settled when the answer is
+ * kept, released otherwise), so no crash can keep a debit without its replayable answer.
  */
 export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -55,7 +52,6 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
       c.set('charge', {
         reference: c.get('requestId'),
         requestReference: c.get('requestId'),
-        settleLater: false,
         ...(limitImages ? { limitImages } : {}),
       })
       return next()
@@ -76,23 +72,24 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
       throw idempotencyConflictError(outcome)
     }
     const { claim } = outcome
+    let closeCharge: ((answerKept: boolean) => void) | undefined
     const charge: ChargeContext = {
       reference: claim.token,
       requestReference: `idem:${claim.createdAtMs}:${parsed.key}`,
       ...(claim.superseded ? { supersededReference: claim.superseded } : {}),
-      settleLater: true,
       ...(limitImages ? { limitImages } : {}),
+      onCommit(close) {
+        closeCharge = close
+      },
     }
     c.set('charge', charge)
     await next()
     if (!worthKeeping(c.res)) {
-      deps.idempotency.abandon(claim, () => deps.chargedGenerations.close(charge.pending, false))
+      deps.idempotency.abandon(claim, () => closeCharge?.(false))
       return
     }
     const stored = await captureResponse(c.res)
-    deps.idempotency.finish(claim, stored, (way) =>
-      deps.chargedGenerations.close(charge.pending, way === 'stored'),
-    )
+    deps.idempotency.finish(claim, stored, (way) => closeCharge?.(way === 'stored'))
     c.res = replayResponse(stored, { replayed: false })
   }
 }

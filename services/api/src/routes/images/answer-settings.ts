@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi'
 import type { AssetRow } from '../../db/schema/index.ts'
 import type { TokenUsage } from '../../providers/types.ts'
 import type { ImageGenerationResponseSchema, ImageUsageSchema } from '../../schemas/images.ts'
-import type { GenerationOutcome } from '../../services/generation/generate.ts'
+import type { GenerationOutcome } from '../../services/generation/types.ts'
 
 type AnswerSettings = Pick<
   z.infer<typeof ImageGenerationResponseSchema>,

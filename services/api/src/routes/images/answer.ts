@@ -4,7 +4,7 @@ import type { AppDeps } from '../../deps.ts'
 import type { AppEnv } from '../../http/env.ts'
 import { afterAnswerWritten } from '../../http/response-headers.ts'
 import { ImageGenerationResponseSchema } from '../../schemas/images.ts'
-import type { GenerationOutcome } from '../../services/generation/generate.ts'
+import type { GenerationOutcome } from '../../services/generation/types.ts'
 import { answerSettings } from './answer-settings.ts'
 
 export type ImageGenerationResponse = z.infer<typeof ImageGenerationResponseSchema>

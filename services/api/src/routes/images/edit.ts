@@ -11,8 +11,9 @@ import {
   ImageEditFormSchema,
   ImageLabelsSchema,
 } from '../../schemas/images.ts'
-import type { GenerationInput } from '../../services/generation/generate.ts'
 import { assertTakesInputImages } from '../../services/generation/inputs.ts'
+import { withInputImages } from '../../services/generation/prepare.ts'
+import type { PreparedGeneration } from '../../services/generation/types.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
 
 export const route = createRoute({
@@ -103,11 +104,11 @@ export function register(app: App, deps: AppDeps) {
     return asset
   }
 
-  async function toInput(
+  async function prepare(
     workspaceId: string,
     form: EditForm,
     fields: ImageEditFields,
-  ): Promise<GenerationInput> {
+  ): Promise<PreparedGeneration> {
     const uploads = form.files.filter((file) => file.field === 'image' || file.field === 'image[]')
     const masks = form.files.filter((file) => file.field === 'mask')
     if (masks.length > 1) {
@@ -142,7 +143,7 @@ export function register(app: App, deps: AppDeps) {
       input_fidelity: inputFidelity,
       ...rest
     } = fields
-    const request = deps.generations.withDefaults(workspaceId, {
+    const prepared = deps.generation.prepare(workspaceId, {
       ...rest,
       ...(parentGenerationId ? { parentGenerationId } : {}),
       ...(parentAssetId ? { parentAssetId } : {}),
@@ -151,7 +152,7 @@ export function register(app: App, deps: AppDeps) {
       operation: 'edit',
     })
     // A model that cannot edit is refused before any upload is stored.
-    assertTakesInputImages(deps.catalog.resolve(request.model))
+    assertTakesInputImages(prepared.model)
 
     const stored = await Promise.all(uploads.map((file) => store(workspaceId, file, 'reference')))
     const ids = [...stored.map((asset) => asset.id), ...assetIds]
@@ -169,11 +170,7 @@ export function register(app: App, deps: AppDeps) {
     const maskAssetId = maskFile
       ? (await store(workspaceId, maskFile, 'mask')).id
       : givenMaskAssetId
-    return {
-      ...request,
-      ...(inputs.length > 0 ? { inputs } : {}),
-      ...(maskAssetId ? { maskAssetId } : {}),
-    }
+    return withInputImages(prepared, { inputs, maskAssetId })
   }
 
   app.post('/v1/images/edits', async (c) => {
@@ -181,8 +178,8 @@ export function register(app: App, deps: AppDeps) {
     const workspaceId = c.get('workspaceId')
     const form = await readEditForm(c, deps.config.maxUploadBytes)
     const fields = parseFields(form.fields)
-    const input = await toInput(workspaceId, form, fields)
-    const outcome = await deps.chargedGenerations.generate(c.get('charge'), workspaceId, input)
+    const prepared = await prepare(workspaceId, form, fields)
+    const outcome = await deps.generation.generatePrepared(prepared, c.get('charge'))
     return imagesAnswer(c, deps, outcome, fields.response_format, started)
   })
 }

@@ -36,15 +36,14 @@ export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
     input_images: inputImages,
     ...rest
   } = c.req.valid('json')
-  const workspaceId = c.get('workspaceId')
-  const input = deps.generations.withDefaults(workspaceId, {
+  const input = {
     ...rest,
     ...(parentGenerationId ? { parentGenerationId } : {}),
     ...(parentAssetId ? { parentAssetId } : {}),
     ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),
-    operation: 'generate',
-  })
-  const outcome = await deps.chargedGenerations.generate(c.get('charge'), workspaceId, input)
+    operation: 'generate' as const,
+  }
+  const outcome = await deps.generation.generate(c.get('workspaceId'), input, c.get('charge'))
   return imagesAnswer(c, deps, outcome, responseFormat, started)
 }
 

@@ -65,8 +65,7 @@ export function register(app: App, deps: AppDeps) {
   app.openapi(route, async (c) => {
     const started = performance.now()
     const input = c.req.valid('json')
-    const workspaceId = c.get('workspaceId')
-    const request = deps.generations.withDefaults(workspaceId, {
+    const request = {
       prompt: input.prompt,
       size: input.size,
       n: 1,
@@ -89,9 +88,9 @@ export function register(app: App, deps: AppDeps) {
         parentAssetId: 'parentAssetId',
         inputs: 'inputImages',
       },
-      operation: 'skill',
-    })
-    const outcome = await deps.chargedGenerations.generate(c.get('charge'), workspaceId, request)
+      operation: 'skill' as const,
+    }
+    const outcome = await deps.generation.generate(c.get('workspaceId'), request, c.get('charge'))
     const image = outcome.images[0]
     if (!image) {
       throw new Error('a successful generation returned no image')

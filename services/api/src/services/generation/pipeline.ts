@@ -1,0 +1,149 @@
+import { fromAccessError } from '../../access/errors.ts'
+import { InsufficientCreditsError } from '../../access/ledger-errors.ts'
+import type { Reservation } from '../../access/ledger-types.ts'
+import {
+  type BillingDeps,
+  type ChargeContext,
+  createBilling,
+  type Settlement,
+  settlementFor,
+} from './billing.ts'
+import { createExecutor, type ExecuteDeps } from './execute.ts'
+import { toAppError } from './failures.ts'
+import { type PrepareDeps, prepareGeneration, withRefinementDefaults } from './prepare.ts'
+import { recordRefusal } from './record.ts'
+import type { GenerationInput, GenerationOutcome, PreparedGeneration } from './types.ts'
+
+export type GenerationPipelineDeps = ExecuteDeps &
+  PrepareDeps &
+  BillingDeps & {
+    /** A fresh ledger reference, for a request that came without a ChargeContext. */
+    newReference: () => string
+  }
+
+/** A prepared generation whose worst case is held: what is left is to run it and settle. */
+export type HeldGeneration = {
+  prepared: PreparedGeneration
+  /** Charges what the outcome cost (or, when the caller commits, leaves it for that commit). */
+  settle(outcome: GenerationOutcome): Promise<void>
+  /** Gives the hold back after a failure (or leaves that to the caller's commit). */
+  release(): Promise<void>
+}
+
+/**
+ * The one path of a generation: prepare (defaults, resolve, plan, price) once, hold the worst
+ * case, execute (dispatch, store, record), settle what came back. Not enough credits: 402
+ * insufficient_credits with cost and balance, before any upstream call. Free models (the local
+ * renderer, mock mode) never touch the ledger.
+ */
+export function createGenerationPipeline(deps: GenerationPipelineDeps) {
+  const billing = createBilling(deps)
+  const execute = createExecutor(deps)
+
+  /** Prepares a request; a refusal is thrown in the error table's terms, and not recorded. */
+  function prepare(workspaceId: string, input: GenerationInput): PreparedGeneration {
+    const request = withRefinementDefaults(deps, workspaceId, input)
+    try {
+      return prepareGeneration(deps, workspaceId, request)
+    } catch (err) {
+      throw toAppError(err, request.params)
+    }
+  }
+
+  /**
+   * Spends the images from the caller's rate limits and holds the worst case (releasing a
+   * superseded attempt's hold in the same commit). A refusal for credits leaves its record.
+   */
+  async function hold(
+    prepared: PreparedGeneration,
+    given: ChargeContext | undefined,
+  ): Promise<HeldGeneration> {
+    const { workspaceId, input, model, plan } = prepared
+    const charge: ChargeContext = given ?? { reference: deps.newReference(), requestReference: '' }
+    charge.limitImages?.(plan.n)
+    let reservation: Reservation | undefined
+    try {
+      reservation = await billing.hold(workspaceId, charge, prepared.units, model.id)
+    } catch (err) {
+      if (err instanceof InsufficientCreditsError) {
+        // A refusal like any other before dispatch: the request still leaves its record.
+        recordRefusal(deps, workspaceId, { ...input, model: model.id }, fromAccessError(err))
+      }
+      throw err
+    }
+    if (!reservation) {
+      return { prepared, settle: async () => {}, release: async () => {} }
+    }
+    const held = reservation
+    if (!charge.onCommit) {
+      return {
+        prepared,
+        settle: (outcome) => billing.settle(held, settlementOf(held, outcome)),
+        release: () => billing.release(held),
+      }
+    }
+    let made: Settlement | undefined
+    charge.onCommit((answerKept) => billing.close(held, answerKept ? made : undefined))
+    return {
+      prepared,
+      settle: async (outcome) => {
+        made = settlementOf(held, outcome)
+      },
+      release: async () => {},
+    }
+  }
+
+  /** Runs a held generation and settles its credits; a failure releases them. */
+  async function complete(held: HeldGeneration): Promise<GenerationOutcome> {
+    let outcome: GenerationOutcome
+    try {
+      outcome = await execute(held.prepared)
+    } catch (err) {
+      await held.release()
+      throw err
+    }
+    await held.settle(outcome)
+    return outcome
+  }
+
+  async function generatePrepared(
+    prepared: PreparedGeneration,
+    charge: ChargeContext | undefined,
+  ): Promise<GenerationOutcome> {
+    return complete(await hold(prepared, charge))
+  }
+
+  return {
+    prepare,
+    hold,
+    complete,
+    generatePrepared,
+
+    /**
+     * The entry the routes call: prepares, holds, executes and settles. A request refused while
+     * it is prepared leaves its record, as every generation request does. `charge` comes from
+     * the caller's layer; without one the request is charged on its own, settled at once.
+     */
+    async generate(
+      workspaceId: string,
+      input: GenerationInput,
+      charge: ChargeContext | undefined,
+    ): Promise<GenerationOutcome> {
+      const request = withRefinementDefaults(deps, workspaceId, input)
+      let prepared: PreparedGeneration
+      try {
+        prepared = prepareGeneration(deps, workspaceId, request)
+      } catch (err) {
+        recordRefusal(deps, workspaceId, request, err)
+        throw toAppError(err, request.params)
+      }
+      return generatePrepared(prepared, charge)
+    },
+  }
+}
+
+function settlementOf(reservation: Reservation, outcome: GenerationOutcome): Settlement {
+  return settlementFor(reservation, outcome.generation.costCents, outcome.images.length)
+}
+
+export type GenerationPipeline = ReturnType<typeof createGenerationPipeline>
