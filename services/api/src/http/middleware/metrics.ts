@@ -1,8 +1,10 @@
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import type { GenerationMetrics } from '../../services/generation/types.ts'
 import type { AppEnv } from '../env.ts'
 
+/** The HTTP counters, and the generation service's port (GenerationMetrics) on the same registry. */
 export type HttpMetrics = {
   registry: Registry
   requests: Counter<'method' | 'route' | 'status'>
@@ -19,7 +21,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): HttpM
   if (options.defaultMetrics) {
     collectDefaultMetrics({ register: registry, prefix: 'imagegate_' })
   }
-  return {
+  const metrics: HttpMetrics = {
     registry,
     requests: new Counter({
       name: 'imagegate_http_requests_total',
@@ -47,6 +49,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): HttpM
       registers: [registry],
     }),
   }
+  return metrics satisfies GenerationMetrics
 }
 
 /** Counts one answered request (`route` is a template or `unmatched`, never a raw path). */
