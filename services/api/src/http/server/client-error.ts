@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { AppError, InvalidRequestError } from '../../errors/app-error.ts'
 import { errorAnswer } from '../../errors/handlers.ts'
 import type { IdGenerator } from '../../ids.ts'
-import { countRequest, type HttpMetrics } from '../metrics.ts'
+import { countRequest, type HttpMetrics } from '../middleware/metrics.ts'
 
 export type ClientErrorDeps = { ids: IdGenerator; log: Logger; metrics: HttpMetrics }
 
