@@ -55,7 +55,7 @@ describe('storeImage', () => {
     expect(image.bytes).toBe(bytes)
   })
 
-  it("refuses an image that does not decode as the provider's fault, and stores no asset", async () => {
+  it("refuses a damaged image as the provider's fault, and stores no asset", async () => {
     t = createTestApp()
     const refused = storeImage(
       t.deps,
