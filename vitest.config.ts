@@ -43,9 +43,12 @@ export default defineConfig({
       },
       {
         // Packs the client and installs the tarball into a temp project, as another team would.
+        // It runs after the other projects: npm, tsc and Chromium at once would take the CPU
+        // that the timing-sensitive e2e tests count on.
         test: {
           name: 'package',
           include: ['test/package/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 90_000,
         },
