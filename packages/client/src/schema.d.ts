@@ -440,15 +440,34 @@ export interface components {
          *       "displayPrefix": "igk_4fT9xQ2a",
          *       "last4": "Zk3P",
          *       "createdAt": "2026-11-21T10:00:00.000Z",
-         *       "revokedAt": null
+         *       "revokedAt": null,
+         *       "key": "igk_4fT9xQ2aVbN7mLpR8sKdE3wYhJ6cGuZt1oXiA5qWnB0e9Zk3P"
          *     }
          */
-        ApiKeyCreated: components["schemas"]["ApiKey"] & {
+        ApiKeyCreated: {
+            /**
+             * Format: date-time
+             * @example 2026-11-21T10:00:00.000Z
+             */
+            createdAt: string;
+            /** @example igk_4fT9xQ2a */
+            displayPrefix: string;
+            /** @example key_01J9Z7Q8R4M2XK5T3B6N8V0WQD */
+            id: string;
             /**
              * @description The API key itself. Shown once, here: only its sha256 is stored.
              * @example igk_4fT9xQ2aVbN7mLpR8sKdE3wYhJ6cGuZt1oXiA5qWnB0e9Zk3P
              */
             key: string;
+            /** @example Zk3P */
+            last4: string;
+            name: string | null;
+            rateLimits: components["schemas"]["RateLimits"];
+            /** Format: date-time */
+            revokedAt: string | null;
+            scopes: ("admin" | "generate" | "read")[];
+            /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+            workspaceId: string;
         };
         ApiKeyList: {
             data: components["schemas"]["ApiKey"][];
@@ -1665,7 +1684,7 @@ export interface operations {
             header: {
                 /**
                  * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 * @example ce295f97-5773-4e0e-a5dc-09d1748cfe1a
                  */
                 "Idempotency-Key"?: string;
                 /** @description sha256 of the file part, 64 lowercase hex */
@@ -1905,6 +1924,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
                 id: string;
             };
             cookie?: never;
@@ -2013,6 +2033,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
                 id: string;
             };
             cookie?: never;
@@ -2147,6 +2168,7 @@ export interface operations {
                 range?: string;
             };
             path: {
+                /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
                 id: string;
             };
             cookie?: never;
@@ -2357,6 +2379,7 @@ export interface operations {
                 range?: string;
             };
             path: {
+                /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
                 id: string;
             };
             cookie?: never;
@@ -2681,6 +2704,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB */
                 id: string;
             };
             cookie?: never;
@@ -2790,7 +2814,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 * @example aa7346dc-e883-482b-a91d-3970d580d554
                  */
                 "Idempotency-Key"?: string;
             };
@@ -3112,7 +3136,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 * @example 92a9b8e5-2c8e-4215-bf61-1ee1233610e5
                  */
                 "Idempotency-Key"?: string;
             };
@@ -3413,6 +3437,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example key_01J9Z7Q8R4M2XK5T3B6N8V0WQD */
                 keyId: string;
             };
             cookie?: never;
@@ -3626,7 +3651,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 * @example 4d3d5695-da82-456f-8fce-9ffa6e06ce25
                  */
                 "Idempotency-Key"?: string;
             };
@@ -4045,7 +4070,7 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 * @example 16ca950b-9266-459c-a81e-052dcee6a35a
                  */
                 "Idempotency-Key"?: string;
             };
@@ -4245,11 +4270,12 @@ export interface operations {
             header?: {
                 /**
                  * @description Makes retries safe: the same key with the same request replays the first answer byte for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, 1–255 printable ASCII characters.
-                 * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+                 * @example 6bc73eba-720a-4509-aaff-7baae8ab9abc
                  */
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
                 id: string;
             };
             cookie?: never;
@@ -4466,6 +4492,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
                 id: string;
             };
             cookie?: never;
@@ -4594,6 +4621,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
                 id: string;
             };
             cookie?: never;
@@ -4766,6 +4794,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
                 id: string;
             };
             cookie?: never;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './access/idempotency-key.ts'
 import { routeAccess } from './access/scopes.ts'
 import { type ErrorCode, errorTable } from './errors/codes.ts'
@@ -11,6 +12,7 @@ import { type ErrorCode, errorTable } from './errors/codes.ts'
 
 type Json = Record<string, unknown>
 type Operation = {
+  operationId?: string
   security?: Json[]
   parameters?: Json[]
   responses: Record<string, Json>
@@ -130,6 +132,17 @@ function addResponse(
   }
 }
 
+/**
+ * A UUID of each operation's own for its Idempotency-Key example: one shared value would invite
+ * copying it from one operation's example into another's request (a 422 idempotency_key_reused).
+ * Derived from the operation, so the document stays the same from one generation to the next.
+ */
+function idempotencyKeyExample(operation: string): string {
+  const hex = createHash('sha256').update(operation).digest('hex')
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
 function decorate(method: string, path: string, op: Operation) {
   const row = routeAccess(method, path)
   if (row.access === 'public') {
@@ -175,7 +188,7 @@ function decorate(method: string, path: string, op: Operation) {
           'for byte (one upstream call, one debit) for 24 h. Bare or as a quoted string, ' +
           `1–${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters.`,
         schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH + 2 },
-        example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
+        example: idempotencyKeyExample(`${method} ${path} ${op.operationId ?? ''}`),
       },
     ]
     for (const [status, response] of Object.entries(op.responses)) {

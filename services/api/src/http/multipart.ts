@@ -2,7 +2,11 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import busboy from 'busboy'
 import type { Context } from 'hono'
-import { InvalidRequestError, PayloadTooLargeError } from '../errors/app-error.ts'
+import {
+  InvalidRequestError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../errors/app-error.ts'
 import { nodeBindings } from './node-bindings.ts'
 
 export type MultipartFile = { field: string; filename: string | undefined; stream: Readable }
@@ -42,7 +46,10 @@ export async function readMultipart<T>(
   const contentType = request.headers.get('content-type') ?? ''
   const raw = options.body
   // `request.body` is not touched when the raw body is given: that would build the web stream.
-  if (!contentType.toLowerCase().startsWith('multipart/form-data') || !(raw ?? request.body)) {
+  if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
+    throw new UnsupportedMediaTypeError('Expected a multipart/form-data body')
+  }
+  if (!(raw ?? request.body)) {
     throw new InvalidRequestError('Expected a multipart/form-data body')
   }
   let parser: busboy.Busboy

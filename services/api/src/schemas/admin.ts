@@ -11,13 +11,19 @@ export const WorkspaceIdParamSchema = z
   .string()
   .min(1)
   .max(64)
-  .openapi({ param: { name: 'id', in: 'path' }, example: WORKSPACE_ID_EXAMPLE })
+  .openapi({
+    param: { name: 'id', in: 'path', example: WORKSPACE_ID_EXAMPLE },
+    example: WORKSPACE_ID_EXAMPLE,
+  })
 
 export const KeyIdParamSchema = z
   .string()
   .min(1)
   .max(64)
-  .openapi({ param: { name: 'keyId', in: 'path' }, example: KEY_ID_EXAMPLE })
+  .openapi({
+    param: { name: 'keyId', in: 'path', example: KEY_ID_EXAMPLE },
+    example: KEY_ID_EXAMPLE,
+  })
 
 const Credits = z.number().min(0).max(1_000_000_000)
 
@@ -127,12 +133,34 @@ export const ApiKeyCreateSchema = z
     example: { name: 'render worker', scopes: ['generate'], rateLimits: { imagesPerMinute: 10 } },
   })
 
-export const ApiKeyCreatedSchema = ApiKeySchema.extend({
-  key: z.string().openapi({
-    description: 'The API key itself. Shown once, here: only its sha256 is stored.',
-    example: 'igk_4fT9xQ2aVbN7mLpR8sKdE3wYhJ6cGuZt1oXiA5qWnB0e9Zk3P',
-  }),
-}).openapi('ApiKeyCreated')
+const KEY_EXAMPLE = 'igk_4fT9xQ2aVbN7mLpR8sKdE3wYhJ6cGuZt1oXiA5qWnB0e9Zk3P'
+
+/**
+ * An ApiKey and the key itself, as one closed object of its own: an extension of ApiKey would
+ * be documented as an allOf of two closed objects, which no answer can satisfy.
+ */
+export const ApiKeyCreatedSchema = z
+  .strictObject({
+    ...ApiKeySchema.shape,
+    key: z.string().openapi({
+      description: 'The API key itself. Shown once, here: only its sha256 is stored.',
+      example: KEY_EXAMPLE,
+    }),
+  })
+  .openapi('ApiKeyCreated', {
+    example: {
+      id: KEY_ID_EXAMPLE,
+      workspaceId: WORKSPACE_ID_EXAMPLE,
+      name: 'render worker',
+      scopes: ['generate'],
+      rateLimits: { requestsPerMinute: 60, imagesPerMinute: 30 },
+      displayPrefix: 'igk_4fT9xQ2a',
+      last4: 'Zk3P',
+      createdAt: CREATED_AT_EXAMPLE,
+      revokedAt: null,
+      key: KEY_EXAMPLE,
+    },
+  })
 
 export const ApiKeyListSchema = z
   .strictObject({ data: z.array(ApiKeySchema) })

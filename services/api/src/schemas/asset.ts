@@ -81,12 +81,15 @@ export const AssetUploadFormSchema = z
   })
   .openapi('AssetUpload')
 
+const ASSET_ID_EXAMPLE = 'ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA'
+
 /**
  * Any string: an id that names no asset of the caller's workspace is a 404 whatever its shape or
  * length, on every asset route alike (the content route is not validated by zod-openapi).
  */
 export const AssetIdParamsSchema = z.object({
-  id: z
-    .string()
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA' }),
+  id: z.string().openapi({
+    param: { name: 'id', in: 'path', example: ASSET_ID_EXAMPLE },
+    example: ASSET_ID_EXAMPLE,
+  }),
 })

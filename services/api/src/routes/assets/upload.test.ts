@@ -175,7 +175,7 @@ describe('POST /v1/assets', () => {
     expect(t.files()).toEqual({ blobs: [], temp: [], quarantine: [] })
   })
 
-  it('refuses a body without a file part, and one that is not multipart', async () => {
+  it('refuses a body without a file part (400), and one that is not multipart (415)', async () => {
     t = createAssetTestApp()
     const form = new FormData()
     form.append('kind', 'image')
@@ -191,8 +191,9 @@ describe('POST /v1/assets', () => {
       headers: { 'x-content-sha256': 'a'.repeat(64), 'content-type': 'application/json' },
       body: '{}',
     })
-    expect(json.status).toBe(400)
-    expect((await errorOf(json)).code).toBe('invalid_request')
+    // The spec documents 415 for a body that is not multipart/form-data.
+    expect(json.status).toBe(415)
+    expect((await errorOf(json)).code).toBe('unsupported_media_type')
     expect(t.files().blobs).toEqual([])
   })
 })

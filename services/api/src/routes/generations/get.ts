@@ -5,6 +5,8 @@ import type { HandlerFactory } from '../../http/route-types.ts'
 import { GenerationSchema } from '../../schemas/generation.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
 
+const GENERATION_ID_EXAMPLE = 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB'
+
 export const route = createRoute({
   method: 'get',
   path: '/v1/generations/{id}',
@@ -18,7 +20,10 @@ export const route = createRoute({
       id: z
         .string()
         .max(64)
-        .openapi({ param: { name: 'id', in: 'path' }, example: 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB' }),
+        .openapi({
+          param: { name: 'id', in: 'path', example: GENERATION_ID_EXAMPLE },
+          example: GENERATION_ID_EXAMPLE,
+        }),
     }),
   },
   responses: {
