@@ -8,17 +8,16 @@ import {
   clientTypesPath,
   generateClientTypes,
   generateSpec,
-  migrationsDir,
   runDrizzleGenerate,
   specPath,
 } from './generated.ts'
 
 // Migrations first: building the app for the spec applies them.
-runDrizzleGenerate(migrationsDir)
+runDrizzleGenerate()
 const spec = generateSpec()
 writeFileSync(specPath, spec)
 writeFileSync(clientTypesPath, await generateClientTypes(spec))
 writeFileSync(clientManifestPath, clientManifestFor(spec, readFileSync(clientManifestPath, 'utf8')))
 console.log(
-  'generated openapi/openapi.json, packages/client/src/schema.d.ts (and the package version), services/api/drizzle',
+  'generated openapi/openapi.json, packages/client/src/schema.d.ts (and the package version), services/api/drizzle, services/api/drizzle-pg',
 )

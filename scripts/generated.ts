@@ -14,6 +14,7 @@ export const specPath = path.join(root, 'openapi/openapi.json')
 export const clientTypesPath = path.join(root, 'packages/client/src/schema.d.ts')
 export const clientManifestPath = path.join(root, 'packages/client/package.json')
 export const migrationsDir = path.join(root, 'services/api/drizzle')
+export const pgMigrationsDir = path.join(root, 'services/api/drizzle-pg')
 const apiDir = path.join(root, 'services/api')
 
 /** The contract as the code defines it: an app on throwaway dependencies, rendered. */
@@ -65,33 +66,53 @@ function listFiles(dir: string): Map<string, string> {
   return files
 }
 
-/** Runs drizzle-kit generate into `outDir` (a copy of the committed migrations, or the real folder). */
-export function runDrizzleGenerate(outDir: string) {
+/** One dialect's migrations: its drizzle-kit config and the env variable that redirects `out`. */
+type MigrationSet = { dir: string; config: string; outVariable: string }
+
+const migrationSets: MigrationSet[] = [
+  { dir: migrationsDir, config: 'drizzle.config.ts', outVariable: 'IMAGEGATE_MIGRATIONS_OUT' },
+  {
+    dir: pgMigrationsDir,
+    config: 'drizzle.pg.config.ts',
+    outVariable: 'IMAGEGATE_PG_MIGRATIONS_OUT',
+  },
+]
+
+function runDrizzleGenerateFor(set: MigrationSet, outDir: string) {
   // drizzle-kit prefixes `out` with './', so it must be relative to the config's folder.
-  const output = execFileSync('pnpm', ['exec', 'drizzle-kit', 'generate'], {
+  const output = execFileSync('pnpm', ['exec', 'drizzle-kit', 'generate', '--config', set.config], {
     cwd: apiDir,
-    env: { ...process.env, IMAGEGATE_MIGRATIONS_OUT: path.relative(apiDir, outDir) || '.' },
+    env: { ...process.env, [set.outVariable]: path.relative(apiDir, outDir) || '.' },
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
   })
   // It exits 0 even when it failed, so its output is the only signal.
   if (/error/i.test(output)) {
-    throw new Error(`drizzle-kit generate failed:\n${output}`)
+    throw new Error(`drizzle-kit generate (${set.config}) failed:\n${output}`)
   }
 }
 
-/** Files drizzle-kit would add or change if it ran now; empty when migrations are current. */
-export function migrationDrift(): string[] {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'imagegate-migrations-'))
-  try {
-    cpSync(migrationsDir, scratch, { recursive: true })
-    runDrizzleGenerate(scratch)
-    const before = listFiles(migrationsDir)
-    const after = listFiles(scratch)
-    return [...after]
-      .filter(([name, text]) => before.get(name) !== text)
-      .map(([name]) => `services/api/drizzle/${name}`)
-  } finally {
-    rmSync(scratch, { recursive: true, force: true })
+/** Runs drizzle-kit generate for SQLite and for PostgreSQL into their committed folders. */
+export function runDrizzleGenerate() {
+  for (const set of migrationSets) {
+    runDrizzleGenerateFor(set, set.dir)
   }
+}
+
+/** Files drizzle-kit would add or change if it ran now, for either dialect; empty when current. */
+export function migrationDrift(): string[] {
+  return migrationSets.flatMap((set) => {
+    const scratch = mkdtempSync(path.join(tmpdir(), 'imagegate-migrations-'))
+    try {
+      cpSync(set.dir, scratch, { recursive: true })
+      runDrizzleGenerateFor(set, scratch)
+      const before = listFiles(set.dir)
+      const after = listFiles(scratch)
+      return [...after]
+        .filter(([name, text]) => before.get(name) !== text)
+        .map(([name]) => path.relative(root, path.join(set.dir, name)))
+    } finally {
+      rmSync(scratch, { recursive: true, force: true })
+    }
+  })
 }

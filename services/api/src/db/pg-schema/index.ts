@@ -1,0 +1,6 @@
+export * from './api-keys.ts'
+export * from './assets.ts'
+export * from './credits.ts'
+export * from './generations.ts'
+export * from './idempotency.ts'
+export * from './workspaces.ts'

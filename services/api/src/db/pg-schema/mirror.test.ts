@@ -1,0 +1,64 @@
+import { type PgTable, getTableConfig as pgTableConfig } from 'drizzle-orm/pg-core'
+import { type SQLiteTable, getTableConfig as sqliteTableConfig } from 'drizzle-orm/sqlite-core'
+import { describe, expect, it } from 'vitest'
+import * as sqliteSchema from '../schema/index.ts'
+import * as pgSchema from './index.ts'
+
+type Shape = {
+  name: string
+  columns: { name: string; notNull: boolean; primary: boolean }[]
+  primaryKeys: string[][]
+  indexes: { name: string; columns: string[]; unique: boolean; partial: boolean }[]
+  checks: string[]
+  foreignKeys: string[]
+}
+
+const columnName = (column: unknown) => (column as { name: string }).name
+const byName = <T extends { name: string }>(items: T[]) =>
+  [...items].sort((a, b) => a.name.localeCompare(b.name))
+
+/** What both dialects must agree on; column types differ on purpose (jsonb, bigint, bytea). */
+function shapeOf(config: ReturnType<typeof pgTableConfig> | ReturnType<typeof sqliteTableConfig>) {
+  return {
+    name: config.name,
+    columns: byName(
+      config.columns.map((column) => ({
+        name: column.name,
+        notNull: column.notNull,
+        primary: column.primary,
+      })),
+    ),
+    primaryKeys: config.primaryKeys.map((key) => key.columns.map(columnName)),
+    indexes: byName(
+      config.indexes.map((index) => ({
+        name: index.config.name ?? '',
+        columns: index.config.columns.map(columnName),
+        unique: index.config.unique === true,
+        partial: index.config.where !== undefined,
+      })),
+    ),
+    checks: config.checks.map((check) => check.name).sort(),
+    foreignKeys: config.foreignKeys
+      .map((key) => {
+        const reference = key.reference()
+        return `${reference.columns.map(columnName)} -> ${reference.foreignColumns.map(columnName)}`
+      })
+      .sort(),
+  } satisfies Shape
+}
+
+const isTable = (value: unknown) =>
+  typeof value === 'object' && value !== null && Symbol.for('drizzle:Name') in value
+
+describe('the PostgreSQL schema', () => {
+  it('mirrors the SQLite schema: tables, columns, keys, indexes, checks and references', () => {
+    const sqliteShapes = Object.values(sqliteSchema)
+      .filter(isTable)
+      .map((table) => shapeOf(sqliteTableConfig(table as SQLiteTable)))
+    const pgShapes = Object.values(pgSchema)
+      .filter(isTable)
+      .map((table) => shapeOf(pgTableConfig(table as PgTable)))
+    expect(byName(pgShapes)).toEqual(byName(sqliteShapes))
+    expect(pgShapes.length).toBeGreaterThanOrEqual(8)
+  })
+})

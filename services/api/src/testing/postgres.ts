@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+
+/** The machine's PostgreSQL, as scripts/setup.sh provides it: loopback, user postgres, trust. */
+export const TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
+
+export type TestDatabase = {
+  name: string
+  url: string
+  /** Drops the database, disconnecting anyone still on it. */
+  drop(): Promise<void>
+}
+
+async function asAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh, uniquely named, empty database for one test file; drop it when done. */
+export async function createTestDatabase(adminUrl = TEST_POSTGRES_URL): Promise<TestDatabase> {
+  const name = `imagegate_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
+  await asAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`))
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  let dropped: Promise<void> | undefined
+  return {
+    name,
+    url: url.toString(),
+    drop() {
+      dropped ??= asAdmin(adminUrl, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      })
+      return dropped
+    },
+  }
+}
