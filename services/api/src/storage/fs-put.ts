@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto'
 import { statSync, utimesSync } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import { assertSha256Hex } from './blob-hash.ts'
 import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
 import { singleChunk } from './byte-source.ts'
 import { fsyncDirectory, makeDirectoryDurably } from './durable-fs.ts'
@@ -12,6 +11,7 @@ import { BlobTooLargeError, DigestMismatchError } from './errors.ts'
 import { closeFd, fsyncFd, futimesFd, openFd } from './fd-calls.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import type { FsStoreContext } from './fs-store-context.ts'
+import { checkPutOptions } from './put-options.ts'
 import { streamIntoFile } from './stream-into-file.ts'
 
 /** Blobs are never written after publication; read-only files make that visible on disk. */
@@ -186,15 +186,6 @@ export async function putBlob(
     for (const sha256 of protectedHashes) {
       context.writing.remove(sha256)
     }
-  }
-}
-
-function checkPutOptions({ maxBytes, expectedSha256 }: PutOptions): void {
-  if (expectedSha256 !== undefined) {
-    assertSha256Hex(expectedSha256)
-  }
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-    throw new RangeError('maxBytes must be a non-negative integer')
   }
 }
 

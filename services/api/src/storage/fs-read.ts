@@ -6,26 +6,11 @@ import type { OpenOptions, VerifiedBlob } from './blob-store.ts'
 import { resolveRange } from './byte-range.ts'
 import { hasErrorCode } from './errno.ts'
 import { BlobCorruptError, BlobNotFoundError } from './errors.ts'
+import { readAt, streamRange } from './file-range.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import type { FsStoreContext } from './fs-store-context.ts'
 
 const HASH_CHUNK_BYTES = 1024 * 1024
-const STREAM_CHUNK_BYTES = 256 * 1024
-
-/** Reads `length` bytes at `offset`; fewer means the file shrank under us. */
-async function readAt(handle: FileHandle, offset: number, length: number): Promise<Uint8Array> {
-  // Not pooled: a pooled view would let `.buffer` reach unrelated memory.
-  const bytes = Buffer.allocUnsafeSlow(length)
-  let filled = 0
-  while (filled < length) {
-    const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled)
-    if (bytesRead === 0) {
-      break
-    }
-    filled += bytesRead
-  }
-  return bytes.subarray(0, filled)
-}
 
 async function hashWholeFile(handle: FileHandle, sizeBytes: number): Promise<string> {
   const hash = createHash('sha256')
@@ -39,33 +24,6 @@ async function hashWholeFile(handle: FileHandle, sizeBytes: number): Promise<str
     hash.update(buffer.subarray(0, bytesRead))
     position += bytesRead
   }
-}
-
-/** A web stream over part of an open file; it owns the handle and closes it when done. */
-function streamRange(handle: FileHandle, offset: number, length: number) {
-  let position = offset
-  const end = offset + length
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const wanted = Math.min(STREAM_CHUNK_BYTES, end - position)
-        const chunk = wanted > 0 ? await readAt(handle, position, wanted) : new Uint8Array(0)
-        if (chunk.byteLength === 0) {
-          await handle.close()
-          controller.close()
-          return
-        }
-        position += chunk.byteLength
-        controller.enqueue(chunk)
-      } catch (error) {
-        await handle.close().catch(() => {})
-        controller.error(error)
-      }
-    },
-    async cancel() {
-      await handle.close()
-    },
-  })
 }
 
 async function rejectCorrupt(
