@@ -2,7 +2,7 @@ import { chmod, mkdtemp, open, readdir, readlink, rm, stat, utimes } from 'node:
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { BlobStore, VerifiedBlob } from './blob-store.ts'
+import type { BlobStore } from './blob-store.ts'
 import { singleChunk } from './byte-source.ts'
 import { BlobCorruptError } from './errors.ts'
 import { createFsBlobStore } from './fs-blob-store.ts'
@@ -25,19 +25,6 @@ const patterned = (size: number) => new Uint8Array(size).map((_, index) => (inde
 
 async function putBytes(bytes: Uint8Array) {
   return store.put(singleChunk(bytes), { maxBytes: bytes.byteLength })
-}
-
-async function _contentOf(blob: VerifiedBlob): Promise<Uint8Array> {
-  if (blob.kind === 'bytes') {
-    return new Uint8Array(blob.bytes)
-  }
-  return new Uint8Array(await new Response(blob.stream).arrayBuffer())
-}
-
-/** Byte-wise equality without vitest's element-by-element diffing of large arrays. */
-function _expectSameBytes(actual: Uint8Array, expected: Uint8Array) {
-  expect(actual.byteLength).toBe(expected.byteLength)
-  expect(Buffer.compare(actual, expected)).toBe(0)
 }
 
 /** How many of this process's descriptors point at the file (Linux /proc). */

@@ -91,7 +91,8 @@ export async function writeObject(
   try {
     await new Upload({
       client: context.client,
-      params: { ...target, Body: stream },
+      // Known up front: lib-storage plans the parts from it (and cannot tell a file stream's end).
+      params: { ...target, Body: stream, ContentLength: sizeBytes },
       partSize: context.partSizeBytes,
       queueSize: context.partQueueSize,
       leavePartsOnError: false,
