@@ -67,7 +67,7 @@ describe('createS3BlobStore', () => {
       isReferenced: () => false,
     })
     expect(result).toEqual({ scanned: 1, deleted: [stored.sha256] })
-    expect(await storedNames()).toEqual(['elsewhere/' + 'a'.repeat(64), 'sha256/not-a-blob'])
+    expect(await storedNames()).toEqual([`elsewhere/${'a'.repeat(64)}`, 'sha256/not-a-blob'])
   })
 
   it('uploads a large blob in parts from a nameless spool file, and reads it back verified', async () => {
