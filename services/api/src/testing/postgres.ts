@@ -33,6 +33,19 @@ export async function createTestDatabase(adminUrl = TEST_POSTGRES_URL): Promise<
     url: url.toString(),
     drop() {
       dropped ??= asAdmin(adminUrl, async (client) => {
+        // pg's Pool.end() resolves before its connections have closed; a forced drop would
+        // then terminate them, and their clients would raise that as an uncaught error. So
+        // wait (briefly) for them to go, and force only what is still there after that.
+        for (let waited = 0; waited < 5000; waited += 50) {
+          const open = await client.query<{ count: string }>(
+            'SELECT count(*) FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          )
+          if (Number(open.rows[0]?.count ?? 0) === 0) {
+            break
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       })
       return dropped
