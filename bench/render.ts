@@ -4,10 +4,10 @@
  */
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { renderSketchBenchmark } from '../services/api/src/providers/local/bench.ts'
 import type { SuiteContext } from './lib/context.ts'
 import { Prng } from './lib/png.ts'
 import { repoRoot } from './lib/procs.ts'
+import { renderSketchBenchmark } from './lib/render-sketch.ts'
 import type { Row } from './lib/report.ts'
 import { summarize } from './lib/stats.ts'
 

@@ -4,7 +4,7 @@ import { createGeminiProvider } from '../../services/api/src/providers/gemini.ts
 import type { Fetch } from '../../services/api/src/providers/http-errors.ts'
 import { createOpenAIProvider } from '../../services/api/src/providers/openai.ts'
 import { createPooledFetch } from '../../services/api/src/providers/pooled-fetch.ts'
-import { failureOf } from '../../services/api/src/providers/recording-fetch.ts'
+import { failureOf } from '../../services/api/src/providers/testing/recording-fetch.ts'
 import type {
   GenerateImagesRequest,
   ImageProvider,

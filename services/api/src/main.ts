@@ -1,7 +1,7 @@
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { createDeps } from './deps.ts'
-import { serveImagegate } from './http/serve.ts'
+import { serveImagegate } from './http/server/serve.ts'
 import { createLogger } from './logger.ts'
 
 function start() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { retryAfterHeaders } from '../errors/rate-limit-headers.ts'
 import { manualClock } from '../providers/resilience/testing/manual-clock.ts'
 import { createAuthFailureLimiter } from './auth-failures.ts'
-import { retryAfterHeaders } from './rate-limit-headers.ts'
 
 const limits = { maxFailures: 5, windowMs: 60_000 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { requestFingerprint } from './fingerprint.ts'
-import { createIdempotency, type IdempotencyClaim } from './idempotency.ts'
+import { createIdempotency, type IdempotencyClaim } from './idempotency-claims.ts'
 import type { StoredResponse } from './idempotency-store.ts'
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts'
 import { accessDatabase } from './testing/access-database.ts'

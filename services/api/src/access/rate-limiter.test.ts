@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { rateLimitedHeaders, rateLimitHeaders } from '../errors/rate-limit-headers.ts'
 import { manualClock } from '../providers/resilience/testing/manual-clock.ts'
-import { rateLimitedHeaders, rateLimitHeaders } from './rate-limit-headers.ts'
 import { imageRules, type RateLimitSubject, requestRules } from './rate-limit-policies.ts'
 import { createRateLimiter, type RateLimitRule } from './rate-limiter.ts'
 import { referenceGcra } from './testing/reference-gcra.ts'

@@ -1,4 +1,3 @@
-import { fromAccessError } from '../access/errors.ts'
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from '../images/errors.ts'
 import {
   BlobCorruptError,
@@ -8,6 +7,7 @@ import {
   InvalidHashError,
   RangeNotSatisfiableError,
 } from '../storage/errors.ts'
+import { fromAccessError } from './access-errors.ts'
 import { AppError } from './app-error.ts'
 
 /**

@@ -7,7 +7,7 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from '../errors/app-error.ts'
-import { nodeBindings } from './node-bindings.ts'
+import { nodeBindings } from './server/node-bindings.ts'
 
 export type MultipartFile = { field: string; filename: string | undefined; stream: Readable }
 

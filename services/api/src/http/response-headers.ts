@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from './env.ts'
-import { nodeBindings } from './node-bindings.ts'
+import { nodeBindings } from './server/node-bindings.ts'
 
 type HeaderSink = {
   setHeader(name: string, value: string): unknown

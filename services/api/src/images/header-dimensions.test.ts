@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type ImageFormat, readHeaderDimensions } from './header-dimensions.ts'
-import { headerOnlyPng, solidImage as solid } from './test-fixtures.ts'
+import { headerOnlyPng, solidImage as solid } from './testing/fixtures.ts'
 
 describe('readHeaderDimensions', () => {
   it.each<[string, ImageFormat, () => Promise<Buffer>]>([

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { edgesOf } from './image-edges.ts'
-import { pseudoRandomBytes } from './test-fixtures.ts'
+import { pseudoRandomBytes } from './testing/fixtures.ts'
 
 let scratch: string
 

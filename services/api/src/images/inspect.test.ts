@@ -10,7 +10,7 @@ import {
   pseudoRandomBytes,
   solidImage,
   withPngText,
-} from './test-fixtures.ts'
+} from './testing/fixtures.ts'
 
 let scratch: string
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { findMarkup } from './markup.ts'
-import { pseudoRandomBytes } from './test-fixtures.ts'
+import { pseudoRandomBytes } from './testing/fixtures.ts'
 
 const text = (value: string) => new TextEncoder().encode(value)
 

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest'
 import { EDGE_BYTES } from '../storage/edge-bytes.ts'
 import type { ImageFormat } from './header-dimensions.ts'
 import { readPlainHeader } from './plain-header.ts'
-import { headerOnlyPng, pngBomb, pseudoRandomBytes, solidImage as solid } from './test-fixtures.ts'
+import {
+  headerOnlyPng,
+  pngBomb,
+  pseudoRandomBytes,
+  solidImage as solid,
+} from './testing/fixtures.ts'
 
 const head = (bytes: Uint8Array) => bytes.subarray(0, EDGE_BYTES)
 

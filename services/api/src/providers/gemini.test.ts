@@ -8,7 +8,7 @@ import {
   jsonResponse,
   type Responder,
   recordingFetch,
-} from './recording-fetch.ts'
+} from './testing/recording-fetch.ts'
 import type { GenerateImagesRequest } from './types.ts'
 
 const BASE_URL = 'https://generativelanguage.example/v1beta'

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../ids.ts'
 import { buildGeminiTurn } from '../refinement/gemini-refinement.ts'
 import { type GeminiCallOutcome, readGeminiAnswer } from './gemini-answer.ts'
-import { classifyGeminiError } from './gemini-errors.ts'
+import { classifyGeminiError } from './gemini-failures.ts'
 import { geminiImageConfig } from './gemini-image-config.ts'
 import { type Fetch, type ProcessingTime, postJson, timed, withTimeout } from './http-errors.ts'
 import { sumTokenUsage } from './token-usage.ts'

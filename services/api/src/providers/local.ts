@@ -1,4 +1,4 @@
-import { EditInputError } from '../refinement/openai-edits.ts'
+import { EditInputError } from '../refinement/openai-edit-form.ts'
 import { MEDIA_TYPES, renderSketch } from './local/render-sketch.ts'
 import { type LocalRenderPlan, planLocalRender } from './local/request-options.ts'
 import {

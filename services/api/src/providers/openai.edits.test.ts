@@ -1,10 +1,10 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { EditInputError, EditNotSupportedError } from '../refinement/openai-edits.ts'
+import { EditInputError, EditNotSupportedError } from '../refinement/openai-edit-form.ts'
 import type { InputImage } from '../refinement/types.ts'
 import { noiseJpeg, noisePng } from '../testing/images.ts'
 import { createOpenAIProvider } from './openai.ts'
-import { editPrompt } from './openai-edit.ts'
+import { editPrompt } from './openai-edit-request.ts'
 import {
   fetchFailed,
   fixture,
@@ -12,7 +12,7 @@ import {
   jsonResponse,
   type Responder,
   recordingFetch,
-} from './recording-fetch.ts'
+} from './testing/recording-fetch.ts'
 import { type GenerateImagesRequest, UpstreamFailure } from './types.ts'
 
 const BASE_URL = 'https://api.openai.example/v1'

@@ -11,7 +11,7 @@ import {
   jsonResponse,
   type Responder,
   recordingFetch,
-} from './recording-fetch.ts'
+} from './testing/recording-fetch.ts'
 import type { GenerateImagesRequest, UpstreamFailure } from './types.ts'
 
 const BASE_URL = 'https://api.openai.example/v1'

@@ -14,7 +14,7 @@ import {
 } from './http-errors.ts'
 import { downloadImage, readImageBase64 } from './image-payload.ts'
 import { Base64Value } from './json-bytes.ts'
-import { buildOpenAIEdit, notOpenAIParameters } from './openai-edit.ts'
+import { buildOpenAIEdit, notOpenAIParameters } from './openai-edit-request.ts'
 import { openAIModelFamily } from './openai-model-family.ts'
 import {
   type GenerateImagesRequest,

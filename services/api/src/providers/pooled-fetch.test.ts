@@ -5,7 +5,7 @@ import busboy from 'busboy'
 import { afterEach, describe, expect, it } from 'vitest'
 import { failureFromStatus, postJson, postMultipart } from './http-errors.ts'
 import { createPooledFetch } from './pooled-fetch.ts'
-import { failureOf } from './recording-fetch.ts'
+import { failureOf } from './testing/recording-fetch.ts'
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
 

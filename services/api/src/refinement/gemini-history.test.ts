@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readGeminiAnswer } from '../providers/gemini-answer.ts'
-import { fixture } from '../providers/recording-fetch.ts'
+import { fixture } from '../providers/testing/recording-fetch.ts'
 import { ChainTooLongError, UnreplayableModelTurnError } from './errors.ts'
 import { assertChainFits, buildGeminiContents, userTurn } from './gemini-history.ts'
 import type { GeminiContent } from './gemini-model-turn.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createGeminiProvider } from '../providers/gemini.ts'
-import { fixture, jsonResponse, recordingFetch } from '../providers/recording-fetch.ts'
+import { fixture, jsonResponse, recordingFetch } from '../providers/testing/recording-fetch.ts'
 import { UnreplayableModelTurnError } from './errors.ts'
 import { modelTurnForImage, replayableModelTurn } from './gemini-model-turn.ts'
 

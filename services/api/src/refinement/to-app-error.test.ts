@@ -6,7 +6,7 @@ import {
   UnreplayableModelTurnError,
 } from './errors.ts'
 import { MaskError } from './mask.ts'
-import { EditInputError, EditNotSupportedError } from './openai-edits.ts'
+import { EditInputError, EditNotSupportedError } from './openai-edit-form.ts'
 import { fromRefinementError } from './to-app-error.ts'
 
 describe('fromRefinementError', () => {

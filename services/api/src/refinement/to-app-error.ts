@@ -6,7 +6,7 @@ import {
   UnreplayableModelTurnError,
 } from './errors.ts'
 import { MaskError } from './mask.ts'
-import { EditInputError, EditNotSupportedError } from './openai-edits.ts'
+import { EditInputError, EditNotSupportedError } from './openai-edit-form.ts'
 
 /**
  * The refinement errors in the terms of the error table; undefined for anything else. Meant to be

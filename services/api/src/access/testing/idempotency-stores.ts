@@ -1,7 +1,7 @@
 import type { IdempotencyStore } from '../idempotency-store.ts'
-import { createMemoryIdempotencyStore } from '../memory-idempotency-store.ts'
 import { SqliteIdempotencyStore } from '../sqlite-idempotency-store.ts'
 import { accessDatabase } from './access-database.ts'
+import { createMemoryIdempotencyStore } from './memory-idempotency-store.ts'
 
 /** Both stores, so every behaviour test runs against each. */
 export const idempotencyStores: [name: string, create: () => IdempotencyStore][] = [

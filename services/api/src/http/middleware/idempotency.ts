@@ -4,12 +4,12 @@ import {
   idempotencyConflictError,
   invalidIdempotencyKeyError,
   rateLimitedError,
-} from '../../access/errors.ts'
+} from '../../errors/access-errors.ts'
 import { type FingerprintInput, requestFingerprint } from '../../access/fingerprint.ts'
-import type { Idempotency } from '../../access/idempotency.ts'
+import type { Idempotency } from '../../access/idempotency-claims.ts'
 import { parseIdempotencyKey } from '../../access/idempotency-key.ts'
 import { captureResponse, replayResponse } from '../../access/idempotency-response.ts'
-import { rateLimitHeaders } from '../../access/rate-limit-headers.ts'
+import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
 import { imageRules } from '../../access/rate-limit-policies.ts'
 import type { RateLimiter } from '../../access/rate-limiter.ts'
 import { routeAccess } from '../../access/scopes.ts'

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import { EditInputError } from '../../refinement/openai-edits.ts'
+import { EditInputError } from '../../refinement/openai-edit-form.ts'
 import type { InputImage } from '../../refinement/types.ts'
 import { noiseJpeg, noisePng } from '../../testing/images.ts'
 import { createLocalProvider } from '../local.ts'

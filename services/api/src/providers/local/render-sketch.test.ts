@@ -11,7 +11,7 @@ import {
   renderSketch,
   sketchLayoutFor,
 } from './render-sketch.ts'
-import { countPixels, decodeRgb, meanColor, pixelAt, solidPng } from './test-helpers.ts'
+import { countPixels, decodeRgb, meanColor, pixelAt, solidPng } from './testing/pixels.ts'
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 

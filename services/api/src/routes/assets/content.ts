@@ -3,12 +3,12 @@ import type { Context } from 'hono'
 import type { AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import { contentHeaders, notModifiedHeaders } from '../../http/content-headers.ts'
 import type { AppEnv } from '../../http/env.ts'
 import { resolveRange } from '../../http/range.ts'
 import { addResponseHeaders } from '../../http/response-headers.ts'
 import type { App } from '../../http/route-types.ts'
 import { AssetIdParamsSchema } from '../../schemas/asset.ts'
-import { contentHeaders, notModifiedHeaders } from '../../services/content-headers.ts'
 
 const binary = z.string().openapi({ type: 'string', format: 'binary' })
 const imageContent = {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { headerOnlyPng, pngBomb } from '../../images/test-fixtures.ts'
+import { headerOnlyPng, pngBomb } from '../../images/testing/fixtures.ts'
 import { ErrorBodySchema } from '../../schemas/error.ts'
 import { type AssetTestApp, createAssetTestApp, noisePng, sha256Hex } from '../../testing/assets.ts'
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it, vi } from 'vitest'
-import { generateApiKey } from '../../access/api-keys.ts'
+import { generateApiKey } from '../../access/api-key-format.ts'
 import { CreditLedger } from '../../access/ledger.ts'
 import { openDatabase } from '../../db/client.ts'
 import { createApiKeysRepository } from '../../db/repositories/api-keys.ts'

@@ -1,4 +1,4 @@
-import { generateApiKey, hashApiKey, hasValidChecksum } from '../../access/api-keys.ts'
+import { generateApiKey, hashApiKey, hasValidChecksum } from '../../access/api-key-format.ts'
 import type { RandomBytes } from '../../access/base62.ts'
 import { bearerToken } from '../../access/bearer.ts'
 import {

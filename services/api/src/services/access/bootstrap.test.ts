@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hashApiKey } from '../../access/api-keys.ts'
+import { hashApiKey } from '../../access/api-key-format.ts'
 import { loadConfig } from '../../config.ts'
 import { type AppDeps, createDeps } from '../../deps.ts'
 

@@ -1,5 +1,5 @@
-import { invalidSignatureError } from '../../access/errors.ts'
-import { parseSignedUrlParams, signAssetUrl, verifyAssetUrl } from '../../access/signed-url.ts'
+import { parseSignedUrlParams, signAssetUrl, verifyAssetUrl } from '../../access/url-signature.ts'
+import { invalidSignatureError } from '../../errors/access-errors.ts'
 import type { Clock } from '../../ids.ts'
 import { assetContentPath } from '../asset-dto.ts'
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import type Sqlite from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { generateApiKey } from '../access/api-keys.ts'
-import { parseSfList } from '../access/testing/structured-fields.ts'
-import { manualClock } from '../providers/resilience/testing/manual-clock.ts'
-import { type AccessTestApp, createAccessTestApp } from '../testing/access.ts'
+import { generateApiKey } from '../../access/api-key-format.ts'
+import { parseSfList } from '../../access/testing/structured-fields.ts'
+import { manualClock } from '../../providers/resilience/testing/manual-clock.ts'
+import { type AccessTestApp, createAccessTestApp } from '../../testing/access.ts'
 
 let t: AccessTestApp
 afterEach(async () => {

@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server'
-import { createApp } from '../app.ts'
-import { loadConfig } from '../config.ts'
-import { createDeps } from '../deps.ts'
-import { createLogger } from '../logger.ts'
+import { createApp } from '../../services/api/src/app.ts'
+import { loadConfig } from '../../services/api/src/config.ts'
+import { createDeps } from '../../services/api/src/deps.ts'
+import { createLogger } from '../../services/api/src/logger.ts'
 
 /**
  * The server exactly as main.ts builds it, but with access control off (no keys, scopes or

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { describe, expect, it, vi } from 'vitest'
-import { deferred } from '../testing/deferred.ts'
+import { deferred } from '../../testing/deferred.ts'
 import { createInFlightRequests } from './in-flight.ts'
 
 function appWith(inFlight: ReturnType<typeof createInFlightRequests>, gate: Promise<void>) {

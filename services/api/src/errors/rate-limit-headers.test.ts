@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import type { PolicyState } from '../access/rate-limiter.ts'
+import { parseSfList } from '../access/testing/structured-fields.ts'
 import {
   formatResetDuration,
   rateLimitedHeaders,
   rateLimitHeaders,
   retryAfterHeaders,
 } from './rate-limit-headers.ts'
-import type { PolicyState } from './rate-limiter.ts'
-import { parseSfList } from './testing/structured-fields.ts'
 
 const policy = (overrides: Partial<PolicyState>): PolicyState => ({
   name: 'key-requests',

@@ -1,4 +1,7 @@
-import { renderSketch, type SketchFormat } from './render-sketch.ts'
+import {
+  renderSketch,
+  type SketchFormat,
+} from '../../services/api/src/providers/local/render-sketch.ts'
 
 export type SketchBenchmarkOptions = {
   runs?: number

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../errors/app-error.ts'
-import { classifyGeminiError } from '../providers/gemini-errors.ts'
-import { fixture } from '../providers/recording-fetch.ts'
+import { classifyGeminiError } from '../providers/gemini-failures.ts'
 import { UpstreamCallFailed } from '../providers/resilience/execute.ts'
+import { fixture } from '../providers/testing/recording-fetch.ts'
 import { UpstreamFailure } from '../providers/types.ts'
 import { toUpstreamAppError } from '../services/generation/upstream-errors.ts'
 import {
   missingThoughtSignatureError,
   recogniseMissingThoughtSignature,
   stepAtContentPosition,
-} from './gemini-errors.ts'
+} from './missing-thought-signature.ts'
 
 const geminiAnswer = (status: number, body: unknown) =>
   classifyGeminiError({ status, headers: new Headers(), body, retryAfterMs: undefined })

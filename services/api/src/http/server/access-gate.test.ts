@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
 import { afterEach, describe, expect, it } from 'vitest'
-import { uploadRequest } from '../testing/assets.ts'
-import { noisePng } from '../testing/images.ts'
-import { createTestApp, type TestApp } from '../testing/test-app.ts'
+import { uploadRequest } from '../../testing/assets.ts'
+import { noisePng } from '../../testing/images.ts'
+import { createTestApp, type TestApp } from '../../testing/test-app.ts'
 import { serveImagegate } from './serve.ts'
 
 /**
- * The gate answers refusals before Hono (http/access-gate.ts). These tests run the same
+ * The gate answers refusals before Hono (http/server/access-gate.ts). These tests run the same
  * requests against two servers built alike, one through serveImagegate (gate in front) and one
  * through plain @hono/node-server (the access middleware decides everything), and require the
  * same answers, metrics and access lines; then what only the gate does: hand its decision on

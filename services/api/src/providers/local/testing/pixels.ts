@@ -1,5 +1,5 @@
 import sharp from 'sharp'
-import type { Rect } from './raster.ts'
+import type { Rect } from '../raster.ts'
 
 /** Test-only: decode any image to packed RGB so assertions can read pixels. */
 export async function decodeRgb(bytes: Uint8Array) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { errorTable } from '../errors/codes.ts'
+import { parseIdempotencyKey } from '../access/idempotency-key.ts'
+import { InsufficientCreditsError, ReservationClosedError } from '../access/ledger-errors.ts'
+import type { RateLimitDecision } from '../access/rate-limiter.ts'
 import {
   authLockedError,
   fromAccessError,
@@ -8,10 +10,8 @@ import {
   missingScopeError,
   rateLimitedError,
   unauthorizedError,
-} from './errors.ts'
-import { parseIdempotencyKey } from './idempotency-key.ts'
-import { InsufficientCreditsError, ReservationClosedError } from './ledger-errors.ts'
-import type { RateLimitDecision } from './rate-limiter.ts'
+} from './access-errors.ts'
+import { errorTable } from './codes.ts'
 
 const refused: RateLimitDecision = {
   allowed: false,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import type { Fetch } from './http-errors.ts'
-import { UpstreamFailure } from './types.ts'
+import type { Fetch } from '../http-errors.ts'
+import { UpstreamFailure } from '../types.ts'
 
 /** Test support: a fetch that records what an adapter sent and answers from a script. */
 
@@ -50,7 +50,7 @@ export function jsonResponse(
 }
 
 export function fixtureText(name: string): string {
-  return readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url), 'utf8')
+  return readFileSync(new URL(`../__fixtures__/${name}`, import.meta.url), 'utf8')
 }
 
 export function fixture(name: string): unknown {

@@ -1,4 +1,4 @@
-import type { PolicyState, RateLimitDecision, RateLimitUnit } from './rate-limiter.ts'
+import type { PolicyState, RateLimitDecision, RateLimitUnit } from '../access/rate-limiter.ts'
 
 /**
  * Response headers for rate limits, in the three dialects clients read:

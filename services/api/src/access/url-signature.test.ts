@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseSignedUrlParams, signAssetUrl, verifyAssetUrl } from './signed-url.ts'
+import { parseSignedUrlParams, signAssetUrl, verifyAssetUrl } from './url-signature.ts'
 
 const secret = Buffer.alloc(32, 7)
 const now = 2_000_000_000

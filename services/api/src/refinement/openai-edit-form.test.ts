@@ -5,7 +5,7 @@ import {
   EditInputError,
   EditNotSupportedError,
   type OpenAIEditRequest,
-} from './openai-edits.ts'
+} from './openai-edit-form.ts'
 
 const png = (seed: number): EditImage => ({
   bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, seed]),

@@ -4,7 +4,7 @@ import {
   type EditImage,
   EditInputError,
   EditNotSupportedError,
-} from '../refinement/openai-edits.ts'
+} from '../refinement/openai-edit-form.ts'
 import { frameGenerationText } from '../refinement/prompt-framing.ts'
 import type { InputImage } from '../refinement/types.ts'
 import { openAIModelFamily } from './openai-model-family.ts'

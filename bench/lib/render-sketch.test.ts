@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { percentile, renderSketchBenchmark } from './bench.ts'
+import { percentile, renderSketchBenchmark } from './render-sketch.ts'
 
 describe('percentile', () => {
   it('uses the nearest rank', () => {

@@ -1,19 +1,19 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
-import { type RouteAccess, tableRouteAccess } from '../access/scopes.ts'
-import { errorAnswer } from '../errors/handlers.ts'
-import type { IdGenerator } from '../ids.ts'
-import type { AssetService } from '../services/assets.ts'
-import { contentHeaders, notModifiedHeaders } from '../services/content-headers.ts'
+import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
+import { type RouteAccess, tableRouteAccess } from '../../access/scopes.ts'
+import { errorAnswer } from '../../errors/handlers.ts'
+import type { IdGenerator } from '../../ids.ts'
+import type { AssetService } from '../../services/assets.ts'
+import { contentHeaders, notModifiedHeaders } from '../content-headers.ts'
 import {
   type AccessControlDeps,
   type AccessOutcome,
   admitBeforeHono,
   decideAccess,
-} from './access.ts'
-import { countRequest, type HttpMetrics } from './middleware/metrics.ts'
-import { logRequestLine, requestIdFor } from './request-log.ts'
+} from '../middleware/access-control.ts'
+import { countRequest, type HttpMetrics } from '../middleware/metrics.ts'
+import { logRequestLine, requestIdFor } from '../middleware/request-log.ts'
 
 export type AccessGateDeps = AccessControlDeps & {
   ids: IdGenerator

@@ -7,7 +7,7 @@ import {
   createIdempotency,
   IDEMPOTENCY_RETENTION_MS,
   isStorableStatus,
-} from './idempotency.ts'
+} from './idempotency-claims.ts'
 import type { IdempotencyStore, StoredResponse } from './idempotency-store.ts'
 import { idempotencyStores, tokenSequence } from './testing/idempotency-stores.ts'
 

@@ -1,5 +1,5 @@
 import type { AssetRow } from '../db/schema/index.ts'
-import { matchesEtag } from '../http/range.ts'
+import { matchesEtag } from './range.ts'
 
 const extensions: Record<string, string> = {
   'image/png': 'png',

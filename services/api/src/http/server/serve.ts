@@ -1,15 +1,15 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
-import type { ServerLimits } from '../config.ts'
+import type { ServerLimits } from '../../config.ts'
 import { type AccessGateDeps, accessGate } from './access-gate.ts'
-import { watchBodyRate } from './server/body-rate.ts'
-import { handleClientErrors } from './server/client-error.ts'
-import { applyConnectionCap, DEFAULT_SERVER_LIMITS, serverOptions } from './server/limits.ts'
+import { watchBodyRate } from './body-rate.ts'
+import { handleClientErrors } from './client-error.ts'
+import { applyConnectionCap, DEFAULT_SERVER_LIMITS, serverOptions } from './limits.ts'
 
 /**
  * The Node HTTP server imagegate runs on: @hono/node-server's listener for `app`, with the
- * access gate in front of it (http/access-gate.ts), the timeouts and connection cap of `limits`
+ * access gate in front of it (http/server/access-gate.ts), the timeouts and connection cap of `limits`
  * (http/server/limits.ts) and imagegate's error body for what Node's parser refuses
  * (http/server/client-error.ts). main.ts and the tests that need a real socket build it here,
  * so they run the same server.

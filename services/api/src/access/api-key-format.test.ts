@@ -10,7 +10,7 @@ import {
   generateApiKey,
   hashApiKey,
   hasValidChecksum,
-} from './api-keys.ts'
+} from './api-key-format.ts'
 import { BASE62_ALPHABET } from './base62.ts'
 
 /** Deterministic bytes for reproducible keys. */

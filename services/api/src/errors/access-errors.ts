@@ -1,17 +1,17 @@
-import { AppError, InvalidRequestError } from '../errors/app-error.ts'
-import type { AuthFailureState } from './auth-failures.ts'
-import { unitsToCredits } from './credit-units.ts'
-import type { BeginOutcome } from './idempotency.ts'
-import type { ParsedIdempotencyKey } from './idempotency-key.ts'
+import type { AuthFailureState } from '../access/auth-failures.ts'
+import { unitsToCredits } from '../access/credit-units.ts'
+import type { BeginOutcome } from '../access/idempotency-claims.ts'
+import type { ParsedIdempotencyKey } from '../access/idempotency-key.ts'
 import {
   InsufficientCreditsError,
   ReservationClosedError,
   ReservationConflictError,
   ReservationNotFoundError,
-} from './ledger-errors.ts'
+} from '../access/ledger-errors.ts'
+import type { RateLimitDecision } from '../access/rate-limiter.ts'
+import type { Access } from '../access/scopes.ts'
+import { AppError, InvalidRequestError } from './app-error.ts'
 import { rateLimitedHeaders, retryAfterHeaders } from './rate-limit-headers.ts'
-import type { RateLimitDecision } from './rate-limiter.ts'
-import type { Access } from './scopes.ts'
 
 /**
  * Access outcomes as AppErrors, so `errors/handlers.ts` stays the only place that writes an

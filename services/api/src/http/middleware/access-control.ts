@@ -1,25 +1,25 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
-import type { AuthFailureLimiter } from '../access/auth-failures.ts'
-import { authenticateWithLockout } from '../access/authenticate.ts'
+import type { AuthFailureLimiter } from '../../access/auth-failures.ts'
+import { authenticateWithLockout } from '../../access/authenticate.ts'
 import {
   authLockedError,
   missingScopeError,
   rateLimitedError,
   unauthorizedError,
-} from '../access/errors.ts'
-import { rateLimitHeaders } from '../access/rate-limit-headers.ts'
-import type { PolicyState, RateLimiter } from '../access/rate-limiter.ts'
-import { allows, exactRouteAccess, type RouteAccess, routeAccess } from '../access/scopes.ts'
-import type { ClientAddressOf } from '../access/trusted-proxies.ts'
-import type { AppError } from '../errors/app-error.ts'
-import { errorResponse } from '../errors/handlers.ts'
-import type { ApiKeyService, Principal } from '../services/access/api-keys.ts'
-import type { SignedUrlService } from '../services/access/signed-urls.ts'
-import { peerAddress } from './client-address.ts'
-import type { AppEnv } from './env.ts'
-import { nodeBindings } from './node-bindings.ts'
-import { addResponseHeaders } from './response-headers.ts'
+} from '../../errors/access-errors.ts'
+import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
+import type { PolicyState, RateLimiter } from '../../access/rate-limiter.ts'
+import { allows, exactRouteAccess, type RouteAccess, routeAccess } from '../../access/scopes.ts'
+import type { ClientAddressOf } from '../../access/trusted-proxies.ts'
+import type { AppError } from '../../errors/app-error.ts'
+import { errorResponse } from '../../errors/handlers.ts'
+import type { ApiKeyService, Principal } from '../../services/access/api-keys.ts'
+import type { SignedUrlService } from '../../services/access/signed-urls.ts'
+import { peerAddress } from '../server/client-address.ts'
+import type { AppEnv } from '../env.ts'
+import { nodeBindings } from '../server/node-bindings.ts'
+import { addResponseHeaders } from '../response-headers.ts'
 
 export type AccessControlDeps = {
   apiKeys: ApiKeyService
@@ -71,7 +71,7 @@ export function decideAccess(
 }
 
 /**
- * Requests admitted before Hono saw them (http/access-gate.ts), by their Node request: the
+ * Requests admitted before Hono saw them (http/server/access-gate.ts), by their Node request: the
  * decision is taken over as it is, so that no request is counted against its limits twice.
  * Their rate-limit headers are on the Node response already.
  */
@@ -100,7 +100,7 @@ export function admitBeforeHono(
  * The route itself (and its validation) runs only after all of this. Refusals are answered
  * here through the one error mapper rather than thrown: a throw through the async middleware
  * chain cost more than the rest of a refused request. Under Node most requests that need a key
- * were decided before Hono already (http/access-gate.ts); this takes their decision over.
+ * were decided before Hono already (http/server/access-gate.ts); this takes their decision over.
  */
 export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

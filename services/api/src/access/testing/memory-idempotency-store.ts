@@ -5,7 +5,7 @@ import {
   type InFlightRecord,
   planClaim,
   type StoredResponse,
-} from './idempotency-store.ts'
+} from '../idempotency-store.ts'
 
 const slot = (scope: IdempotencyScope) => `${scope.workspaceId}\u0000${scope.key}`
 
