@@ -2,10 +2,8 @@ import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { AssetFilter, AssetsRepository } from '../db/repositories/assets.ts'
-import { decodeCursor, encodeCursor } from '../db/repositories/cursor.ts'
 import type { AssetRow } from '../db/schema/index.ts'
 import { AppError, InvalidRequestError, NotFoundError } from '../errors/app-error.ts'
-import { assertDeclaredLength, readMultipart } from '../http/multipart.ts'
 import type { Clock, IdGenerator } from '../ids.ts'
 import { inspectImage } from '../images/inspect.ts'
 import { checkedWhileRead, createIntegrityCheck, type IntegrityCheck } from '../images/integrity.ts'
@@ -14,6 +12,7 @@ import type { BlobStore, ByteRange, ByteSource, PutResult } from '../storage/blo
 import { chunksOf } from '../storage/byte-source.ts'
 import { BlobCorruptError, BlobNotFoundError } from '../storage/errors.ts'
 import type { BlobPins } from './blob-pins.ts'
+import { keysetPage, pageAfter } from './page-cursor.ts'
 
 const DIGEST = /^[0-9a-f]{64}$/
 
@@ -26,6 +25,14 @@ const UploadMetaSchema = z.object({
 })
 
 export type AssetMeta = z.input<typeof UploadMetaSchema>
+
+/**
+ * Reads an upload's request for `upload`: passes the file's bytes to `storeFile` as they arrive,
+ * then resolves with the text fields and the stored file (undefined when there was none).
+ */
+export type UploadReceiver = (
+  storeFile: (bytes: Readable) => Promise<PutResult>,
+) => Promise<{ fields: Record<string, string>; stored: PutResult | undefined }>
 
 export type AssetServiceDeps = {
   repo: AssetsRepository
@@ -118,31 +125,21 @@ export function createAssetService(deps: AssetServiceDeps) {
 
   return {
     /**
-     * POST /v1/assets: a streamed multipart upload verified against the declared digest.
-     * `body` is the request's raw Node stream when the server has one (see readMultipart).
+     * POST /v1/assets: uploaded bytes verified against the declared digest. `receive` reads the
+     * request (the route parses the multipart body): it hands the file's byte stream to
+     * `storeFile` as it arrives and resolves with the text fields and what was stored.
      */
-    async upload(
-      workspaceId: string,
-      declaredDigest: string | undefined,
-      request: Request,
-      body?: Readable,
-    ) {
+    async upload(workspaceId: string, declaredDigest: string | undefined, receive: UploadReceiver) {
       const expectedSha256 = parseDeclaredDigest(declaredDigest)
-      assertDeclaredLength(request, limits.maxUploadBytes)
       const release = pins.pin(expectedSha256)
       const intact = createIntegrityCheck({ maxPixels: limits.maxPixels })
       try {
-        const { fields, files } = await readMultipart(request, {
-          fileFields: ['file'],
-          maxFiles: 1,
-          onFile: ({ stream }) =>
-            blobs.put(checkedWhileRead(stream, intact), {
-              maxBytes: limits.maxUploadBytes,
-              expectedSha256,
-            }),
-          ...(body ? { body } : {}),
-        })
-        const stored = files[0]?.result
+        const { fields, stored } = await receive((bytes) =>
+          blobs.put(checkedWhileRead(bytes, intact), {
+            maxBytes: limits.maxUploadBytes,
+            expectedSha256,
+          }),
+        )
         if (!stored) {
           throw new InvalidRequestError('The multipart body has no `file` part', { param: 'file' })
         }
@@ -221,15 +218,8 @@ export function createAssetService(deps: AssetServiceDeps) {
     },
 
     list(workspaceId: string, filter: AssetFilter, page: { limit: number; cursor?: string }) {
-      const beforeId = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
-      if (page.cursor !== undefined && beforeId === undefined) {
-        throw new InvalidRequestError('cursor is not one this server issued', { param: 'cursor' })
-      }
-      const rows = repo.list(workspaceId, filter, { limit: page.limit, beforeId })
-      const hasMore = rows.length > page.limit
-      const data = hasMore ? rows.slice(0, page.limit) : rows
-      const last = data.at(-1)
-      return { data, hasMore, nextCursor: hasMore && last ? encodeCursor(last.id) : null }
+      const beforeId = pageAfter(page.cursor)
+      return keysetPage(repo.list(workspaceId, filter, { limit: page.limit, beforeId }), page.limit)
     },
 
     remove(workspaceId: string, id: string): AssetRow {

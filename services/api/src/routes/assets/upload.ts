@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import { nodeRequestBody } from '../../http/multipart.ts'
+import { assertDeclaredLength, nodeRequestBody, readMultipart } from '../../http/multipart.ts'
 import type { App } from '../../http/route-types.ts'
 import { AssetSchema, AssetUploadFormSchema, Sha256Schema } from '../../schemas/asset.ts'
 import { toAssetDto } from '../../services/asset-dto.ts'
@@ -50,18 +51,33 @@ export const route = createRoute({
   },
 })
 
+export const access: RouteAccessRule = {
+  scope: 'generate',
+  rateLimit: 'requests',
+  idempotent: true,
+}
+
 /**
  * Registered for the document only; the handler is mounted without zod-openapi's body
  * validator, which would buffer the whole multipart body in memory before we could stream it.
  */
-export function register(app: App, deps: AppDeps) {
+export function register(app: App, deps: Pick<AppDeps, 'assets' | 'config'>) {
   app.openAPIRegistry.registerPath(route)
   app.post('/v1/assets', async (c) => {
+    const body = nodeRequestBody(c)
     const { asset, created } = await deps.assets.upload(
       c.get('workspaceId'),
       c.req.header('x-content-sha256'),
-      c.req.raw,
-      nodeRequestBody(c),
+      async (storeFile) => {
+        assertDeclaredLength(c.req.raw, deps.config.maxUploadBytes)
+        const { fields, files } = await readMultipart(c.req.raw, {
+          fileFields: ['file'],
+          maxFiles: 1,
+          onFile: ({ stream }) => storeFile(stream),
+          ...(body ? { body } : {}),
+        })
+        return { fields, stored: files[0]?.result }
+      },
     )
     c.header('x-content-sha256', asset.contentHash)
     return c.json(toAssetDto(asset), created ? 201 : 200)

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { decodeCursor, encodeCursor } from '../../db/repositories/cursor.ts'
-import { InvalidRequestError } from '../../errors/app-error.ts'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { GenerationPageSchema } from '../../schemas/generation.ts'
 import { PaginationQuerySchema } from '../../schemas/pagination.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
+import { keysetPage, pageAfter } from '../../services/page-cursor.ts'
 
 const query = (name: string, description: string) => ({
   param: { name, in: 'query' as const },
@@ -55,22 +55,19 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'generationsRepo'> = (deps) => (c) => {
   const { limit, cursor, ...filter } = c.req.valid('query')
-  const afterId = cursor === undefined ? undefined : decodeCursor(cursor)
-  if (cursor !== undefined && afterId === undefined) {
-    throw new InvalidRequestError('cursor is not one this server issued', { param: 'cursor' })
-  }
-  const rows = deps.generationsRepo.list(c.get('workspaceId'), filter, { limit, afterId })
-  const hasMore = rows.length > limit
-  const data = hasMore ? rows.slice(0, limit) : rows
-  const last = data.at(-1)
+  const afterId = pageAfter(cursor)
+  const page = keysetPage(
+    deps.generationsRepo.list(c.get('workspaceId'), filter, { limit, afterId }),
+    limit,
+  )
   return c.json(
-    {
-      data: data.map(toGenerationDto),
-      nextCursor: hasMore && last ? encodeCursor(last.id) : null,
-      hasMore,
-    },
+    { data: page.data.map(toGenerationDto), nextCursor: page.nextCursor, hasMore: page.hasMore },
     200,
   )
 }
+
+export const register = mountRoute(route, handler)
