@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { routeAccess } from './access/scopes.ts'
+import type { MiddlewareHandler } from 'hono'
 import type { AppDeps } from './deps.ts'
-import { DEFAULT_WORKSPACE_ID } from './deps.ts'
 import { defaultHook, notFound, onError } from './errors/handlers.ts'
 import { accessControl } from './http/middleware/access-control.ts'
 import { jsonBodyLimit } from './http/middleware/body-limit.ts'
@@ -17,12 +16,16 @@ import { registerRoutes } from './routes/index.ts'
 
 export const committedSpecUrl = new URL('../../../openapi/openapi.json', import.meta.url)
 
+/** Middleware that decides who is calling: sets `routeAccess` and `workspaceId`. */
+export type AccessMiddleware = MiddlewareHandler<AppEnv>
+
 export type AppOptions = {
   /**
-   * false: no API keys, scopes or request limits; every request runs in workspace `default`.
-   * Only for measuring what access control costs (bench/access.ts); no setting reaches it.
+   * The middleware that decides who is calling and sets `routeAccess` and `workspaceId`;
+   * access control (keys, scopes, request limits) unless given. The bench swaps it to measure
+   * what access control costs (bench/lib/open-server.ts); no setting reaches it.
    */
-  accessControl?: boolean
+  access?: AccessMiddleware
 }
 
 /** The whole HTTP surface of imagegate, built from injected dependencies. */
@@ -49,15 +52,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     logRequestLine(log, { method: c.req.method, path: c.req.path, status: c.res.status }, started)
   })
   app.use(metricsMiddleware(deps.metrics))
-  if (options.accessControl === false) {
-    app.use(async (c, next) => {
-      c.set('routeAccess', routeAccess(c.req.method, c.req.path))
-      c.set('workspaceId', DEFAULT_WORKSPACE_ID)
-      await next()
-    })
-  } else {
-    app.use(accessControl(deps))
-  }
+  app.use(options.access ?? accessControl(deps))
   app.use(jsonBodyLimit(deps.config.maxJsonBytes))
   app.use(idempotencyLayer(deps))
 

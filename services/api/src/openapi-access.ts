@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from './access/idempotency-key.ts'
-import { routeAccess } from './access/scopes.ts'
 import { type ErrorCode, errorTable } from './errors/codes.ts'
+import { routeAccess } from './routes/access-table.ts'
 
 /**
  * Access control in the contract, derived from routeAccessTable (the table the middleware

@@ -11,19 +11,47 @@ export type Access = Scope | 'public'
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
+/**
+ * How a route spends its caller's rate limits: `requests` counts one request against the key's
+ * and the workspace's per-minute limits (checked by access control before the route runs);
+ * `images` also counts each image asked for against the images-per-minute limits (checked by
+ * the generation path once it knows how many).
+ */
+export type RateLimitClass = 'requests' | 'images'
+
+/** Who may call a route and what it spends: declared by each route beside its definition. */
+export type RouteAccessRule =
+  | { scope: 'public' }
+  | {
+      scope: Scope
+      rateLimit: RateLimitClass
+      /** Accepts `Idempotency-Key` (a POST that creates or charges). */
+      idempotent?: true
+      /** Also reachable with a signed URL instead of a key (img tags, `response_format=url`). */
+      signedUrl?: true
+      /** Spends credits: reserved before dispatch, settled on what came back. */
+      charged?: true
+      /** Errors answer in this envelope (the skill's `{ ok: false, error }`), refusals included. */
+      envelope?: 'skill'
+    }
+
+/** One operation's rule, as the middleware looks it up. */
 export type RouteAccess = {
   method: HttpMethod
   /** The OpenAPI path template, `{param}` form. */
   route: string
   access: Access
-  /** Accepts `Idempotency-Key` (a POST that creates or charges). */
+  rateLimit?: RateLimitClass
   idempotent?: true
-  /** Also reachable with a signed URL instead of a key (img tags, `response_format=url`). */
   signedUrl?: true
-  /** Spends credits: reserved before dispatch, settled on what came back. */
   charged?: true
-  /** Errors answer in this envelope (the skill's `{ ok: false, error }`), refusals included. */
   envelope?: 'skill'
+}
+
+/** The lookup row of one operation under `rule`. */
+export function accessRow(method: HttpMethod, route: string, rule: RouteAccessRule): RouteAccess {
+  const { scope, ...flags } = rule
+  return { method, route, access: scope, ...flags }
 }
 
 const IMPLIED: Record<Scope, readonly Scope[]> = {
@@ -31,57 +59,6 @@ const IMPLIED: Record<Scope, readonly Scope[]> = {
   generate: ['generate', 'read'],
   read: ['read'],
 }
-
-/** Every route imagegate answers, with who may call it and what it spends. */
-export const routeAccessTable: readonly RouteAccess[] = [
-  { method: 'GET', route: '/healthz', access: 'public' },
-  { method: 'GET', route: '/readyz', access: 'public' },
-  { method: 'GET', route: '/openapi.json', access: 'public' },
-  { method: 'GET', route: '/docs', access: 'public' },
-  { method: 'GET', route: '/metrics', access: 'admin' },
-
-  {
-    method: 'POST',
-    route: '/v1/images/generations',
-    access: 'generate',
-    idempotent: true,
-    charged: true,
-  },
-  {
-    method: 'POST',
-    route: '/v1/images/edits',
-    access: 'generate',
-    idempotent: true,
-    charged: true,
-  },
-  {
-    method: 'POST',
-    route: '/v1/skills/image-generate',
-    access: 'generate',
-    idempotent: true,
-    charged: true,
-    envelope: 'skill',
-  },
-  { method: 'POST', route: '/v1/assets', access: 'generate', idempotent: true },
-  { method: 'DELETE', route: '/v1/assets/{id}', access: 'generate' },
-
-  { method: 'GET', route: '/v1/models', access: 'read' },
-  { method: 'GET', route: '/v1/assets', access: 'read' },
-  { method: 'GET', route: '/v1/assets/{id}', access: 'read' },
-  { method: 'GET', route: '/v1/assets/{id}/content', access: 'read', signedUrl: true },
-  { method: 'HEAD', route: '/v1/assets/{id}/content', access: 'read', signedUrl: true },
-  { method: 'GET', route: '/v1/generations', access: 'read' },
-  { method: 'GET', route: '/v1/generations/{id}', access: 'read' },
-
-  { method: 'POST', route: '/v1/workspaces', access: 'admin', idempotent: true },
-  { method: 'GET', route: '/v1/workspaces', access: 'admin' },
-  // Not idempotent: a stored answer would keep the raw key in the database for 24 h.
-  { method: 'POST', route: '/v1/workspaces/{id}/keys', access: 'admin' },
-  { method: 'GET', route: '/v1/workspaces/{id}/keys', access: 'admin' },
-  { method: 'DELETE', route: '/v1/keys/{keyId}', access: 'admin' },
-  { method: 'POST', route: '/v1/workspaces/{id}/credits', access: 'admin', idempotent: true },
-  { method: 'GET', route: '/v1/workspaces/{id}/usage', access: 'admin' },
-]
 
 /** Anything under /v1 that no row names still needs a key, so unknown paths cannot be probed. */
 const UNKNOWN_V1: RouteAccess = { method: 'GET', route: '/v1/*', access: 'read' }
@@ -100,47 +77,62 @@ function templatePattern(route: string): RegExp {
   return new RegExp(`^${source}/?$`)
 }
 
-const compiled = routeAccessTable.map((row) => ({ row, pattern: templatePattern(row.route) }))
-/** Routes without parameters, by `METHOD path`: most requests are answered by one lookup. */
-const exact = new Map(
-  routeAccessTable
-    .filter((row) => !row.route.includes('{'))
-    .map((row) => [`${row.method} ${row.route}`, row]),
-)
-
-function find(method: string, path: string): RouteAccess | undefined {
-  const wanted = method.toUpperCase()
-  const hit =
-    exact.get(`${wanted} ${path}`) ??
-    compiled.find(({ row, pattern }) => row.method === wanted && pattern.test(path))?.row
-  // HEAD is answered by the GET handler wherever the table has no HEAD row of its own.
-  return hit ?? (wanted === 'HEAD' ? find('GET', path) : undefined)
+export type RouteAccessIndex = {
+  readonly rows: readonly RouteAccess[]
+  /**
+   * The row for a request: `path` may be a concrete path (`/v1/assets/ast_1`) or a template in
+   * either form (`/v1/assets/{id}`, `/v1/assets/:id`). Unknown paths fall back to "needs a key"
+   * under /v1 and "public" elsewhere (they end in 404 either way).
+   */
+  routeAccess(method: string, path: string): RouteAccess
+  /**
+   * The row whose route matches a concrete path (`/v1/assets/ast_1`), or undefined where no row
+   * does (no fallback for unknown paths, unlike routeAccess).
+   */
+  tableRouteAccess(method: string, path: string): RouteAccess | undefined
+  /** The row of a route without parameters named exactly (`GET`, `/v1/models`), if there is one. */
+  exactRouteAccess(method: string, path: string): RouteAccess | undefined
 }
 
-/**
- * The row for a request: `path` may be a concrete path (`/v1/assets/ast_1`) or a template in
- * either form (`/v1/assets/{id}`, `/v1/assets/:id`). Unknown paths fall back to "needs a key"
- * under /v1 and "public" elsewhere (they end in 404 either way).
- */
-export function routeAccess(method: string, path: string): RouteAccess {
-  const templated = path.replace(/:([^/]+)/g, '{$1}')
-  return (
-    find(method, templated) ??
-    (path === '/v1' || path.startsWith('/v1/') ? UNKNOWN_V1 : UNKNOWN_OTHER)
+/** Lookups over the rows of every operation; a route listed twice is a mistake, refused here. */
+export function createRouteAccessIndex(rows: readonly RouteAccess[]): RouteAccessIndex {
+  const compiled = rows.map((row) => ({ row, pattern: templatePattern(row.route) }))
+  /** Routes without parameters, by `METHOD path`: most requests are answered by one lookup. */
+  const exact = new Map(
+    rows
+      .filter((row) => !row.route.includes('{'))
+      .map((row) => [`${row.method} ${row.route}`, row]),
   )
-}
+  const seen = new Set<string>()
+  for (const row of rows) {
+    const key = `${row.method} ${row.route}`
+    if (seen.has(key)) {
+      throw new Error(`${key} declares its access twice`)
+    }
+    seen.add(key)
+  }
 
-/**
- * The row whose route matches a concrete path (`/v1/assets/ast_1`), or undefined where no row
- * does (no fallback for unknown paths, unlike routeAccess).
- */
-export function tableRouteAccess(method: string, path: string): RouteAccess | undefined {
-  return find(method, path)
-}
+  function find(method: string, path: string): RouteAccess | undefined {
+    const wanted = method.toUpperCase()
+    const hit =
+      exact.get(`${wanted} ${path}`) ??
+      compiled.find(({ row, pattern }) => row.method === wanted && pattern.test(path))?.row
+    // HEAD is answered by the GET handler wherever the table has no HEAD row of its own.
+    return hit ?? (wanted === 'HEAD' ? find('GET', path) : undefined)
+  }
 
-/** The row of a route without parameters named exactly (`GET`, `/v1/models`), if there is one. */
-export function exactRouteAccess(method: string, path: string): RouteAccess | undefined {
-  return exact.get(`${method} ${path}`)
+  return {
+    rows,
+    routeAccess(method, path) {
+      const templated = path.replace(/:([^/]+)/g, '{$1}')
+      return (
+        find(method, templated) ??
+        (path === '/v1' || path.startsWith('/v1/') ? UNKNOWN_V1 : UNKNOWN_OTHER)
+      )
+    },
+    tableRouteAccess: find,
+    exactRouteAccess: (method, path) => exact.get(`${method} ${path}`),
+  }
 }
 
 /** Whether a key holding `held` may use a route that needs `needed`. */

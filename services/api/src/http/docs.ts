@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Hono } from 'hono'
+import { accessRow, type RouteAccess } from '../access/scopes.ts'
 import type { AppEnv } from './env.ts'
 
 /**
@@ -44,6 +45,12 @@ const init = `window.ui = SwaggerUIBundle({
   layout: 'StandaloneLayout',
 })
 `
+
+/** Who may read the contract and its Swagger UI: anyone, as for any public API's reference. */
+export const documentAccess: readonly RouteAccess[] = [
+  accessRow('GET', '/openapi.json', { scope: 'public' }),
+  accessRow('GET', '/docs', { scope: 'public' }),
+]
 
 /**
  * Swagger UI from the swagger-ui-dist package: every file is served by imagegate itself, so the

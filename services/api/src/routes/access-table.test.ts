@@ -1,18 +1,9 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  allows,
-  exactRouteAccess,
-  isScope,
-  routeAccess,
-  routeAccessTable,
-  type Scope,
-} from './scopes.ts'
+import committedSpec from '../../../../openapi/openapi.json' with { type: 'json' }
+import { allows, createRouteAccessIndex, isScope, type Scope } from '../access/scopes.ts'
+import { exactRouteAccess, routeAccess, routeAccessTable } from './access-table.ts'
 
-const spec = JSON.parse(
-  readFileSync(path.resolve(import.meta.dirname, '../../../../openapi/openapi.json'), 'utf8'),
-) as { paths: Record<string, Record<string, unknown>> }
+const spec = committedSpec as { paths: Record<string, Record<string, unknown>> }
 
 describe('routeAccessTable', () => {
   it('has a row for every operation of the committed contract', () => {
@@ -135,5 +126,49 @@ describe('allows', () => {
       false,
       false,
     ])
+  })
+})
+
+describe('the table derived from the route files', () => {
+  it('gives every operation the rule its route declares', () => {
+    const rows = Object.fromEntries(
+      routeAccessTable.map(({ method, route, ...rule }) => [`${method} ${route}`, rule]),
+    )
+    const generate = { access: 'generate', rateLimit: 'images', idempotent: true, charged: true }
+    expect(rows).toEqual({
+      'GET /healthz': { access: 'public' },
+      'GET /readyz': { access: 'public' },
+      'GET /openapi.json': { access: 'public' },
+      'GET /docs': { access: 'public' },
+      'GET /metrics': { access: 'admin', rateLimit: 'requests' },
+      'POST /v1/images/generations': generate,
+      'POST /v1/images/edits': generate,
+      'POST /v1/skills/image-generate': { ...generate, envelope: 'skill' },
+      'POST /v1/assets': { access: 'generate', rateLimit: 'requests', idempotent: true },
+      'DELETE /v1/assets/{id}': { access: 'generate', rateLimit: 'requests' },
+      'GET /v1/models': { access: 'read', rateLimit: 'requests' },
+      'GET /v1/assets': { access: 'read', rateLimit: 'requests' },
+      'GET /v1/assets/{id}': { access: 'read', rateLimit: 'requests' },
+      'GET /v1/assets/{id}/content': { access: 'read', rateLimit: 'requests', signedUrl: true },
+      'HEAD /v1/assets/{id}/content': { access: 'read', rateLimit: 'requests', signedUrl: true },
+      'GET /v1/generations': { access: 'read', rateLimit: 'requests' },
+      'GET /v1/generations/{id}': { access: 'read', rateLimit: 'requests' },
+      'POST /v1/workspaces': { access: 'admin', rateLimit: 'requests', idempotent: true },
+      'GET /v1/workspaces': { access: 'admin', rateLimit: 'requests' },
+      'POST /v1/workspaces/{id}/keys': { access: 'admin', rateLimit: 'requests' },
+      'GET /v1/workspaces/{id}/keys': { access: 'admin', rateLimit: 'requests' },
+      'DELETE /v1/keys/{keyId}': { access: 'admin', rateLimit: 'requests' },
+      'POST /v1/workspaces/{id}/credits': {
+        access: 'admin',
+        rateLimit: 'requests',
+        idempotent: true,
+      },
+      'GET /v1/workspaces/{id}/usage': { access: 'admin', rateLimit: 'requests' },
+    })
+  })
+
+  it('refuses an operation that declares its access twice', () => {
+    const row = { method: 'GET', route: '/v1/models', access: 'read' } as const
+    expect(() => createRouteAccessIndex([row, row])).toThrow(/GET \/v1\/models/)
   })
 })

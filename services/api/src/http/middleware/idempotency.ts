@@ -12,7 +12,7 @@ import { captureResponse, replayResponse } from '../../access/idempotency-respon
 import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
 import { imageRules } from '../../access/rate-limit-policies.ts'
 import type { RateLimiter } from '../../access/rate-limiter.ts'
-import { routeAccess } from '../../access/scopes.ts'
+import { routeAccess } from '../../routes/access-table.ts'
 import type { ChargeContext } from '../../services/generation/billing.ts'
 import { readEditForm } from '../edit-form.ts'
 import type { AppEnv } from '../env.ts'

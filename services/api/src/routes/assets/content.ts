@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
@@ -52,7 +53,7 @@ const contentResponses = {
   ...errorResponses(404, 416),
 }
 
-export const getRoute = createRoute({
+export const route = createRoute({
   method: 'get',
   path: '/v1/assets/{id}/content',
   operationId: 'getAssetContent',
@@ -77,12 +78,14 @@ export const headRoute = createRoute({
   responses: contentResponses,
 })
 
+export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests', signedUrl: true }
+
 /**
  * One handler for GET and HEAD: Hono answers HEAD by running the GET handler and dropping its
  * body. HEAD still verifies the content (its headers promise bytes GET must be able to serve),
  * then lets go of the stream so no file stays open.
  */
-function serve(deps: AppDeps) {
+function serve(deps: Pick<AppDeps, 'assets'>) {
   return async (c: Context<AppEnv>) => {
     const withBody = c.req.method !== 'HEAD'
     const row = deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
@@ -126,8 +129,8 @@ function serve(deps: AppDeps) {
   }
 }
 
-export function register(app: App, deps: AppDeps) {
+export function register(app: App, deps: Pick<AppDeps, 'assets'>) {
   app.openAPIRegistry.registerPath(headRoute)
-  app.openAPIRegistry.registerPath(getRoute)
+  app.openAPIRegistry.registerPath(route)
   app.get('/v1/assets/:id/content', serve(deps))
 }

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { AssetIdParamsSchema } from '../../schemas/asset.ts'
 
 export const route = createRoute({
@@ -19,7 +20,11 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'generate', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => (c) => {
   deps.assets.remove(c.get('workspaceId'), c.req.valid('param').id)
   return c.body(null, 204)
 }
+
+export const register = mountRoute(route, handler)

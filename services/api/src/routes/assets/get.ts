@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { AssetIdParamsSchema, AssetSchema } from '../../schemas/asset.ts'
 import { toAssetDto } from '../../services/asset-dto.ts'
 
@@ -18,7 +19,11 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => (c) => {
   const row = deps.assets.get(c.get('workspaceId'), c.req.valid('param').id)
   return c.json(toAssetDto(row), 200)
 }
+
+export const register = mountRoute(route, handler)

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { AssetKindSchema, AssetPageSchema, MediaTypeSchema } from '../../schemas/asset.ts'
 import { PaginationQuerySchema } from '../../schemas/pagination.ts'
 import { toAssetDto } from '../../services/asset-dto.ts'
@@ -54,7 +55,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => (c) => {
   const { limit, cursor, ...filter } = c.req.valid('query')
   const page = deps.assets.list(c.get('workspaceId'), filter, { limit, cursor })
   return c.json(
@@ -62,3 +65,5 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
     200,
   )
 }
+
+export const register = mountRoute(route, handler)

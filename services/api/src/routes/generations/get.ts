@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { NotFoundError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { GenerationSchema } from '../../schemas/generation.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
 
@@ -35,7 +36,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'generationsRepo'> = (deps) => (c) => {
   const id = c.req.valid('param').id
   const row = deps.generationsRepo.get(c.get('workspaceId'), id)
   if (!row) {
@@ -43,3 +46,5 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
   }
   return c.json(toGenerationDto(row), 200)
 }
+
+export const register = mountRoute(route, handler)

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { InvalidRequestError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
@@ -40,6 +41,13 @@ export const route = createRoute({
     ...errorResponses(400, 404, 413, 415, 502, 503, 504),
   },
 })
+
+export const access: RouteAccessRule = {
+  scope: 'generate',
+  rateLimit: 'images',
+  idempotent: true,
+  charged: true,
+}
 
 function monthFolder(date: Date) {
   return `/uploads/edits/${date.toISOString().slice(0, 7)}`
@@ -91,7 +99,13 @@ function parseLabels(text: string | undefined, count: number) {
   return parsed.data
 }
 
-export function register(app: App, deps: AppDeps) {
+export function register(
+  app: App,
+  deps: Pick<
+    AppDeps,
+    'assets' | 'catalog' | 'chargedGenerations' | 'clock' | 'config' | 'generations' | 'signedUrls'
+  >,
+) {
   app.openAPIRegistry.registerPath(route)
 
   /** Stores an uploaded file through the asset store's checks (type sniffed, size and pixels). */

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import { ImageGenerationRequestSchema } from '../../schemas/images.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
@@ -27,7 +28,17 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
+export const access: RouteAccessRule = {
+  scope: 'generate',
+  rateLimit: 'images',
+  idempotent: true,
+  charged: true,
+}
+
+export const handler: HandlerFactory<
+  typeof route,
+  'chargedGenerations' | 'config' | 'generations' | 'signedUrls'
+> = (deps) => async (c) => {
   const started = performance.now()
   const {
     response_format: responseFormat,
@@ -59,3 +70,5 @@ export function toInputRef(image: {
     ...(image.display_name ? { displayName: image.display_name } : {}),
   }
 }
+
+export const register = mountRoute(route, handler)

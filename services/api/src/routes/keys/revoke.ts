@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { KeyIdParamSchema } from '../../schemas/admin.ts'
 
 export const route = createRoute({
@@ -19,7 +20,11 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => (c) => {
   deps.apiKeys.revoke(c.req.valid('param').keyId)
   return c.body(null, 204)
 }
+
+export const register = mountRoute(route, handler)

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { ModelListSchema } from '../../schemas/generation.ts'
 
 export const route = createRoute({
@@ -21,7 +22,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) =>
+export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'catalog'> = (deps) => (c) =>
   c.json(
     {
       object: 'list' as const,
@@ -51,3 +54,5 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) =>
     },
     200,
   )
+
+export const register = mountRoute(route, handler)

@@ -1,4 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import { afterAnswerWritten } from '../../http/response-headers.ts'
@@ -55,9 +56,17 @@ export const route = createRoute({
   },
 })
 
+export const access: RouteAccessRule = {
+  scope: 'generate',
+  rateLimit: 'images',
+  idempotent: true,
+  charged: true,
+  envelope: 'skill',
+}
+
 const altText = (prompt: string) => (prompt.length <= 100 ? prompt : `${prompt.slice(0, 99)}…`)
 
-export function register(app: App, deps: AppDeps) {
+export function register(app: App, deps: Pick<AppDeps, 'chargedGenerations' | 'generations'>) {
   app.use('/v1/skills/image-generate', async (c, next) => {
     c.set('errorEnvelope', 'skill')
     await next()

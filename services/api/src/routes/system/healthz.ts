@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 
 export const route = createRoute({
   method: 'get',
@@ -23,5 +24,9 @@ export const route = createRoute({
   },
 })
 
+export const access: RouteAccessRule = { scope: 'public' }
+
 export const handler: HandlerFactory<typeof route> = () => (c) =>
   c.json({ status: 'ok' as const }, 200)
+
+export const register = mountRoute(route, handler)

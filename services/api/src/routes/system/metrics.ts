@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 
 export const route = createRoute({
   method: 'get',
@@ -27,7 +28,11 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => async (c) => {
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'metrics'> = (deps) => async (c) => {
   const text = await deps.metrics.registry.metrics()
   return c.text(text, 200, { 'content-type': deps.metrics.registry.contentType })
 }
+
+export const register = mountRoute(route, handler)

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { checkDatabase } from '../../services/readiness.ts'
 
 const CheckSchema = z.enum(['ok', 'failing'])
@@ -41,7 +42,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'public' }
+
+export const handler: HandlerFactory<typeof route, 'checkDataDir' | 'database'> = (deps) => (c) => {
   const probe = (check: () => void) => {
     try {
       check()
@@ -60,3 +63,5 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
     ? c.json({ status: 'ready' as const, checks }, 200)
     : c.json({ status: 'not_ready' as const, checks }, 503)
 }
+
+export const register = mountRoute(route, handler)

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import {
   ApiKeyCreatedSchema,
   ApiKeyCreateSchema,
@@ -29,8 +30,16 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = {
+  scope: 'admin',
+  rateLimit: 'requests',
+  // Not idempotent: a stored answer would keep the raw key in the database for 24 h.
+}
+
+export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => (c) => {
   const { id } = c.req.valid('param')
   const created = deps.apiKeys.create(id, c.req.valid('json'))
   return c.json({ ...created.info, key: created.key }, 201)
 }
+
+export const register = mountRoute(route, handler)

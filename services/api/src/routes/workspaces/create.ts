@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { WorkspaceCreateSchema, WorkspaceSchema } from '../../schemas/admin.ts'
 
 export const route = createRoute({
@@ -24,8 +25,12 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests', idempotent: true }
+
+export const handler: HandlerFactory<typeof route, 'workspaces'> = (deps) => (c) => {
   const input = c.req.valid('json')
   const reference = c.get('charge')?.requestReference ?? c.get('requestId')
   return c.json(deps.workspaces.create(input, reference), 201)
 }
+
+export const register = mountRoute(route, handler)

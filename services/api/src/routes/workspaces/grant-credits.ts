@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { creditsToUnits, unitsToCredits } from '../../access/credit-units.ts'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import {
   CreditGrantResultSchema,
   CreditGrantSchema,
@@ -30,7 +31,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests', idempotent: true }
+
+export const handler: HandlerFactory<typeof route, 'credits' | 'workspaces'> = (deps) => (c) => {
   const { id } = c.req.valid('param')
   const { amount } = c.req.valid('json')
   deps.workspaces.get(id)
@@ -42,3 +45,5 @@ export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
   const granted = unitsToCredits(creditsToUnits(amount))
   return c.json({ workspaceId: id, granted, balance }, 200)
 }
+
+export const register = mountRoute(route, handler)

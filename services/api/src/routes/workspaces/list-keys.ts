@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { ApiKeyListSchema, WorkspaceIdParamSchema } from '../../schemas/admin.ts'
 
 export const route = createRoute({
@@ -22,5 +23,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) =>
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => (c) =>
   c.json({ data: deps.apiKeys.list(c.req.valid('param').id) }, 200)
+
+export const register = mountRoute(route, handler)

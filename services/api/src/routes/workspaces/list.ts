@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { WorkspaceListSchema } from '../../schemas/admin.ts'
 
 export const route = createRoute({
@@ -19,5 +20,9 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) =>
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'workspaces'> = (deps) => (c) =>
   c.json({ data: deps.workspaces.list() }, 200)
+
+export const register = mountRoute(route, handler)

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
-import type { HandlerFactory } from '../../http/route-types.ts'
+import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { UsageSchema, WorkspaceIdParamSchema } from '../../schemas/admin.ts'
 
 export const route = createRoute({
@@ -22,8 +23,12 @@ export const route = createRoute({
   },
 })
 
-export const handler: HandlerFactory<typeof route> = (deps) => (c) => {
+export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
+
+export const handler: HandlerFactory<typeof route, 'credits' | 'workspaces'> = (deps) => (c) => {
   const { id } = c.req.valid('param')
   deps.workspaces.get(id)
   return c.json(deps.credits.usage(id), 200)
 }
+
+export const register = mountRoute(route, handler)
