@@ -3,7 +3,7 @@ import type { Fault } from '../fakes/fake-upstream.ts'
 import { type Gateway, startGateway } from '../support/gateway.ts'
 
 /**
- * reliability.md §4 end to end: the real server process against the fake upstream over loopback.
+ * Upstream faults end to end: the real server process against the fake upstream over loopback.
  * gpt-image-1 gets a 1.5 s deadline (a catalog copy via IMAGEGATE_MODELS_FILE) for the deadline
  * rows; the retry rows use gpt-image-1-mini, whose deadline is the default 180 s.
  */

@@ -2,7 +2,7 @@ import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../support/gateway.ts'
 
-/** B4 and B6 of reliability.md §4.3, end to end: a provider that is down, seen through the gateway. */
+/** A provider that is down (open breaker, outage), end to end, seen through the gateway. */
 
 let gw: Gateway | undefined
 afterEach(async () => {

@@ -58,7 +58,7 @@ export function hasValidChecksum(key: string): boolean {
 
 /**
  * sha256 hex. A fast hash is right here: keys carry 256 random bits, so there is nothing to
- * brute-force, and a slow KDF would only add latency to every request (reliability.md §5.5).
+ * brute-force, and a slow KDF would only add latency to every request.
  * The one-shot `crypto.hash` builds no Hash object: it runs on every authenticated request.
  */
 export function hashApiKey(key: string): string {

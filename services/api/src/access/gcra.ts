@@ -1,5 +1,5 @@
 /**
- * The Generic Cell Rate Algorithm (reliability.md §3.4): one number per key, the theoretical
+ * The Generic Cell Rate Algorithm: one number per key, the theoretical
  * arrival time (TAT). With emission interval T = window / quota and room for `burst` units, a
  * request of `cost` units passes when it would not push the TAT more than T·burst past now.
  * Equivalent to a token bucket, with no refill timer and exact figures for the headers.

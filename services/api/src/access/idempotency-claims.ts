@@ -2,7 +2,7 @@ import type { Clock } from '../ids.ts'
 import type { IdempotencyScope, IdempotencyStore, StoredResponse } from './idempotency-store.ts'
 
 /**
- * Stripe / IETF-draft idempotency (reliability.md §2), independent of HTTP:
+ * Stripe / IETF-draft idempotency, independent of HTTP:
  * - the first request with a key claims it with a lease and runs;
  * - the same key and the same request after completion gets the stored response, byte for byte;
  * - the same key with a different request is refused (422 idempotency_key_reused);

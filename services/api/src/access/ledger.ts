@@ -24,7 +24,7 @@ export type { Reservation, ReservationState, UsageRow, UsageSummary } from './le
  * idempotency completion), so the balance and the ledger never disagree and concurrent
  * reservations from any number of connections cannot overdraw. The integrator opens this
  * connection with `synchronous = FULL`: a ledger commit must survive power loss, not only a
- * process crash (reliability.md §6.1). The tables come from the Drizzle migrations
+ * process crash. The tables come from the Drizzle migrations
  * (`db/schema/credits.ts`); `db/client.ts` opens that connection.
  */
 export class CreditLedger {

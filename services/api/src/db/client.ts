@@ -13,7 +13,7 @@ export type Database = {
   /**
    * A second connection to the same file with `synchronous = FULL`, for the writes that must
    * survive power loss, not only a process crash: the credits ledger, idempotency records,
-   * workspaces and API keys (reliability.md §6.1). Everything else keeps NORMAL on `sqlite`,
+   * workspaces and API keys. Everything else keeps NORMAL on `sqlite`,
    * so asset and generation rows do not pay an fsync of the WAL per commit. A FULL commit
    * syncs the whole WAL, so it also makes every earlier NORMAL commit durable.
    * For `:memory:` (tests) it is the same connection: a private in-memory database cannot be

@@ -1,6 +1,6 @@
 import { type ErrorCode, errorTable } from './codes.ts'
 
-/** Extra members of the error object (DESIGN.md: `...details`), e.g. `stage`, `cost`, `balance`. */
+/** Extra members of the error object (`...details` in the error body), e.g. `stage`, `cost`, `balance`. */
 export type ErrorDetails = {
   issues?: { path: string; message: string }[]
   stage?: 'input' | 'output'

@@ -1,5 +1,5 @@
 /**
- * The error table of DESIGN.md: every machine code imagegate answers with, its HTTP status,
+ * The error table: every machine code imagegate answers with, its HTTP status,
  * the OpenAI-style `type` and whether a client may retry it unchanged.
  * `retry: 'method'` means: safe for GET/HEAD, not for a POST that may have been charged.
  */

@@ -25,7 +25,7 @@ async function listenCanary() {
 
 /**
  * S6: imagegate accepts no URL from a client (images arrive as bytes), so there is nothing to
- * make it connect anywhere. Every spelling of reliability.md §5.4, in every field a client might
+ * make it connect anywhere. Every spelling of a private, loopback or metadata address, in every field a client might
  * try, is refused or ignored, and the canary socket sees no connection.
  */
 describe('S6: no client-supplied URL is ever fetched', () => {

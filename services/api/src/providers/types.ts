@@ -127,8 +127,8 @@ export interface ImageProvider {
 }
 
 /**
- * How a provider call failed, in the terms the retry policy decides on
- * (reliability.md §4.2). Adapters classify; the executor decides.
+ * How a provider call failed, in the terms the retry policy decides on. Adapters classify; the
+ * executor decides.
  */
 export type UpstreamFailureKind =
   /** The request never left (DNS, refused, TLS, pool timeout): safe to retry. */

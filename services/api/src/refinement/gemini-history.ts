@@ -9,7 +9,7 @@ import type { ConversationStep, InputImage } from './types.ts'
  * Model turns are replayed whole, thought parts included. The adapter drops `thought: true` parts
  * from the *answer* (they are drafts, not results), but the *history* is a different matter:
  * Google's docs say the SDKs keep signatures working by appending the full model response to the
- * history, gateways.md's rule is to replay the previous model turn's parts byte for byte
+ * history, so the previous model turn's parts are replayed byte for byte
  * (signatures sit on image and text parts alike), and Gemini's "missing thought_signature" errors
  * point at parts by position, which dropping parts would shift. Peers that rebuilt the turn from
  * the image alone are the ones that lost the signatures.

@@ -4,7 +4,7 @@ import { UpstreamFailure } from '../providers/types.ts'
 
 /**
  * Gemini's 400 for a replayed turn without its thoughtSignature, recognised in the wordings seen
- * in the wild (gateways.md, and the issue threads it cites):
+ * in the wild:
  * - AI Studio, image and text parts: "Image part is missing a thought_signature in content
  *   position 2, part position 1." / "Text part is missing a thought_signature in content position
  *   X, part position Y"

@@ -1,7 +1,7 @@
 import type { InputImage } from './types.ts'
 
 /**
- * The text a user turn carries, worded as in ai-generation-client-pattern.md: the strict content
+ * The text a user turn carries: the strict content
  * constraint (when the model's catalog entry asks for it), the refinement wording that keeps
  * composition, style and text unless the new instruction changes them, and one sentence per input
  * image naming its role and display name. Pure: the same arguments give the same string.

@@ -20,7 +20,7 @@ export function fromRefinementError(err: unknown, parentParam?: string): AppErro
     return new AppError('invalid_request', err.message, param)
   }
   if (err instanceof BrokenLineageError) {
-    // Another workspace's ids look exactly like missing ones: never 403 (DESIGN.md).
+    // Another workspace's ids look exactly like missing ones: never 403.
     return new AppError('not_found', err.message, param)
   }
   if (err instanceof MaskError) {

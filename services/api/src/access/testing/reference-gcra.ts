@@ -1,5 +1,5 @@
 /**
- * The six-line reference GCRA of reliability.md Appendix A.1, verbatim in behaviour: the
+ * The textbook six-line GCRA, kept naive on purpose: the
  * model that the limiter is checked against. T = window/quota, tau = T·(burst − 1).
  */
 export function referenceGcra(tat: number, now: number, T: number, tau: number) {

@@ -42,7 +42,7 @@ const DISCARD_TIMEOUT_MS = 500
  * a key, on a plain path, is decided here with the same decision as http/access.ts: a refusal
  * (401, 403, 429) is answered at once, with the same body and headers, request id, metrics and
  * access line, without building a fetch Request, a Hono context or the middleware chain, which
- * together cost most of a refusal (reliability.md R5: ≥ 10k refusals/s). An admitted request is
+ * together cost most of a refusal (the aim: ≥ 10k refusals/s). An admitted request is
  * handed on with its decision, which the access middleware takes over, unless it revalidates
  * an asset's content and gets its 304 here (see answerNotModified). Everything else (public
  * routes, signed URLs, paths Hono might read differently) goes to Hono undecided.

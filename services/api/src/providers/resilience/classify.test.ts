@@ -15,7 +15,7 @@ const resetAfterSend = new TypeError('fetch failed', {
 
 type Row = { what: string; kind: UpstreamFailureKind; retry: boolean }
 
-// B3: the classification matrix of reliability.md §4.3, exactly as §4.2 decides it.
+// The classification matrix: every kind of failure, and whether classifyFailure retries it.
 const b3: [string, () => UpstreamFailureKind, Omit<Row, 'what'>][] = [
   ['connect error', () => classifyTransportError(connectError), { kind: 'not_sent', retry: true }],
   ['408', () => classifyHttpStatus(408), { kind: 'unavailable', retry: true }],

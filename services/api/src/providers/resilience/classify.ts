@@ -9,7 +9,7 @@ export type RetryRule = {
 }
 
 /**
- * reliability.md §4.2. Image generation is billed and not idempotent upstream, so a failure is
+ * Image generation is billed and not idempotent upstream, so a failure is
  * retried only when the provider cannot have done the work.
  */
 export const retryPolicy = {
@@ -74,7 +74,7 @@ export function isProviderDown(kind: UpstreamFailureKind): boolean {
 }
 
 // OpenAI sends "out of credit" as 429 insufficient_quota or 400 billing_hard_limit_reached,
-// never 402, so the code must win over the status (gateways.md pain point 9).
+// never 402, so the code must win over the status.
 const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached'])
 const CONTENT_POLICY_CODES = new Set(['content_policy_violation', 'moderation_blocked'])
 /** Answers that never reached the application behind the proxy (Cloudflare 521–523, 529 overloaded). */

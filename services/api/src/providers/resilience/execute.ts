@@ -84,7 +84,7 @@ export class UpstreamCallFailed extends Error {
 type AttemptResult<T> = { ok: true; value: T } | { ok: false; failure: UpstreamFailure }
 
 /**
- * Runs `attempt` until it succeeds or retrying stops making sense (reliability.md §4.2): only
+ * Runs `attempt` until it succeeds or retrying stops making sense: only
  * retryable kinds, at most `maxAttempts` (default 3), waiting max(full-jitter backoff, the
  * provider's Retry-After), never past `deadlineAt`, and only while the breaker is closed and
  * the retry budget lasts. Errors other than `UpstreamFailure` are bugs and propagate unchanged.

@@ -1,5 +1,5 @@
 /**
- * In-process request coalescing after Go's `x/sync/singleflight` (reliability.md §2.4):
+ * In-process request coalescing after Go's `x/sync/singleflight`:
  * concurrent callers with the same key share one execution and its result or error. The key is
  * forgotten as soon as the call settles, so a later caller starts afresh — this is not a cache.
  * Memory only: across restarts the SQLite claim row stays the source of truth.
