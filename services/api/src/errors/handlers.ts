@@ -10,24 +10,14 @@ import { AppError, InvalidRequestError } from './app-error.ts'
 import { CLIENT_CLOSED_REQUEST, isClientAbort } from './client-abort.ts'
 import { errorTable } from './codes.ts'
 import { fromDomainError } from './domain.ts'
+import { invalidRequestFromIssues } from './zod-issues.ts'
 
 /** zod-openapi's validation hook: it throws, so every 400 comes out of `onError`. */
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) {
     return
   }
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }))
-  const first = issues[0]
-  const message = first
-    ? `${first.path ? `${first.path}: ` : ''}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`
-    : 'Invalid request'
-  throw new InvalidRequestError(message, {
-    param: first?.path || undefined,
-    details: { issues },
-  })
+  throw invalidRequestFromIssues(result.error.issues)
 }
 
 function fromHttpException(err: HTTPException): AppError {

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { AssetFilter, AssetsRepository } from '../db/repositories/assets.ts'
 import type { AssetRow } from '../db/schema/index.ts'
 import { AppError, InvalidRequestError, NotFoundError } from '../errors/app-error.ts'
+import { invalidRequestFromIssues } from '../errors/zod-issues.ts'
 import type { Clock, IdGenerator } from '../ids.ts'
 import { inspectImage } from '../images/inspect.ts'
 import { checkedWhileRead, createIntegrityCheck, type IntegrityCheck } from '../images/integrity.ts'
@@ -64,10 +65,9 @@ export function parseDeclaredDigest(header: string | undefined): string {
 function parseMeta(fields: Record<string, string>) {
   const parsed = UploadMetaSchema.safeParse(fields)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const param = issue?.path.join('.') ?? ''
-    throw new InvalidRequestError(`${param}: ${issue?.message ?? 'invalid'}`, { param })
+    throw invalidRequestFromIssues(parsed.error.issues)
   }
+
   return parsed.data
 }
 

@@ -3,6 +3,7 @@ import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { InvalidRequestError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import { invalidRequestFromIssues } from '../../errors/zod-issues.ts'
 import { type EditForm, type EditFormFile, readEditForm } from '../../http/edit-form.ts'
 import type { App } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
@@ -57,18 +58,11 @@ function monthFolder(date: Date) {
 function parseFields(fields: Record<string, string>): ImageEditFields {
   const parsed = ImageEditFieldsSchema.safeParse(fields)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const param = issue?.path.length
-      ? issue.path.join('.')
-      : issue?.code === 'unrecognized_keys'
-        ? issue.keys[0]
-        : undefined
-    const message =
-      issue?.code === 'unrecognized_keys'
-        ? `Unknown field '${issue.keys[0]}' for an image edit`
-        : `${param ?? 'body'}: ${issue?.message ?? 'invalid'}`
-    throw new InvalidRequestError(message, param ? { param } : {})
+    throw invalidRequestFromIssues(parsed.error.issues, {
+      unknownField: (name) => `Unknown field '${name}' for an image edit`,
+    })
   }
+
   return parsed.data
 }
 
@@ -84,12 +78,9 @@ function parseLabels(text: string | undefined, count: number) {
   }
   const parsed = ImageLabelsSchema.safeParse(json)
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new InvalidRequestError(
-      `image_labels.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-      { param: 'image_labels' },
-    )
+    throw invalidRequestFromIssues(parsed.error.issues, { at: 'image_labels' })
   }
+
   if (parsed.data.length > count) {
     throw new InvalidRequestError(
       `image_labels has ${parsed.data.length} entries for ${count} images`,
