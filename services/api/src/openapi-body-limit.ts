@@ -1,8 +1,8 @@
-import { routeAccess } from './access/scopes.ts'
 import { errorTable } from './errors/codes.ts'
+import { routeAccess } from './routes/access-table.ts'
 
 /**
- * The JSON body limit in the contract (http/body-limit.ts enforces it): every operation that
+ * The JSON body limit in the contract (http/middleware/body-limit.ts enforces it): every operation that
  * takes a JSON body may answer 413 payload_too_large, in its route's error envelope.
  */
 

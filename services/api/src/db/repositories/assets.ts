@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import { type AssetRow, assets } from '../schema/index.ts'
-import { storedInstant } from './cursor.ts'
+import { storedInstant } from './stored-instant.ts'
 
 export type NewAsset = typeof assets.$inferInsert
 

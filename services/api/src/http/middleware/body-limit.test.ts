@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ErrorBodySchema } from '../schemas/error.ts'
-import { createTestApp, type TestApp } from '../testing/test-app.ts'
+import { ErrorBodySchema } from '../../schemas/error.ts'
+import { createTestApp, type TestApp } from '../../testing/test-app.ts'
 
 let t: TestApp
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
-import { AppError } from '../errors/app-error.ts'
-import { ClientAbortError } from '../errors/client-abort.ts'
-import type { AppEnv } from './env.ts'
+import { AppError } from '../../errors/app-error.ts'
+import { ClientAbortError } from '../../errors/client-abort.ts'
+import type { AppEnv } from '../env.ts'
 
 const MULTIPART = /^multipart\/form-data/i
 /** The methods whose routes read a body; the others' bodies are never read, so never held. */
