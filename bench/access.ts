@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import path from 'node:path'
-import { generateApiKey } from '../services/api/src/access/api-keys.ts'
+import { generateApiKey } from '../services/api/src/access/api-key-format.ts'
 import type { SuiteContext } from './lib/context.ts'
 import { keepAlive, multipartFrame, send } from './lib/http.ts'
 import { type LoadSummary, loadOnce, type ServerLoadRun, summarizeLoad } from './lib/loadgen.ts'

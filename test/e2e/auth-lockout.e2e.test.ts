@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { generateApiKey } from '../../services/api/src/access/api-keys.ts'
+import { generateApiKey } from '../../services/api/src/access/api-key-format.ts'
 import { bearer, startServer, stop } from '../support/processes.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []

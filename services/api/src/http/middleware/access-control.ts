@@ -2,25 +2,25 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { AuthFailureLimiter } from '../../access/auth-failures.ts'
 import { authenticateWithLockout } from '../../access/authenticate.ts'
+import type { PolicyState, RateLimiter } from '../../access/rate-limiter.ts'
+import { allows, type RouteAccess } from '../../access/scopes.ts'
+import type { ClientAddressOf } from '../../access/trusted-proxies.ts'
 import {
   authLockedError,
   missingScopeError,
   rateLimitedError,
   unauthorizedError,
 } from '../../errors/access-errors.ts'
-import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
-import type { PolicyState, RateLimiter } from '../../access/rate-limiter.ts'
-import { allows, type RouteAccess } from '../../access/scopes.ts'
-import type { ClientAddressOf } from '../../access/trusted-proxies.ts'
 import type { AppError } from '../../errors/app-error.ts'
 import { errorResponse } from '../../errors/handlers.ts'
+import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
 import { exactRouteAccess, routeAccess } from '../../routes/access-table.ts'
 import type { ApiKeyService, Principal } from '../../services/access/api-keys.ts'
 import type { SignedUrlService } from '../../services/access/signed-urls.ts'
-import { peerAddress } from '../server/client-address.ts'
 import type { AppEnv } from '../env.ts'
-import { nodeBindings } from '../server/node-bindings.ts'
 import { addResponseHeaders } from '../response-headers.ts'
+import { peerAddress } from '../server/client-address.ts'
+import { nodeBindings } from '../server/node-bindings.ts'
 
 export type AccessControlDeps = {
   apiKeys: ApiKeyService
