@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ImageDecodeError, ImageTooLargeError } from './errors.ts'
-import { integrityVerdict } from './test-fixtures.ts'
+import { integrityVerdict } from './testing/fixtures.ts'
 
 const hex = (value: string) => Buffer.from(value.replace(/\s/g, ''), 'hex')
 

@@ -8,7 +8,7 @@ import {
   pngBomb,
   pseudoRandomBytes,
   solidImage,
-} from './test-fixtures.ts'
+} from './testing/fixtures.ts'
 
 const text = (value: string) => Buffer.from(value, 'latin1')
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { ImageDecodeError, ImageTooLargeError } from './errors.ts'
-import { integrityVerdict, pseudoRandomBytes } from './test-fixtures.ts'
+import { integrityVerdict, pseudoRandomBytes } from './testing/fixtures.ts'
 
 const hex = (value: string) => Buffer.from(value.replace(/\s/g, ''), 'hex')
 

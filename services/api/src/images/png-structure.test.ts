@@ -2,7 +2,7 @@ import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { ImageDecodeError, ImageTooLargeError } from './errors.ts'
-import { flipBit, headerOnlyPng, integrityVerdict, pseudoRandomBytes } from './test-fixtures.ts'
+import { flipBit, headerOnlyPng, integrityVerdict, pseudoRandomBytes } from './testing/fixtures.ts'
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data])

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { ImageDecodeError, ImageTooLargeError } from './errors.ts'
-import { integrityVerdict, pseudoRandomBytes, solidImage } from './test-fixtures.ts'
+import { integrityVerdict, pseudoRandomBytes, solidImage } from './testing/fixtures.ts'
 
 const lossy = () =>
   sharp(pseudoRandomBytes(32 * 24 * 3, 'webp'), { raw: { width: 32, height: 24, channels: 3 } })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
-import { createIntegrityCheck } from './integrity.ts'
+import { createIntegrityCheck } from '../integrity.ts'
 
 /** Test inputs for the image checks, built in memory so no binary fixture is committed. */
 

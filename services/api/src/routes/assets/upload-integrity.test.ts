@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
-import { flipBit } from '../../images/test-fixtures.ts'
+import { flipBit } from '../../images/testing/fixtures.ts'
 import { AssetSchema } from '../../schemas/asset.ts'
 import { ErrorBodySchema } from '../../schemas/error.ts'
 import { type AssetTestApp, createAssetTestApp, noiseJpeg, noisePng } from '../../testing/assets.ts'

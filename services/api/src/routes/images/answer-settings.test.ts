@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import builtIn from '../../catalog/default-models.json' with { type: 'json' }
 import { createGeminiProvider } from '../../providers/gemini.ts'
 import { createOpenAIProvider } from '../../providers/openai.ts'
-import { fixture, jsonResponse, recordingFetch } from '../../providers/recording-fetch.ts'
+import { fixture, jsonResponse, recordingFetch } from '../../providers/testing/recording-fetch.ts'
 import { writeCatalogFile } from '../../testing/catalog-file.ts'
 import { createTestApp, type TestApp } from '../../testing/test-app.ts'
 import { answerSettings } from './answer-settings.ts'
