@@ -109,6 +109,16 @@ describe('the layer rules', () => {
     )
   })
 
+  it('let a route name a row type', async () => {
+    expect(
+      await violations({
+        ...clean,
+        'routes/assets/get.ts':
+          "import type { readRow } from '../../db/rows.ts'\nexport type A = typeof readRow\n",
+      }),
+    ).toEqual([])
+  })
+
   it('refuse product code that loads a testing/ helper, and let tests do it', async () => {
     const found = await violations({
       ...clean,
