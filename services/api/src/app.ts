@@ -3,10 +3,10 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import type { AppDeps } from './deps.ts'
 import { defaultHook, notFound, onError } from './errors/handlers.ts'
-import { accessControl } from './http/middleware/access-control.ts'
-import { jsonBodyLimit } from './http/middleware/body-limit.ts'
 import { registerDocs, registerOpenAPIDocument } from './http/docs.ts'
 import type { AppEnv } from './http/env.ts'
+import { accessControl } from './http/middleware/access-control.ts'
+import { jsonBodyLimit } from './http/middleware/body-limit.ts'
 import { idempotencyLayer } from './http/middleware/idempotency.ts'
 import { metricsMiddleware } from './http/middleware/metrics.ts'
 import { lazyChildLogger, logRequestLine, requestIdFor } from './http/middleware/request-log.ts'
@@ -32,7 +32,7 @@ export type AppOptions = {
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook })
 
-  // Counted until the handler is done, even when its client has gone (see http/in-flight.ts).
+  // Counted until the handler is done, even when its client has gone (see http/middleware/in-flight.ts).
   app.use(deps.inFlight.middleware)
 
   // The request id (the caller's own X-Request-Id when it is a sane token) and a logger bound

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
+import { type FingerprintInput, requestFingerprint } from '../../access/fingerprint.ts'
+import type { Idempotency } from '../../access/idempotency-claims.ts'
+import { parseIdempotencyKey } from '../../access/idempotency-key.ts'
+import { captureResponse, replayResponse } from '../../access/idempotency-response.ts'
+import { imageRules } from '../../access/rate-limit-policies.ts'
+import type { RateLimiter } from '../../access/rate-limiter.ts'
 import {
   idempotencyConflictError,
   invalidIdempotencyKeyError,
   rateLimitedError,
 } from '../../errors/access-errors.ts'
-import { type FingerprintInput, requestFingerprint } from '../../access/fingerprint.ts'
-import type { Idempotency } from '../../access/idempotency-claims.ts'
-import { parseIdempotencyKey } from '../../access/idempotency-key.ts'
-import { captureResponse, replayResponse } from '../../access/idempotency-response.ts'
 import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
-import { imageRules } from '../../access/rate-limit-policies.ts'
-import type { RateLimiter } from '../../access/rate-limiter.ts'
 import { routeAccess } from '../../routes/access-table.ts'
 import type { ChargeContext } from '../../services/generation/billing.ts'
 import { readEditForm } from '../edit-form.ts'

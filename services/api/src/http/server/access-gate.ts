@@ -1,10 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
 import type { RouteAccess } from '../../access/scopes.ts'
-import { tableRouteAccess } from '../../routes/access-table.ts'
 import { errorAnswer } from '../../errors/handlers.ts'
+import { rateLimitHeaders } from '../../errors/rate-limit-headers.ts'
 import type { IdGenerator } from '../../ids.ts'
+import { tableRouteAccess } from '../../routes/access-table.ts'
 import type { AssetService } from '../../services/assets.ts'
 import { contentHeaders, notModifiedHeaders } from '../content-headers.ts'
 import {
@@ -39,7 +39,7 @@ const DISCARD_TIMEOUT_MS = 500
 
 /**
  * Access control in front of Hono, for the Node server (main.ts). A request to a route that needs
- * a key, on a plain path, is decided here with the same decision as http/access.ts: a refusal
+ * a key, on a plain path, is decided here with the same decision as http/middleware/access-control.ts: a refusal
  * (401, 403, 429) is answered at once, with the same body and headers, request id, metrics and
  * access line, without building a fetch Request, a Hono context or the middleware chain, which
  * together cost most of a refusal (the aim: ≥ 10k refusals/s). An admitted request is

@@ -92,10 +92,7 @@ function parseLabels(text: string | undefined, count: number) {
 
 export function register(
   app: App,
-  deps: Pick<
-    AppDeps,
-    'assets' | 'catalog' | 'chargedGenerations' | 'clock' | 'config' | 'generations' | 'signedUrls'
-  >,
+  deps: Pick<AppDeps, 'assets' | 'clock' | 'config' | 'generation' | 'signedUrls'>,
 ) {
   app.openAPIRegistry.registerPath(route)
 

@@ -35,28 +35,26 @@ export const access: RouteAccessRule = {
   charged: true,
 }
 
-export const handler: HandlerFactory<
-  typeof route,
-  'chargedGenerations' | 'config' | 'generations' | 'signedUrls'
-> = (deps) => async (c) => {
-  const started = performance.now()
-  const {
-    response_format: responseFormat,
-    parent_generation_id: parentGenerationId,
-    parent_asset_id: parentAssetId,
-    input_images: inputImages,
-    ...rest
-  } = c.req.valid('json')
-  const input = {
-    ...rest,
-    ...(parentGenerationId ? { parentGenerationId } : {}),
-    ...(parentAssetId ? { parentAssetId } : {}),
-    ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),
-    operation: 'generate' as const,
+export const handler: HandlerFactory<typeof route, 'config' | 'generation' | 'signedUrls'> =
+  (deps) => async (c) => {
+    const started = performance.now()
+    const {
+      response_format: responseFormat,
+      parent_generation_id: parentGenerationId,
+      parent_asset_id: parentAssetId,
+      input_images: inputImages,
+      ...rest
+    } = c.req.valid('json')
+    const input = {
+      ...rest,
+      ...(parentGenerationId ? { parentGenerationId } : {}),
+      ...(parentAssetId ? { parentAssetId } : {}),
+      ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),
+      operation: 'generate' as const,
+    }
+    const outcome = await deps.generation.generate(c.get('workspaceId'), input, c.get('charge'))
+    return imagesAnswer(c, deps, outcome, responseFormat, started)
   }
-  const outcome = await deps.generation.generate(c.get('workspaceId'), input, c.get('charge'))
-  return imagesAnswer(c, deps, outcome, responseFormat, started)
-}
 
 /** An `input_images` entry as the generation records it. */
 export function toInputRef(image: {

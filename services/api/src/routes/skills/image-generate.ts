@@ -66,7 +66,7 @@ export const access: RouteAccessRule = {
 
 const altText = (prompt: string) => (prompt.length <= 100 ? prompt : `${prompt.slice(0, 99)}…`)
 
-export function register(app: App, deps: Pick<AppDeps, 'chargedGenerations' | 'generations'>) {
+export function register(app: App, deps: Pick<AppDeps, 'generation'>) {
   app.use('/v1/skills/image-generate', async (c, next) => {
     c.set('errorEnvelope', 'skill')
     await next()

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/app-error.ts'
-import { missingThoughtSignatureError } from '../../refinement/gemini-errors.ts'
+import { missingThoughtSignatureError } from '../../refinement/missing-thought-signature.ts'
 import { fromRefinementError } from '../../refinement/to-app-error.ts'
 import type { ConversationStep } from '../../refinement/types.ts'
 import type { InputParams } from './inputs.ts'

@@ -1,6 +1,6 @@
-import { fromAccessError } from '../../access/errors.ts'
 import { InsufficientCreditsError } from '../../access/ledger-errors.ts'
 import type { Reservation } from '../../access/ledger-types.ts'
+import { fromAccessError } from '../../errors/access-errors.ts'
 import {
   type BillingDeps,
   type ChargeContext,
