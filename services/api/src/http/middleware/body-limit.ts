@@ -44,9 +44,9 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
 }
 
 function tooLarge(maxBytes: number): AppError {
-  return new AppError('payload_too_large', `The JSON body exceeds the limit of ${maxBytes} bytes`, {
-    headers: { connection: 'close' },
-  })
+  // No `connection: close`: closing at once would reset the connection under a client still
+  // sending, before it read this answer; the server drains the rest briefly, then closes.
+  return new AppError('payload_too_large', `The JSON body exceeds the limit of ${maxBytes} bytes`)
 }
 
 /** The whole stream, or undefined as soon as it passes `maxBytes` (the rest is left unread). */
