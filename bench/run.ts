@@ -2,7 +2,8 @@
  * `pnpm bench [--quick] [--only=render,assets,generation,access] [--keep]`
  *
  * Runs every benchmark with its baseline measured in the same run, prints a table and writes
- * bench/last-results.md. Server processes run on core 0, load generators on core 1 (taskset).
+ * bench/last-results.md; a full run of every suite also rewrites the figures quoted in README.md
+ * and docs/performance.md. Server processes run on core 0, load generators on core 1 (taskset).
  * Exits 1 if a target is missed. BENCH_SERVER_NODE_OPTIONS passes flags to the server, e.g.
  * `--cpu-prof --cpu-prof-dir=bench/.tmp/prof` (written when the server shuts down).
  */
@@ -22,7 +23,8 @@ import {
   waitForQuiet,
 } from './lib/machine.ts'
 import { killChildren, repoRoot } from './lib/procs.ts'
-import { markdownTable, notes, type Row, textTable } from './lib/report.ts'
+import { publishBetweenMarkers } from './lib/publish.ts'
+import { markdownTable, notes, type Row, summaryTable, textTable } from './lib/report.ts'
 import { renderBenchmarks } from './render.ts'
 
 const suites: Record<string, Suite> = {
@@ -164,4 +166,27 @@ const markdown = [
   '',
 ].join('\n')
 await writeFile(path.join(repoRoot, 'bench/last-results.md'), markdown)
+if (!quick && !only) {
+  const heading = `${machine.date.slice(0, 10)}, commit ${machine.commit}, node ${machine.node}, ${machine.cpu}`
+  await publishBetweenMarkers(
+    path.join(repoRoot, 'docs/performance.md'),
+    'results',
+    [
+      `${heading}, ${elapsed} s.`,
+      '',
+      markdownTable(rows),
+      '',
+      ...notes(rows).map((line) => `- ${line}`),
+      '',
+      'Machine contention during the run:',
+      '',
+      ...contention.map((line) => `- ${line}`),
+    ].join('\n'),
+  )
+  await publishBetweenMarkers(
+    path.join(repoRoot, 'README.md'),
+    'summary',
+    [`${heading}:`, '', summaryTable(rows)].join('\n'),
+  )
+}
 process.exit(failed.length === 0 ? 0 : 1)

@@ -63,3 +63,22 @@ export function markdownTable(rows: Row[]): string {
 export function notes(rows: Row[]): string[] {
   return rows.filter((row) => row.note).map((row) => `${row.group} / ${row.metric}: ${row.note}`)
 }
+
+/**
+ * The README's short table: every figure that has a target, next to what it is compared with in
+ * the same run. Informational rows (floors, cross-checks) stay in docs/performance.md.
+ */
+export function summaryTable(rows: Row[]): string {
+  const escapePipes = (value: string) => value.replaceAll('|', '\\|')
+  const headings = ['metric', 'imagegate', 'compared with (same run)', 'target', 'result']
+  return [
+    `| ${headings.join(' | ')} |`,
+    `|${headings.map(() => '---').join('|')}|`,
+    ...rows
+      .filter((row) => row.pass !== undefined)
+      .map((row) => {
+        const [, metric, value, baseline, , target, result] = cells(row)
+        return `| ${[`${row.group}: ${metric}`, value, baseline, target, result === 'PASS' ? 'met' : 'missed'].map((cell) => escapePipes(cell ?? '')).join(' | ')} |`
+      }),
+  ].join('\n')
+}

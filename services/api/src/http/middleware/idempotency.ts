@@ -27,7 +27,7 @@ export type IdempotencyLayerDeps = {
 
 /**
  * `Idempotency-Key` on the POSTs that create or charge (routeAccessTable's `idempotent` rows),
- * with Stripe's and the IETF draft's semantics (reliability.md §2):
+ * with the semantics of Stripe and of the IETF Idempotency-Key draft:
  * - the same key and the same request replay the stored answer byte for byte (one upstream
  *   call, one debit), marked `Idempotent-Replayed: true`;
  * - the same key on a different request is 422 idempotency_key_reused;
