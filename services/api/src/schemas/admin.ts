@@ -94,6 +94,18 @@ export const ScopeSchema = z.enum(SCOPES).openapi({
   description: 'admin ⊇ generate ⊇ read. admin manages every workspace, key and credit balance.',
 })
 
+const API_KEY_EXAMPLE = {
+  id: KEY_ID_EXAMPLE,
+  workspaceId: WORKSPACE_ID_EXAMPLE,
+  name: 'render worker',
+  scopes: ['generate'],
+  rateLimits: { requestsPerMinute: 60, imagesPerMinute: 30 },
+  displayPrefix: 'igk_4fT9xQ2a',
+  last4: 'Zk3P',
+  createdAt: CREATED_AT_EXAMPLE,
+  revokedAt: null,
+}
+
 export const ApiKeySchema = z
   .strictObject({
     id: z.string().openapi({ example: KEY_ID_EXAMPLE }),
@@ -106,19 +118,7 @@ export const ApiKeySchema = z
     createdAt: z.string().datetime().openapi({ example: CREATED_AT_EXAMPLE }),
     revokedAt: z.string().datetime().nullable(),
   })
-  .openapi('ApiKey', {
-    example: {
-      id: KEY_ID_EXAMPLE,
-      workspaceId: WORKSPACE_ID_EXAMPLE,
-      name: 'render worker',
-      scopes: ['generate'],
-      rateLimits: { requestsPerMinute: 60, imagesPerMinute: 30 },
-      displayPrefix: 'igk_4fT9xQ2a',
-      last4: 'Zk3P',
-      createdAt: CREATED_AT_EXAMPLE,
-      revokedAt: null,
-    },
-  })
+  .openapi('ApiKey', { example: API_KEY_EXAMPLE })
 
 export const ApiKeyCreateSchema = z
   .object({
@@ -148,18 +148,7 @@ export const ApiKeyCreatedSchema = z
     }),
   })
   .openapi('ApiKeyCreated', {
-    example: {
-      id: KEY_ID_EXAMPLE,
-      workspaceId: WORKSPACE_ID_EXAMPLE,
-      name: 'render worker',
-      scopes: ['generate'],
-      rateLimits: { requestsPerMinute: 60, imagesPerMinute: 30 },
-      displayPrefix: 'igk_4fT9xQ2a',
-      last4: 'Zk3P',
-      createdAt: CREATED_AT_EXAMPLE,
-      revokedAt: null,
-      key: KEY_EXAMPLE,
-    },
+    example: { ...API_KEY_EXAMPLE, key: KEY_EXAMPLE },
   })
 
 export const ApiKeyListSchema = z
