@@ -18,6 +18,7 @@ export default defineConfig({
             'packages/*/src/**/*.test.ts',
             'scripts/**/*.test.ts',
             'test/fakes/**/*.test.ts',
+            'test/support/**/*.test.ts',
             'bench/**/*.test.ts',
           ],
           testTimeout: 20_000,

@@ -84,6 +84,11 @@ export function loadSpecValidator(file = path.join(repoRoot, 'openapi/openapi.js
       const validate = validatorFor(schema, `${method} ${pathTemplate} ${status} ${contentType}`)
       return validate(body) ? [] : describe(validate.errors)
     },
+    /** Problems of `value` under any schema of the document (its `$ref`s into components). */
+    schemaProblems(schema: Json, value: unknown): string[] {
+      const validate = validatorFor(schema, `schema ${JSON.stringify(schema)}`)
+      return validate(value) ? [] : describe(validate.errors)
+    },
     /** Problems of `value` under a component schema (for examples). */
     componentProblems(name: string, value: unknown): string[] {
       const validate = validatorFor({ $ref: `#/components/schemas/${name}` }, `component ${name}`)
