@@ -44,6 +44,17 @@ export default defineConfig({
         },
       },
       {
+        // The spec-driven fuzz suite (test/fuzz/spec.fuzz.test.ts): one server process, every
+        // operation in turn; each operation stops generating cases after a few seconds.
+        extends: true,
+        test: {
+          name: 'fuzz',
+          include: ['test/fuzz/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // Packs the client and installs the tarball into a temp project, as another team would.
         // It runs after the other projects: npm, tsc and Chromium at once would take the CPU
         // that the timing-sensitive e2e tests count on.

@@ -27,7 +27,13 @@ const TYPICAL_LENGTH = 24
 /** An oversize string for fields that set no maximum. */
 const OVERSIZE = 70_000
 
-export function createSchemaArbitraries(resolve: Resolve) {
+/**
+ * Values known to exist on the server under test, by property name (a model id, an asset id):
+ * valid cases draw them as often as generated ones, so valid requests get past lookups.
+ */
+export type Hints = Record<string, fc.Arbitrary<unknown>>
+
+export function createSchemaArbitraries(resolve: Resolve, hints: Hints = {}) {
   function deref(schema: Schema): Schema {
     let current = schema
     while (typeof current.$ref === 'string') {
@@ -142,9 +148,21 @@ export function createSchemaArbitraries(resolve: Resolve) {
     const properties = (schema.properties ?? {}) as Record<string, Schema>
     const required = (schema.required ?? []) as string[]
     const record = Object.fromEntries(
-      Object.entries(properties).map(([name, property]) => [name, valid(property, depth + 1)]),
+      Object.entries(properties).map(([name, property]) => {
+        const generated = valid(property, depth + 1)
+        const hint = hints[name]
+        return [name, hint ? fc.oneof({ weight: 3, arbitrary: hint }, generated) : generated]
+      }),
     )
-    return fc.record(record, { requiredKeys: required }) as fc.Arbitrary<Record<string, unknown>>
+    const some = fc.record(record, { requiredKeys: required })
+    // Each optional field is there half the time; a request with all of them rarely gets past
+    // the rules between fields (grounding on a model without it, two parents), so a third of
+    // the objects carry only the required fields.
+    const lean = Object.fromEntries(Object.entries(record).filter(([name]) => required.includes(name)))
+    return fc.oneof(
+      { weight: 2, arbitrary: some },
+      { weight: 1, arbitrary: fc.record(lean) },
+    ) as fc.Arbitrary<Record<string, unknown>>
   }
 
   /** Valid values at the edges: min and max of numbers, lengths and item counts. */
@@ -328,17 +346,18 @@ export function createSchemaArbitraries(resolve: Resolve) {
   function cases(input: Schema): fc.Arbitrary<Case> {
     const schema = deref(input)
     const label = (kind: Case['kind']) => (value: unknown) => ({ kind, value })
-    const options: fc.Arbitrary<Case>[] = [
-      valid(schema).map(label('valid')),
-      invalidValues(schema).map(label('invalid')),
+    // Valid cases weigh most: they are the ones that reach past validation into the handlers.
+    const options: fc.WeightedArbitrary<Case>[] = [
+      { weight: 4, arbitrary: valid(schema).map(label('valid')) },
+      { weight: 2, arbitrary: invalidValues(schema).map(label('invalid')) },
     ]
     const edges = boundaryValues(schema)
     if (edges.length > 0) {
-      options.push(fc.constantFrom(...edges).map(label('boundary')))
+      options.push({ weight: 1, arbitrary: fc.constantFrom(...edges).map(label('boundary')) })
     }
     const hostile = hostileValues(schema)
     if (hostile.length > 0) {
-      options.push(fc.constantFrom(...hostile).map(label('hostile')))
+      options.push({ weight: 1, arbitrary: fc.constantFrom(...hostile).map(label('hostile')) })
     }
     if (types(schema).includes('object')) {
       const properties = (schema.properties ?? {}) as Record<string, Schema>
@@ -349,32 +368,35 @@ export function createSchemaArbitraries(resolve: Resolve) {
         .map(([name, property]) => [name, hostileValues(property)] as const)
         .filter(([, values]) => values.length > 0)
       if (withHostile.length > 0) {
-        options.push(
-          fc
+        options.push({
+          weight: 1,
+          arbitrary: fc
             .tuple(objects(schema, 0), fc.constantFrom(...withHostile))
             .chain(([value, [name, values]]) =>
               fc.constantFrom(...values).map((nasty) => ({ ...value, [name]: nasty })),
             )
             .map(label('hostile')),
-        )
+        })
       }
       if (withEdges.length > 0) {
-        options.push(
-          fc
+        options.push({
+          weight: 1,
+          arbitrary: fc
             .tuple(objects(schema, 0), fc.constantFrom(...withEdges))
             .chain(([value, [name, values]]) =>
               fc.constantFrom(...values).map((edge) => ({ ...value, [name]: edge })),
             )
             .map(label('boundary')),
-        )
+        })
       }
       if (schema.additionalProperties !== false) {
-        options.push(
-          objects(schema, 0).map((value) => ({
+        options.push({
+          weight: 1,
+          arbitrary: objects(schema, 0).map((value) => ({
             kind: 'valid' as const,
             value: { ...value, extra: 'x' },
           })),
-        )
+        })
       }
     }
     return fc.oneof(...options)

@@ -25,7 +25,8 @@ export const KeyIdParamSchema = z
     example: KEY_ID_EXAMPLE,
   })
 
-const Credits = z.number().min(0).max(1_000_000_000)
+/** A balance is a sum of grants: no single grant's maximum bounds it. */
+const Credits = z.number().min(0)
 
 const MAX_CREDITS = 1_000_000_000
 

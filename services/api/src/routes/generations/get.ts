@@ -32,7 +32,7 @@ export const route = createRoute({
       description: 'The record',
       content: { 'application/json': { schema: GenerationSchema } },
     },
-    ...errorResponses(404),
+    ...errorResponses(400, 404),
   },
 })
 

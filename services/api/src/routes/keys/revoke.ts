@@ -16,7 +16,7 @@ export const route = createRoute({
   request: { params: z.object({ keyId: KeyIdParamSchema }) },
   responses: {
     204: { description: 'Revoked' },
-    ...errorResponses(404),
+    ...errorResponses(400, 404),
   },
 })
 

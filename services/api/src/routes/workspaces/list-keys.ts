@@ -19,7 +19,7 @@ export const route = createRoute({
       description: 'The keys',
       content: { 'application/json': { schema: ApiKeyListSchema } },
     },
-    ...errorResponses(404),
+    ...errorResponses(400, 404),
   },
 })
 

@@ -19,7 +19,7 @@ export const route = createRoute({
       description: 'The summary',
       content: { 'application/json': { schema: UsageSchema } },
     },
-    ...errorResponses(404),
+    ...errorResponses(400, 404),
   },
 })
 
