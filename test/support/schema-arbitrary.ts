@@ -158,7 +158,9 @@ export function createSchemaArbitraries(resolve: Resolve, hints: Hints = {}) {
     // Each optional field is there half the time; a request with all of them rarely gets past
     // the rules between fields (grounding on a model without it, two parents), so a third of
     // the objects carry only the required fields.
-    const lean = Object.fromEntries(Object.entries(record).filter(([name]) => required.includes(name)))
+    const lean = Object.fromEntries(
+      Object.entries(record).filter(([name]) => required.includes(name)),
+    )
     return fc.oneof(
       { weight: 2, arbitrary: some },
       { weight: 1, arbitrary: fc.record(lean) },
