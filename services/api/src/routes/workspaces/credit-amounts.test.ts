@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { CreditGrantResultSchema, UsageSchema, WorkspaceListSchema } from '../../schemas/admin.ts'
 import { ErrorBodySchema } from '../../schemas/error.ts'
 import { type AccessTestApp, createAccessTestApp } from '../../testing/access.ts'
 
@@ -54,5 +55,25 @@ describe('credit amounts the ledger cannot book', () => {
     })
     expect(created.status).toBe(201)
     expect(await created.json()).toMatchObject({ balance: 0.049 })
+  })
+})
+
+describe('balances past the largest single grant', () => {
+  it('answers a balance above 1e9 credits on spec: a balance is a sum of grants', async () => {
+    t = createAccessTestApp()
+    const ws = await t.newWorkspace('Large', 0)
+    for (const expected of [1_000_000_000, 2_000_000_000]) {
+      const response = await t.call('POST', `/v1/workspaces/${ws}/credits`, {
+        body: { amount: 1_000_000_000 },
+      })
+      expect(response.status).toBe(200)
+      const granted = CreditGrantResultSchema.parse(await response.json())
+      expect(granted.balance).toBe(expected)
+    }
+    const usage = await t.call('GET', `/v1/workspaces/${ws}/usage`)
+    expect(UsageSchema.parse(await usage.json()).balance).toBe(2_000_000_000)
+    const listed = await t.call('GET', '/v1/workspaces')
+    const workspaces = WorkspaceListSchema.parse(await listed.json()).data
+    expect(workspaces.find((workspace) => workspace.id === ws)?.balance).toBe(2_000_000_000)
   })
 })
