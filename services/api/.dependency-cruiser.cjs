@@ -10,7 +10,7 @@
  * (models as data), providers/ (one adapter per upstream), images/ (sniffing, inspection),
  * storage/ (the blob store), db/ (schema and repositories).
  * Shared by every layer: errors/ (typed errors and their codes), schemas/ (the zod wire
- * schemas), ids.ts, config.ts, logger.ts.
+ * schemas), ids.ts, bytes.ts, config.ts, logger.ts.
  *
  * Imports point down: nothing below the HTTP face imports http/ or routes/, nothing below
  * services/ imports services/, routes reach storage and the database only through services, and

@@ -7,6 +7,8 @@
  * before it, are damage.
  */
 
+import { concatBytes } from '../bytes.ts'
+
 export type Need =
   /** Exactly `length` bytes, handed back as one array. Keep small: it is copied and held. */
   | { read: number }
@@ -178,7 +180,8 @@ export class ByteWalker {
           return
         }
         const pieces = this.#take(need.read)
-        const bytes = pieces.length === 1 ? (pieces[0] as Uint8Array) : concat(pieces, need.read)
+        const bytes =
+          pieces.length === 1 ? (pieces[0] as Uint8Array) : concatBytes(pieces, need.read)
         this.#advance(bytes)
       } else if ('skip' in need) {
         while (need.skip > 0 && this.#queue.length > 0) {
@@ -205,16 +208,6 @@ export class ByteWalker {
       }
     }
   }
-}
-
-function concat(pieces: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const piece of pieces) {
-    out.set(piece, at)
-    at += piece.byteLength
-  }
-  return out
 }
 
 /** Big-endian and little-endian readers over a small header array. */

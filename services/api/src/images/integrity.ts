@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes.ts'
 import { ByteWalker, type Parser, StructureError } from './byte-walker.ts'
 import { ImageDecodeError, ImageTooLargeError } from './errors.ts'
 import { gifStructure } from './gif-structure.ts'
@@ -28,17 +29,6 @@ function parserFor(head: Uint8Array, cap: PixelCap): Parser | undefined {
   return undefined
 }
 
-/** Pieces smaller than the signature, joined (a few bytes, except for a stream of crumbs). */
-function joined(pieces: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const piece of pieces) {
-    out.set(piece, at)
-    at += piece.byteLength
-  }
-  return out
-}
-
 /**
  * The integrity check every image passes before its bytes are recorded as an asset, whether a
  * client uploaded them or a provider returned them: the file's structure is walked as the
@@ -66,7 +56,7 @@ export function createIntegrityCheck(options: { maxPixels?: number } = {}): Inte
   function start() {
     const pieces = waiting
     waiting = []
-    const head = pieces.length === 1 ? (pieces[0] as Uint8Array) : joined(pieces, waitingBytes)
+    const head = pieces.length === 1 ? (pieces[0] as Uint8Array) : concatBytes(pieces, waitingBytes)
     const parser = parserFor(head, cap)
     if (parser === undefined) {
       unknown = true

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
+import { concatBytes } from '../../bytes.ts'
 import { AppError } from '../../errors/app-error.ts'
 import { ClientAbortError } from '../../errors/client-abort.ts'
 import type { AppEnv } from '../env.ts'
@@ -77,11 +78,5 @@ async function readAtMost(
   } finally {
     reader.releaseLock()
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+  return concatBytes(chunks, size)
 }
