@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { statSync, utimesSync } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
@@ -7,11 +7,11 @@ import { singleChunk } from './byte-source.ts'
 import { fsyncDirectory, makeDirectoryDurably } from './durable-fs.ts'
 import { createEdgeBytes } from './edge-bytes.ts'
 import { hasErrorCode } from './errno.ts'
-import { BlobTooLargeError, DigestMismatchError } from './errors.ts'
+import { DigestMismatchError } from './errors.ts'
 import { closeFd, fsyncFd, futimesFd, openFd } from './fd-calls.ts'
 import { moveToQuarantine } from './fs-quarantine.ts'
 import type { FsStoreContext } from './fs-store-context.ts'
-import { checkPutOptions } from './put-options.ts'
+import { checkedDigestOf, checkPutOptions } from './put-options.ts'
 import { streamIntoFile } from './stream-into-file.ts'
 
 /** Blobs are never written after publication; read-only files make that visible on disk. */
@@ -200,14 +200,7 @@ export async function putBlobBytes(
   bytes: Uint8Array,
   options: PutOptions,
 ): Promise<PutResult> {
-  checkPutOptions(options)
-  if (bytes.byteLength > options.maxBytes) {
-    throw new BlobTooLargeError(options.maxBytes)
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-    throw new DigestMismatchError(options.expectedSha256, sha256)
-  }
+  const sha256 = checkedDigestOf(bytes, options)
   if (isStored(context, sha256, bytes.byteLength)) {
     // From here GC leaves the blob alone; the look under the lock decides.
     context.writing.add(sha256)

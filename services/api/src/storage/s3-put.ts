@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import type { ByteSource, PutOptions, PutResult } from './blob-store.ts'
 import { createEdgeBytes } from './edge-bytes.ts'
-import { BlobTooLargeError, DigestMismatchError } from './errors.ts'
-import { checkPutOptions } from './put-options.ts'
+import { DigestMismatchError } from './errors.ts'
+import { checkedDigestOf, checkPutOptions } from './put-options.ts'
 import { isS3NotFound } from './s3-client.ts'
 import { quarantineObject } from './s3-quarantine.ts'
 import { headObject, refreshObject, type S3StoreContext, writeObject } from './s3-store-context.ts'
@@ -114,14 +113,7 @@ export async function putS3BlobBytes(
   bytes: Uint8Array,
   options: PutOptions,
 ): Promise<PutResult> {
-  checkPutOptions(options)
-  if (bytes.byteLength > options.maxBytes) {
-    throw new BlobTooLargeError(options.maxBytes)
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-    throw new DigestMismatchError(options.expectedSha256, sha256)
-  }
+  const sha256 = checkedDigestOf(bytes, options)
   const protectedHashes: string[] = []
   try {
     const body: SpoolBody = { kind: 'bytes', bytes }
