@@ -21,6 +21,16 @@ const ipRanges = z.string().transform((text, context) => {
   return ranges
 })
 
+/** What a reverse proxy in front of imagegate would use: the defaults of the server's limits. */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  bodyMinBytesPerSecond: 1024,
+  bodyRateWindowMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+}
+
 /** Every environment variable imagegate reads, with its default. */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -40,12 +50,36 @@ const EnvSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
-  IMAGEGATE_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
-  IMAGEGATE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).default(300_000),
-  IMAGEGATE_BODY_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(1024),
-  IMAGEGATE_BODY_RATE_WINDOW_MS: z.coerce.number().int().min(1).default(10_000),
-  IMAGEGATE_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
-  IMAGEGATE_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1024),
+  IMAGEGATE_HEADERS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_SERVER_LIMITS.headersTimeoutMs),
+  IMAGEGATE_REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_SERVER_LIMITS.requestTimeoutMs),
+  IMAGEGATE_BODY_MIN_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_SERVER_LIMITS.bodyMinBytesPerSecond),
+  IMAGEGATE_BODY_RATE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_SERVER_LIMITS.bodyRateWindowMs),
+  IMAGEGATE_KEEP_ALIVE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
+  IMAGEGATE_MAX_CONNECTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_SERVER_LIMITS.maxConnections),
   IMAGEGATE_GC_GRACE_MS: z.coerce
     .number()
     .int()

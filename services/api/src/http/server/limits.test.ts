@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../../config.ts'
-import { DEFAULT_SERVER_LIMITS, serverOptions } from './limits.ts'
+import { DEFAULT_SERVER_LIMITS, loadConfig } from '../../config.ts'
+import { serverOptions } from './limits.ts'
 
 describe('server limits', () => {
   it('are the configuration’s defaults', () => {

@@ -1,16 +1,6 @@
 import type { Server, ServerOptions } from 'node:http'
 import type { ServerLimits } from '../../config.ts'
 
-/** What a reverse proxy in front of imagegate would use, and what main.ts gets from config.ts. */
-export const DEFAULT_SERVER_LIMITS: ServerLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 300_000,
-  bodyMinBytesPerSecond: 1024,
-  bodyRateWindowMs: 10_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 1024,
-}
-
 /**
  * The Node server's own timeouts. Node checks headersTimeout and requestTimeout only every
  * connectionsCheckingInterval (30 s by default), which would let a slow-header client hold its

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
-import type { ServerLimits } from '../../config.ts'
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../config.ts'
 import { type AccessGateDeps, accessGate } from './access-gate.ts'
 import { watchBodyRate } from './body-rate.ts'
 import { handleClientErrors } from './client-error.ts'
-import { applyConnectionCap, DEFAULT_SERVER_LIMITS, serverOptions } from './limits.ts'
+import { applyConnectionCap, serverOptions } from './limits.ts'
 
 /**
  * The Node HTTP server imagegate runs on: @hono/node-server's listener for `app`, with the
