@@ -8,7 +8,8 @@
  * Below that, the domain rules and adapters the services compose: refinement/ (multi-turn
  * edits), access/ (keys, scopes, limits, idempotency, credits: framework-neutral), catalog/
  * (models as data), providers/ (one adapter per upstream), images/ (sniffing, inspection),
- * storage/ (the blob store), db/ (schema and repositories).
+ * storage/ (the blob store), db/ (schema and repositories), webhooks/ (signing, the SSRF
+ * guard, the outbox port and its dispatcher).
  * Shared by every layer: errors/ (typed errors and their codes), schemas/ (the zod wire
  * schemas), ids.ts, bytes.ts, config.ts, logger.ts.
  *
@@ -19,8 +20,8 @@
  */
 const TESTS = '(\\.test\\.ts$|/testing/)'
 const SRC = '^services/api/src/'
-const BELOW_HTTP = `${SRC}(services|refinement|access|catalog|providers|storage|images|db|schemas)/|${SRC}errors/(?!handlers\\.ts$|responses\\.ts$)`
-const BELOW_SERVICES = `${SRC}(refinement|access|catalog|providers|storage|images|db|schemas|errors)/`
+const BELOW_HTTP = `${SRC}(services|refinement|access|catalog|providers|storage|images|db|schemas|webhooks)/|${SRC}errors/(?!handlers\\.ts$|responses\\.ts$)`
+const BELOW_SERVICES = `${SRC}(refinement|access|catalog|providers|storage|images|db|schemas|errors|webhooks)/`
 
 module.exports = {
   forbidden: [
