@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { type AuthFailureLimiter, createAuthFailureLimiter } from './access/auth-failures.ts'
+import { createMemoryGcraStore } from './access/gcra-store.ts'
 import { createIdempotency, type Idempotency } from './access/idempotency-claims.ts'
 import { CreditLedger } from './access/ledger.ts'
 import { createRateLimiter, type RateLimiter } from './access/rate-limiter.ts'
@@ -232,6 +233,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     newReference: () => ids('att'),
   })
 
+  const limiterStore = createMemoryGcraStore({ clock })
+
   const idempotencyLeaseMs =
     config.idempotencyLeaseMs ??
     Math.max(...catalog.models.map((model) => model.timeoutMs)) + 60_000
@@ -314,9 +317,9 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     workspaces,
     apiKeys,
     credits,
-    rateLimiter: createRateLimiter({ clock }),
+    rateLimiter: createRateLimiter({ store: limiterStore }),
     authFailures: createAuthFailureLimiter({
-      clock,
+      store: limiterStore,
       limits: { maxFailures: config.authFailuresPerMinute, windowMs: 60_000 },
     }),
     clientAddressOf: clientAddressOf(config.trustedProxies),

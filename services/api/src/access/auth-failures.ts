@@ -1,7 +1,6 @@
-import type { Clock } from '../ids.ts'
 import { clientIpBucket } from './client-ip.ts'
-import { gcraDecide, gcraParams } from './gcra.ts'
-import { createTatTable } from './tat-table.ts'
+import { type GcraParams, gcraDecide, gcraParams } from './gcra.ts'
+import type { GcraStore } from './gcra-store.ts'
 
 /**
  * Slows down guessing keys. Each client address (per /64 for IPv6) may fail authentication
@@ -19,45 +18,43 @@ export type AuthFailureState = { locked: false } | { locked: true; retryAfterMs:
 
 export type AuthFailureLimiter = {
   /** Whether one more failure is over the budget: a throttled address gets 429 with Retry-After. */
-  check(address: string | undefined): AuthFailureState
+  check(address: string | undefined): Promise<AuthFailureState>
   /** Call after any failed authentication (missing, malformed, bad checksum, unknown, revoked). */
-  recordFailure(address: string | undefined): AuthFailureState
-  sweep(): number
-  readonly size: number
+  recordFailure(address: string | undefined): Promise<AuthFailureState>
 }
 
+/** Locked when one more failure would not fit in the budget. */
+function stateAt(tat: number, nowMs: number, params: GcraParams): AuthFailureState {
+  const next = gcraDecide(tat, nowMs, params, 1)
+  return next.allowed ? { locked: false } : { locked: true, retryAfterMs: next.retryAfterMs }
+}
+
+/**
+ * The failures of each address as one GCRA bucket (`auth-failures:<address>`) in the store the
+ * rate limiter uses too; its slot names never collide with the limiter's (`requests:…`, `images:…`).
+ */
 export function createAuthFailureLimiter(options: {
-  clock: Clock
+  store: GcraStore
   limits?: AuthFailureLimits
-  minSweepSize?: number
 }): AuthFailureLimiter {
+  const { store } = options
   const limits = options.limits ?? DEFAULT_AUTH_FAILURE_LIMITS
   const params = gcraParams({ quota: limits.maxFailures, windowMs: limits.windowMs })
-  const table = createTatTable({ minSweepSize: options.minSweepSize })
-  const nowMs = () => Math.floor(options.clock.now().getTime())
-
-  /** Locked when one more failure would not fit in the budget. */
-  function state(bucket: string, now: number): AuthFailureState {
-    const next = gcraDecide(table.get(bucket), now, params, 1)
-    return next.allowed ? { locked: false } : { locked: true, retryAfterMs: next.retryAfterMs }
-  }
+  const bucketOf = (address: string | undefined) => ({
+    slot: `auth-failures:${clientIpBucket(address)}`,
+    params,
+    cost: 1,
+  })
 
   return {
-    check(address) {
-      return state(clientIpBucket(address), nowMs())
+    async check(address) {
+      const { nowMs, tats } = await store.apply([bucketOf(address)], false)
+      return stateAt(tats[0] as number, nowMs, params)
     },
-    recordFailure(address) {
-      const bucket = clientIpBucket(address)
-      const now = nowMs()
-      const decision = gcraDecide(table.get(bucket), now, params, 1)
-      if (decision.allowed) {
-        table.set(bucket, decision.tat, now)
-      }
-      return state(bucket, now)
-    },
-    sweep: () => table.sweep(nowMs()),
-    get size() {
-      return table.size
+    async recordFailure(address) {
+      const { nowMs, tats } = await store.apply([bucketOf(address)], true)
+      const decision = gcraDecide(tats[0] as number, nowMs, params, 1)
+      return stateAt(decision.allowed ? decision.tat : (tats[0] as number), nowMs, params)
     },
   }
 }

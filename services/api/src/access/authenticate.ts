@@ -24,20 +24,20 @@ export type Authentication<Principal> =
  *
  * `address` is asked only for a failure: resolving it may read forwarding headers.
  */
-export function authenticateWithLockout<Principal>(
+export async function authenticateWithLockout<Principal>(
   authenticate: (authorization: string | undefined) => Principal | undefined,
   failures: AuthFailureLimiter,
   request: { authorization: string | undefined; address: () => string | undefined },
-): Authentication<Principal> {
+): Promise<Authentication<Principal>> {
   const principal = authenticate(request.authorization)
   if (principal !== undefined) {
     return { ok: true, principal }
   }
   const address = request.address()
-  const lockout = failures.check(address)
+  const lockout = await failures.check(address)
   if (lockout.locked) {
     return { ok: false, locked: true, retryAfterMs: lockout.retryAfterMs }
   }
-  failures.recordFailure(address)
+  await failures.recordFailure(address)
   return { ok: false, locked: false }
 }

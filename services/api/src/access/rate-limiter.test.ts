@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { rateLimitedHeaders, rateLimitHeaders } from '../errors/rate-limit-headers.ts'
+import type { Clock } from '../ids.ts'
 import { manualClock } from '../providers/resilience/testing/manual-clock.ts'
+import { createMemoryGcraStore } from './gcra-store.ts'
 import { imageRules, type RateLimitSubject, requestRules } from './rate-limit-policies.ts'
 import { createRateLimiter, type RateLimitRule } from './rate-limiter.ts'
 import { referenceGcra } from './testing/reference-gcra.ts'
@@ -24,14 +26,20 @@ const subject = (overrides: Partial<RateLimitSubject> = {}): RateLimitSubject =>
   ...overrides,
 })
 
+/** The in-process limiter, as deps.ts builds it without Redis. */
+const inProcess = (clock: Clock, minSweepSize?: number) => {
+  const store = createMemoryGcraStore({ clock, minSweepSize })
+  return Object.assign(createRateLimiter({ store }), { store })
+}
+
 describe('rate limiter', () => {
-  it('R1: q=10 w=60, 15 back-to-back requests → 10 pass, 5 refused with well-formed headers', () => {
+  it('R1: q=10 w=60, 15 back-to-back requests → 10 pass, 5 refused with well-formed headers', async () => {
     const clock = manualClock()
-    const limiter = createRateLimiter({ clock })
+    const limiter = inProcess(clock)
     const passed: number[] = []
     let refused = 0
     for (let index = 0; index < 15; index += 1) {
-      const decision = limiter.check([tenPerMinute('key:a')])
+      const decision = await limiter.check([tenPerMinute('key:a')])
       const headers = decision.allowed
         ? rateLimitHeaders(decision.policies)
         : rateLimitedHeaders(decision)
@@ -54,56 +62,59 @@ describe('rate limiter', () => {
     expect(refused).toBe(5)
   })
 
-  it('R2: after the burst, advancing exactly w/q lets exactly one more through', () => {
+  it('R2: after the burst, advancing exactly w/q lets exactly one more through', async () => {
     const clock = manualClock()
-    const limiter = createRateLimiter({ clock })
+    const limiter = inProcess(clock)
     for (let index = 0; index < 10; index += 1) {
-      expect(limiter.check([tenPerMinute('key:a')]).allowed).toBe(true)
+      expect((await limiter.check([tenPerMinute('key:a')])).allowed).toBe(true)
     }
     clock.advance(5999)
-    expect(limiter.check([tenPerMinute('key:a')]).allowed).toBe(false)
+    expect((await limiter.check([tenPerMinute('key:a')])).allowed).toBe(false)
     clock.advance(1)
-    expect(limiter.check([tenPerMinute('key:a')]).allowed).toBe(true)
-    expect(limiter.check([tenPerMinute('key:a')]).allowed).toBe(false)
+    expect((await limiter.check([tenPerMinute('key:a')])).allowed).toBe(true)
+    expect((await limiter.check([tenPerMinute('key:a')])).allowed).toBe(false)
   })
 
-  it('R3: agrees with the reference GCRA on 10,000 random sequences, headers included', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 }), (gaps) => {
-        const clock = manualClock(0)
-        const limiter = createRateLimiter({ clock })
-        let ref = 0
-        for (const gap of gaps) {
-          clock.advance(gap)
-          const actual = limiter.check([tenPerMinute('k')])
-          const expected = referenceGcra(ref, clock.ms(), 6000, 54_000)
-          expect(actual.allowed).toBe(expected.ok)
-          if (expected.ok) {
-            ref = expected.tat
-            expect(actual.policies[0]?.remaining).toBe(expected.remaining)
-          } else {
-            const headers = rateLimitedHeaders(actual)
-            expect(Number(headers['retry-after'])).toBe(Math.ceil(expected.retryAfterMs / 1000))
-            expect(Number(headers['retry-after-ms'])).toBe(Math.ceil(expected.retryAfterMs))
+  it('R3: agrees with the reference GCRA on 10,000 random sequences, headers included', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 200 }),
+        async (gaps) => {
+          const clock = manualClock(0)
+          const limiter = inProcess(clock)
+          let ref = 0
+          for (const gap of gaps) {
+            clock.advance(gap)
+            const actual = await limiter.check([tenPerMinute('k')])
+            const expected = referenceGcra(ref, clock.ms(), 6000, 54_000)
+            expect(actual.allowed).toBe(expected.ok)
+            if (expected.ok) {
+              ref = expected.tat
+              expect(actual.policies[0]?.remaining).toBe(expected.remaining)
+            } else {
+              const headers = rateLimitedHeaders(actual)
+              expect(Number(headers['retry-after'])).toBe(Math.ceil(expected.retryAfterMs / 1000))
+              expect(Number(headers['retry-after-ms'])).toBe(Math.ceil(expected.retryAfterMs))
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 10_000 },
     )
   })
 
-  it('R3: a client that sleeps Retry-After (or retry-after-ms) is always admitted next', () => {
-    fc.assert(
-      fc.property(
+  it('R3: a client that sleeps Retry-After (or retry-after-ms) is always admitted next', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.integer({ min: 1, max: 30 }),
         fc.integer({ min: 1, max: 600 }),
         fc.boolean(),
         fc.array(fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 1, max: 4 })), {
           maxLength: 100,
         }),
-        (quota, windowSeconds, useMs, steps) => {
+        async (quota, windowSeconds, useMs, steps) => {
           const clock = manualClock(1_700_000_000_123)
-          const limiter = createRateLimiter({ clock })
+          const limiter = inProcess(clock)
           const rule = (cost: number): RateLimitRule => ({
             ...tenPerMinute('k', Math.min(cost, quota)),
             quota,
@@ -111,13 +122,13 @@ describe('rate limiter', () => {
           })
           for (const [gap, cost] of steps) {
             clock.advance(gap)
-            const decision = limiter.check([rule(cost)])
+            const decision = await limiter.check([rule(cost)])
             if (!decision.allowed) {
               const headers = rateLimitedHeaders(decision)
               clock.advance(
                 useMs ? Number(headers['retry-after-ms']) : Number(headers['retry-after']) * 1000,
               )
-              expect(limiter.check([rule(cost)]).allowed).toBe(true)
+              expect((await limiter.check([rule(cost)])).allowed).toBe(true)
             }
           }
         },
@@ -126,25 +137,25 @@ describe('rate limiter', () => {
     )
   })
 
-  it('R4: exhausting key A leaves key B untouched', () => {
+  it('R4: exhausting key A leaves key B untouched', async () => {
     const clock = manualClock()
-    const limiter = createRateLimiter({ clock })
-    const before = limiter.check([tenPerMinute('key:b', 0)]).policies[0]
-    while (limiter.check([tenPerMinute('key:a')]).allowed) {
+    const limiter = inProcess(clock)
+    const before = (await limiter.check([tenPerMinute('key:b', 0)])).policies[0]
+    while ((await limiter.check([tenPerMinute('key:a')])).allowed) {
       clock.advance(1)
     }
-    const after = limiter.check([tenPerMinute('key:b', 0)]).policies[0]
+    const after = (await limiter.check([tenPerMinute('key:b', 0)])).policies[0]
     expect(after?.remaining).toBe(before?.remaining)
-    expect(limiter.check([tenPerMinute('key:b')]).policies[0]?.remaining).toBe(9)
+    expect((await limiter.check([tenPerMinute('key:b')])).policies[0]?.remaining).toBe(9)
   })
 
-  it('refuses all or nothing: a refusal by the workspace spends none of the key budget', () => {
+  it('refuses all or nothing: a refusal by the workspace spends none of the key budget', async () => {
     const clock = manualClock()
-    const limiter = createRateLimiter({ clock })
+    const limiter = inProcess(clock)
     const small = subject({ workspaceLimits: { requestsPerMinute: 2, imagesPerMinute: 20 } })
-    expect(limiter.check(requestRules(small)).allowed).toBe(true)
-    expect(limiter.check(requestRules(small)).allowed).toBe(true)
-    const refused = limiter.check(requestRules(small))
+    expect((await limiter.check(requestRules(small))).allowed).toBe(true)
+    expect((await limiter.check(requestRules(small))).allowed).toBe(true)
+    const refused = await limiter.check(requestRules(small))
     expect(refused.allowed).toBe(false)
     expect(refused.retryAfterMs).toBe(30_000)
     expect(refused.policies.map((state) => [state.name, state.allowed, state.remaining])).toEqual([
@@ -152,18 +163,18 @@ describe('rate limiter', () => {
       ['workspace-requests', false, 0],
     ])
     // Another key of the same workspace is held back by the shared workspace budget.
-    const sibling = limiter.check(requestRules({ ...small, keyId: 'key_b' }))
+    const sibling = await limiter.check(requestRules({ ...small, keyId: 'key_b' }))
     expect(sibling.allowed).toBe(false)
     expect(sibling.policies[0]).toMatchObject({ name: 'key-requests', remaining: 10 })
   })
 
-  it('charges images by count, per key and per workspace', () => {
+  it('charges images by count, per key and per workspace', async () => {
     const clock = manualClock()
-    const limiter = createRateLimiter({ clock })
-    const first = limiter.check(imageRules(subject(), 4))
+    const limiter = inProcess(clock)
+    const first = await limiter.check(imageRules(subject(), 4))
     expect(first.allowed).toBe(true)
     expect(first.policies.map((state) => state.remaining)).toEqual([2, 16])
-    const second = limiter.check(imageRules(subject(), 3))
+    const second = await limiter.check(imageRules(subject(), 3))
     expect(second.allowed).toBe(false)
     expect(second.retryAfterMs).toBe(10_000)
     expect(rateLimitedHeaders(second)).toMatchObject({
@@ -172,25 +183,25 @@ describe('rate limiter', () => {
       'retry-after': '10',
     })
     // Request and image budgets are separate buckets.
-    expect(limiter.check(requestRules(subject())).policies[0]?.remaining).toBe(9)
+    expect((await limiter.check(requestRules(subject()))).policies[0]?.remaining).toBe(9)
   })
 
-  it('refuses for good, without Retry-After, a request costing more than the burst', () => {
-    const limiter = createRateLimiter({ clock: manualClock() })
-    const decision = limiter.check(imageRules(subject(), 7))
+  it('refuses for good, without Retry-After, a request costing more than the burst', async () => {
+    const limiter = inProcess(manualClock())
+    const decision = await limiter.check(imageRules(subject(), 7))
     expect(decision.allowed).toBe(false)
     expect(decision.retryAfterMs).toBe(Number.POSITIVE_INFINITY)
     expect(rateLimitedHeaders(decision)['retry-after']).toBeUndefined()
   })
 
-  it('skips limits that are switched off', () => {
-    const limiter = createRateLimiter({ clock: manualClock() })
+  it('skips limits that are switched off', async () => {
+    const limiter = inProcess(manualClock())
     const open = subject({
       keyLimits: { requestsPerMinute: null, imagesPerMinute: null },
       workspaceLimits: { requestsPerMinute: null, imagesPerMinute: 5 },
     })
     expect(requestRules(open)).toEqual([])
-    expect(limiter.check(requestRules(open))).toEqual({
+    expect(await limiter.check(requestRules(open))).toEqual({
       allowed: true,
       retryAfterMs: 0,
       policies: [],
@@ -198,22 +209,22 @@ describe('rate limiter', () => {
     expect(imageRules(open, 2).map((rule) => rule.name)).toEqual(['workspace-images'])
   })
 
-  it('refuses the same bucket twice in one check', () => {
-    const limiter = createRateLimiter({ clock: manualClock() })
-    expect(() => limiter.check([tenPerMinute('k'), tenPerMinute('k')])).toThrow()
+  it('refuses the same bucket twice in one check', async () => {
+    const limiter = inProcess(manualClock())
+    await expect(limiter.check([tenPerMinute('k'), tenPerMinute('k')])).rejects.toThrow()
   })
 
-  it('keeps memory bounded: buckets of idle keys are dropped', () => {
+  it('keeps memory bounded: buckets of idle keys are dropped', async () => {
     const clock = manualClock()
-    const limiter = createRateLimiter({ clock, minSweepSize: 256 })
+    const limiter = inProcess(clock, 256)
     for (let key = 0; key < 10_000; key += 1) {
-      limiter.check([tenPerMinute(`key:${key}`)])
+      await limiter.check([tenPerMinute(`key:${key}`)])
       clock.advance(10)
     }
     // A single request's bucket is full again after T = 6 s, so only ~600 keys are live.
-    expect(limiter.size).toBeLessThanOrEqual(1200)
+    expect(limiter.store.size).toBeLessThanOrEqual(1200)
     clock.advance(6000)
-    expect(limiter.sweep()).toBeGreaterThan(0)
-    expect(limiter.size).toBe(0)
+    expect(limiter.store.sweep()).toBeGreaterThan(0)
+    expect(limiter.store.size).toBe(0)
   })
 })

@@ -1,4 +1,3 @@
-import type { Clock } from '../ids.ts'
 import {
   type GcraDecision,
   type GcraLimit,
@@ -6,7 +5,7 @@ import {
   gcraDecide,
   gcraParams,
 } from './gcra.ts'
-import { createTatTable } from './tat-table.ts'
+import type { GcraBucket, GcraStore } from './gcra-store.ts'
 
 export type RateLimitUnit = 'requests' | 'images'
 
@@ -47,10 +46,7 @@ export type RateLimiter = {
    * All or nothing: the request passes only if every rule admits it, and only then is any
    * budget spent. A refused request changes nothing, so refusals cost the caller no quota.
    */
-  check(rules: readonly RateLimitRule[]): RateLimitDecision
-  /** Drops buckets that are full again (also done automatically as the table grows). */
-  sweep(): number
-  readonly size: number
+  check(rules: readonly RateLimitRule[]): Promise<RateLimitDecision>
 }
 
 function stateOf(rule: RateLimitRule, decision: GcraDecision): PolicyState {
@@ -70,66 +66,70 @@ function stateOf(rule: RateLimitRule, decision: GcraDecision): PolicyState {
   return state
 }
 
-type Slot = { rule: RateLimitRule; slot: string; params: GcraParams; decision: GcraDecision }
-
 /**
- * A rule's bucket name and GCRA parameters, worked out once per rule object: callers that keep
+ * A rule's bucket and GCRA parameters, worked out once per rule object: callers that keep
  * their rules (a key's request rules live as long as the key is cached) pay for them once.
+ * The slot (`requests:key:<id>`) names the bucket in the store; a unit has no colon, so no two
+ * rules' slots collide.
  */
 const compiled = new WeakMap<RateLimitRule, { slot: string; params: GcraParams }>()
 function compiledRule(rule: RateLimitRule) {
   let entry = compiled.get(rule)
   if (!entry) {
-    entry = { slot: `${rule.unit}\u0000${rule.bucket}`, params: gcraParams(rule) }
+    entry = { slot: `${rule.unit}:${rule.bucket}`, params: gcraParams(rule) }
     compiled.set(rule, entry)
   }
   return entry
 }
 
-/** In-memory GCRA limiter for one process (the SQLite deployment runs one). */
-export function createRateLimiter(options: { clock: Clock; minSweepSize?: number }): RateLimiter {
-  const table = createTatTable({ minSweepSize: options.minSweepSize })
-  const nowMs = () => Math.floor(options.clock.now().getTime())
+function bucketsOf(rules: readonly RateLimitRule[]): GcraBucket[] {
+  const buckets: GcraBucket[] = []
+  for (const rule of rules) {
+    const { slot, params } = compiledRule(rule)
+    for (const earlier of buckets) {
+      if (earlier.slot === slot) {
+        throw new Error('each rate-limit bucket may appear once per check')
+      }
+    }
+    buckets.push({ slot, params, cost: rule.cost })
+  }
+  return buckets
+}
 
+/** GCRA over several buckets at once, on whichever store holds the TATs (gcra-store.ts). */
+export function createRateLimiter(options: { store: GcraStore }): RateLimiter {
+  const { store } = options
   return {
-    check(rules) {
-      const now = nowMs()
-      const slots: Slot[] = []
+    async check(rules) {
+      const buckets = bucketsOf(rules)
+      const { nowMs, tats } = await store.apply(buckets, true)
+      const decisions: GcraDecision[] = []
       let allowed = true
-      for (const rule of rules) {
-        const { slot, params } = compiledRule(rule)
-        for (const earlier of slots) {
-          if (earlier.slot === slot) {
-            throw new Error('each rate-limit bucket may appear once per check')
-          }
-        }
-        const decision = gcraDecide(table.get(slot), now, params, rule.cost)
+      for (const [index, bucket] of buckets.entries()) {
+        const decision = gcraDecide(tats[index] as number, nowMs, bucket.params, bucket.cost)
         allowed &&= decision.allowed
-        slots.push({ rule, slot, params, decision })
+        decisions.push(decision)
       }
       const policies: PolicyState[] = []
       if (allowed) {
-        for (const slot of slots) {
-          table.set(slot.slot, slot.decision.tat, now)
-          policies.push(stateOf(slot.rule, slot.decision))
+        for (const [index, rule] of rules.entries()) {
+          policies.push(stateOf(rule, decisions[index] as GcraDecision))
         }
         return { allowed, retryAfterMs: 0, policies }
       }
       let retryAfterMs = 0
-      for (const { rule, slot, params, decision } of slots) {
+      for (const [index, rule] of rules.entries()) {
+        const decision = decisions[index] as GcraDecision
         if (!decision.allowed) {
           retryAfterMs = Math.max(retryAfterMs, decision.retryAfterMs)
           policies.push(stateOf(rule, decision))
         } else {
           // Nothing was spent: report what this policy has left as things stand.
-          policies.push(stateOf(rule, gcraDecide(table.get(slot), now, params, 0)))
+          const params = (buckets[index] as GcraBucket).params
+          policies.push(stateOf(rule, gcraDecide(tats[index] as number, nowMs, params, 0)))
         }
       }
       return { allowed, retryAfterMs, policies }
-    },
-    sweep: () => table.sweep(nowMs()),
-    get size() {
-      return table.size
     },
   }
 }

@@ -42,7 +42,7 @@ export type AccessOutcome =
  * refusal has spent nothing but, for a bad key from an address not yet throttled, one failure
  * of the address.
  */
-export function decideAccess(
+export async function decideAccess(
   deps: AccessControlDeps,
   row: RouteAccess,
   request: {
@@ -51,11 +51,15 @@ export function decideAccess(
     forwardedFor: string | undefined
     authorization: string | undefined
   },
-): AccessOutcome {
-  const authentication = authenticateWithLockout(deps.apiKeys.authenticate, deps.authFailures, {
-    authorization: request.authorization,
-    address: () => deps.clientAddressOf(request.peer, request.forwardedFor),
-  })
+): Promise<AccessOutcome> {
+  const authentication = await authenticateWithLockout(
+    deps.apiKeys.authenticate,
+    deps.authFailures,
+    {
+      authorization: request.authorization,
+      address: () => deps.clientAddressOf(request.peer, request.forwardedFor),
+    },
+  )
   if (!authentication.ok) {
     const error = authentication.locked ? authLockedError(authentication) : unauthorizedError()
     return { allowed: false, error }
@@ -64,7 +68,7 @@ export function decideAccess(
   if (!allows(principal.scopes, row.access)) {
     return { allowed: false, error: missingScopeError(row.access) }
   }
-  const decision = deps.rateLimiter.check(principal.requestRules)
+  const decision = await deps.rateLimiter.check(principal.requestRules)
   if (!decision.allowed) {
     return { allowed: false, error: rateLimitedError(decision) }
   }
@@ -127,7 +131,7 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
         return next()
       }
     }
-    const outcome = decideAccess(deps, row, {
+    const outcome = await decideAccess(deps, row, {
       peer: peerAddress(c),
       forwardedFor: c.req.header('x-forwarded-for'),
       authorization: c.req.header('authorization'),

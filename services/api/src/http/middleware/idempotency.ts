@@ -138,9 +138,9 @@ function imageLimiter(c: Context<AppEnv>, limiter: RateLimiter) {
   if (!principal) {
     return undefined
   }
-  return (images: number) => {
+  return async (images: number) => {
     const requests = c.get('rateLimitPolicies') ?? []
-    const decision = limiter.check(imageRules(principal.limits, images))
+    const decision = await limiter.check(imageRules(principal.limits, images))
     const policies = [...requests, ...decision.policies]
     if (!decision.allowed) {
       throw rateLimitedError({ ...decision, policies })

@@ -54,48 +54,59 @@ export function accessGate(deps: AccessGateDeps, next: RequestListener): Request
     if (row === undefined) {
       return next(req, res)
     }
-    let outcome: AccessOutcome
-    try {
-      outcome = decideAccess(deps, row, {
-        peer: req.socket.remoteAddress,
-        forwardedFor: forwardedFor(req),
-        authorization: req.headers.authorization,
-      })
-    } catch {
+    decideAccess(deps, row, {
+      peer: req.socket.remoteAddress,
+      forwardedFor: forwardedFor(req),
+      authorization: req.headers.authorization,
+    }).then(
+      (outcome) => answerDecided(deps, req, res, row, outcome, started, next),
       // A failed key lookup: Hono decides again and answers the error the usual way.
-      return next(req, res)
-    }
-    if (outcome.allowed) {
-      const headers = rateLimitHeaders(outcome.policies)
-      for (const name in headers) {
-        res.setHeader(name, headers[name] as string)
-      }
-      if (row.route === CONTENT_ROUTE && answerNotModified(deps, req, res, outcome, started)) {
-        return
-      }
-      admitBeforeHono(req, row, outcome)
-      return next(req, res)
-    }
-    const method = req.method as string
-    const requestId = requestIdOf(deps, req)
-    const answer = errorAnswer(outcome.error, { method, requestId, envelope: row.envelope })
-    if (hasBody(req)) {
-      discardBody(req, res)
-    }
-    // answer.headers is this answer's own object: added to in place (see errorAnswer).
-    const headers = answer.headers
-    headers['x-request-id'] = requestId
-    if (method === 'HEAD') {
-      // As Hono answers HEAD: the GET answer's headers, no body and no length.
-      res.writeHead(answer.status, headers)
-      res.end()
-    } else {
-      headers['content-length'] = String(Buffer.byteLength(answer.body))
-      res.writeHead(answer.status, headers)
-      res.end(answer.body)
-    }
-    answered(deps, req, row, answer.status, requestId, started)
+      () => next(req, res),
+    )
   }
+}
+
+/** Hands an admitted request on (or answers its 304), or answers a refusal at once. */
+function answerDecided(
+  deps: AccessGateDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  row: RouteAccess,
+  outcome: AccessOutcome,
+  started: number,
+  next: RequestListener,
+): void {
+  if (outcome.allowed) {
+    const headers = rateLimitHeaders(outcome.policies)
+    for (const name in headers) {
+      res.setHeader(name, headers[name] as string)
+    }
+    if (row.route === CONTENT_ROUTE && answerNotModified(deps, req, res, outcome, started)) {
+      return
+    }
+    admitBeforeHono(req, row, outcome)
+    next(req, res)
+    return
+  }
+  const method = req.method as string
+  const requestId = requestIdOf(deps, req)
+  const answer = errorAnswer(outcome.error, { method, requestId, envelope: row.envelope })
+  if (hasBody(req)) {
+    discardBody(req, res)
+  }
+  // answer.headers is this answer's own object: added to in place (see errorAnswer).
+  const headers = answer.headers
+  headers['x-request-id'] = requestId
+  if (method === 'HEAD') {
+    // As Hono answers HEAD: the GET answer's headers, no body and no length.
+    res.writeHead(answer.status, headers)
+    res.end()
+  } else {
+    headers['content-length'] = String(Buffer.byteLength(answer.body))
+    res.writeHead(answer.status, headers)
+    res.end(answer.body)
+  }
+  answered(deps, req, row, answer.status, requestId, started)
 }
 
 /**

@@ -20,7 +20,7 @@ export type ChargeContext = {
   /** An earlier attempt of the same request whose lease ran out (it crashed): its hold goes. */
   supersededReference?: string
   /** Spends `images` from the images-per-minute limits, or throws 429 rate_limited. */
-  limitImages?(images: number): void
+  limitImages?(images: number): Promise<void>
   /**
    * Present when the caller commits the answer itself (an idempotency claim): the charge hands
    * it `close` instead of settling at once, and the caller runs `close` inside the transaction

@@ -53,7 +53,9 @@ describe('the generation pipeline', () => {
     await t.deps.generation.generate(ws, paid(1), {
       reference: 'att_plain',
       requestReference: 'att_plain',
-      limitImages: (images) => limited.push(images),
+      limitImages: async (images) => {
+        limited.push(images)
+      },
     })
     expect(limited).toEqual([1])
     expect(t.ledgerRows('settle', ws)).toBe(2)

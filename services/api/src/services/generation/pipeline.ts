@@ -60,7 +60,7 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
   ): Promise<HeldGeneration> {
     const { workspaceId, input, model, plan } = prepared
     const charge: ChargeContext = given ?? { reference: deps.newReference(), requestReference: '' }
-    charge.limitImages?.(plan.n)
+    await charge.limitImages?.(plan.n)
     let reservation: Reservation | undefined
     try {
       reservation = await billing.hold(workspaceId, charge, prepared.units, model.id)
