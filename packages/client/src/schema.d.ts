@@ -52,7 +52,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Checks that the database answers and the data directory is writable.
+         * @description Checks that the database answers and the data directory is writable. With IMAGEGATE_REDIS_URL set it also reports whether Redis answers, without making the instance unready: while Redis is down, rate limits fall back to per-instance limits.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1150,6 +1150,8 @@ export interface components {
                 database: "ok" | "failing";
                 /** @enum {string} */
                 dataDir: "ok" | "failing";
+                /** @enum {string} */
+                redis?: "ok" | "failing";
             };
             /** @enum {string} */
             status: "ready" | "not_ready";

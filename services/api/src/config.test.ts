@@ -118,3 +118,30 @@ describe('IMAGEGATE_TRUSTED_PROXIES', () => {
     expect(problems[2]).toContain("'::1/129': the prefix length must be a number from 0 to 128")
   })
 })
+
+describe('IMAGEGATE_REDIS_URL', () => {
+  it('is unset by default: limits stay in the process', () => {
+    expect(loadConfig({}).redis).toBeUndefined()
+  })
+
+  it('takes redis:// and rediss:// URLs, with a key prefix', () => {
+    expect(loadConfig({ IMAGEGATE_REDIS_URL: 'redis://10.0.0.5:6379/2' }).redis).toEqual({
+      url: 'redis://10.0.0.5:6379/2',
+      keyPrefix: 'imagegate:',
+    })
+    expect(
+      loadConfig({
+        IMAGEGATE_REDIS_URL: 'rediss://:secret@cache.example:6380',
+        IMAGEGATE_REDIS_KEY_PREFIX: 'eu-1:',
+      }).redis,
+    ).toEqual({ url: 'rediss://:secret@cache.example:6380', keyPrefix: 'eu-1:' })
+  })
+
+  it('refuses any other URL at start, by name', () => {
+    for (const url of ['http://127.0.0.1:6379', '127.0.0.1:6379', 'redis']) {
+      expect(() => loadConfig({ IMAGEGATE_REDIS_URL: url })).toThrow(
+        /IMAGEGATE_REDIS_URL=.*must be a redis:\/\/ or rediss:\/\/ URL/,
+      )
+    }
+  })
+})

@@ -109,6 +109,10 @@ const EnvSchema = z.object({
   IMAGEGATE_AUTH_FAILURES_PER_MINUTE: perMinute.default(10),
   IMAGEGATE_TRUSTED_PROXIES: ipRanges.default([]),
   IMAGEGATE_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1000).optional(),
+  IMAGEGATE_REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .optional(),
+  IMAGEGATE_REDIS_KEY_PREFIX: z.string().min(1).default('imagegate:'),
   IMAGEGATE_SIGNED_URL_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -160,6 +164,11 @@ export type Config = Readonly<{
   idempotencyLeaseMs: number | undefined
   /** Lifetime of signed asset URLs; longer than the 24 h replay window, so replays stay valid. */
   signedUrlTtlSeconds: number
+  /**
+   * Where rate limits and failed-authentication throttling are shared by every instance (keys
+   * under `keyPrefix`); undefined: in this process only, the embedded default.
+   */
+  redis: { url: string; keyPrefix: string } | undefined
 }>
 
 export type ServerLimits = Readonly<{
@@ -252,5 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: values.IMAGEGATE_TRUSTED_PROXIES,
     idempotencyLeaseMs: values.IMAGEGATE_IDEMPOTENCY_LEASE_MS,
     signedUrlTtlSeconds: values.IMAGEGATE_SIGNED_URL_TTL_SECONDS,
+    redis: values.IMAGEGATE_REDIS_URL
+      ? { url: values.IMAGEGATE_REDIS_URL, keyPrefix: values.IMAGEGATE_REDIS_KEY_PREFIX }
+      : undefined,
   })
 }

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdirSync } from 'node:fs'
 import path from 'node:path'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { type AuthFailureLimiter, createAuthFailureLimiter } from './access/auth-failures.ts'
-import { createMemoryGcraStore } from './access/gcra-store.ts'
+import { withLocalFallback } from './access/fallback-gcra-store.ts'
+import { createMemoryGcraStore, type GcraStore } from './access/gcra-store.ts'
 import { createIdempotency, type Idempotency } from './access/idempotency-claims.ts'
 import { CreditLedger } from './access/ledger.ts'
 import { createRateLimiter, type RateLimiter } from './access/rate-limiter.ts'
+import { openRedis } from './access/redis-client.ts'
+import { createRedisGcraStore } from './access/redis-gcra-store.ts'
 import { readOrCreateSecret } from './access/secret-file.ts'
 import { SqliteIdempotencyStore } from './access/sqlite-idempotency-store.ts'
 import { type ClientAddressOf, clientAddressOf } from './access/trusted-proxies.ts'
@@ -89,6 +93,8 @@ export type AppDeps = {
   credits: CreditService
   rateLimiter: RateLimiter
   authFailures: AuthFailureLimiter
+  /** The connection the limiters share their state on (IMAGEGATE_REDIS_URL); main.ts connects it. */
+  redis: Redis | undefined
   /** Who a request comes from, for the failed-authentication limit (config.trustedProxies). */
   clientAddressOf: ClientAddressOf
   idempotency: Idempotency
@@ -233,7 +239,16 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     newReference: () => ids('att'),
   })
 
-  const limiterStore = createMemoryGcraStore({ clock })
+  const redis = config.redis ? openRedis(config.redis.url) : undefined
+  const localLimits = createMemoryGcraStore({ clock })
+  const limiterStore: GcraStore =
+    redis && config.redis
+      ? withLocalFallback(
+          createRedisGcraStore({ redis, keyPrefix: config.redis.keyPrefix }),
+          localLimits,
+          { log, onLocalDecision: () => metrics.localLimiterDecisions.inc() },
+        )
+      : localLimits
 
   const idempotencyLeaseMs =
     config.idempotencyLeaseMs ??
@@ -322,6 +337,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       store: limiterStore,
       limits: { maxFailures: config.authFailuresPerMinute, windowMs: 60_000 },
     }),
+    redis,
     clientAddressOf: clientAddressOf(config.trustedProxies),
     idempotency,
     idempotencyLeaseMs,
@@ -360,6 +376,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       // abort below would make it record.
       database.close()
       await upstream?.close()
+      await redis?.quit().catch(() => redis.disconnect())
     },
   }
 }

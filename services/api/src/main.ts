@@ -1,10 +1,11 @@
+import { connectRedis } from './access/redis-client.ts'
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { createDeps } from './deps.ts'
 import { serveImagegate } from './http/server/serve.ts'
 import { createLogger } from './logger.ts'
 
-function start() {
+async function start() {
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig()
@@ -17,6 +18,16 @@ function start() {
   }
   const log = createLogger(config)
   const deps = createDeps(config, { log })
+  if (deps.redis) {
+    // An unreachable Redis fails the start; once running, an outage falls back to per-instance
+    // limits (access/fallback-gcra-store.ts).
+    try {
+      await connectRedis(deps.redis)
+    } catch (err) {
+      process.stderr.write(`imagegate: IMAGEGATE_REDIS_URL: ${(err as Error).message}\n`)
+      process.exit(2)
+    }
+  }
   const app = createApp(deps)
   if (deps.bootstrap) {
     // Once, on the console only (never into the log): the key exists nowhere else but this file.
@@ -89,4 +100,4 @@ function start() {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-start()
+void start()

@@ -13,6 +13,8 @@ export type HttpMetrics = {
   images: Counter<'model' | 'provider'>
   /** Generations that failed for good, by error code. */
   generationFailures: Counter<'model' | 'code'>
+  /** Limiter decisions made by this instance alone because Redis was unreachable. */
+  localLimiterDecisions: Counter
 }
 
 /** One registry per app, so tests that build many apps never share counters. */
@@ -46,6 +48,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): HttpM
       name: 'imagegate_generation_failures_total',
       help: 'Generation requests that failed for good, by error code',
       labelNames: ['model', 'code'],
+      registers: [registry],
+    }),
+    localLimiterDecisions: new Counter({
+      name: 'imagegate_rate_limit_local_decisions_total',
+      help: 'Rate-limit and failed-authentication decisions made per instance because Redis was unreachable',
       registers: [registry],
     }),
   }

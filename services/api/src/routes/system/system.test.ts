@@ -1,5 +1,8 @@
 import { ImagegateError } from '@imagegate/client'
+import type { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
+import { connectRedis } from '../../access/redis-client.ts'
+import { deleteKeysUnder, startOwnRedisServer, uniqueKeyPrefix } from '../../testing/redis.ts'
 import { createTestApp, type TestApp } from '../../testing/test-app.ts'
 
 describe('system routes', () => {
@@ -39,6 +42,51 @@ describe('system routes', () => {
       status: 'not_ready',
       checks: { database: 'failing', dataDir: 'ok' },
     })
+  })
+
+  it('GET /readyz reports Redis without depending on it; while it is down, limits are local and counted', async () => {
+    const server = await startOwnRedisServer()
+    try {
+      const keyPrefix = uniqueKeyPrefix()
+      t = createTestApp({
+        env: {
+          IMAGEGATE_REDIS_URL: server.url,
+          IMAGEGATE_REDIS_KEY_PREFIX: keyPrefix,
+          // A key's request is held for 1 s; the workspace's (a million a minute) for 1 ms.
+          IMAGEGATE_KEY_REQUESTS_PER_MINUTE: '60',
+        },
+      })
+      const redis = t.deps.redis as Redis
+      await connectRedis(redis)
+      expect((await t.client.GET('/readyz')).data).toEqual({
+        status: 'ready',
+        checks: { database: 'ok', dataDir: 'ok', redis: 'ok' },
+      })
+      expect((await t.app.request('/v1/models')).status).toBe(200)
+      expect(await redis.keys(`${keyPrefix}*`)).toEqual([
+        expect.stringMatching(/^imagegate-test:\w+:requests:key:key_/),
+      ])
+      await deleteKeysUnder(redis, keyPrefix)
+
+      await server.kill()
+      const ready = await t.app.request('/readyz')
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        checks: { database: 'ok', dataDir: 'ok', redis: 'failing' },
+      })
+      const models = await t.app.request('/v1/models')
+      expect(models.status).toBe(200)
+      expect(models.headers.get('ratelimit')).toMatch(/"key-requests";r=\d+/)
+      const metrics = await (await t.app.request('/metrics')).text()
+      // Two local decisions: the models request and this metrics request (it needs a key too).
+      expect(metrics).toMatch(/^imagegate_rate_limit_local_decisions_total 2$/m)
+      expect(t.logLines.filter((line) => line.level === 50)).toEqual([
+        expect.objectContaining({ msg: expect.stringMatching(/^Redis unreachable/) }),
+      ])
+    } finally {
+      await server.kill()
+    }
   })
 
   it('GET /metrics counts requests by route template and status', async () => {
