@@ -121,7 +121,8 @@ export const bearer = (key: string) => ({ authorization: `Bearer ${key}` })
  * The real server (`node --import tsx services/api/src/main.ts`) on a free port with a private
  * data dir. One process, not the `tsx` CLI: that runs the server in a child of its own, so a
  * SIGKILL would end only the wrapper and leave the server running on the same data dir.
- * `key` is the bootstrap admin key (written by the first start on that data dir). Unless
+ * `key` is the bootstrap admin key (IMAGEGATE_BOOTSTRAP_ADMIN_KEY, or the one the first start
+ * on that data dir wrote). Unless
  * `defaults` is true, limits and credits are GENEROUS_ACCESS_ENV's (env overrides them).
  */
 export async function startServer(env: NodeJS.ProcessEnv, options: { defaults?: boolean } = {}) {
@@ -135,7 +136,7 @@ export async function startServer(env: NodeJS.ProcessEnv, options: { defaults?: 
   )
   return {
     url: started.match[1] as string,
-    key: readBootstrapKey(env.IMAGEGATE_DATA_DIR),
+    key: env.IMAGEGATE_BOOTSTRAP_ADMIN_KEY ?? readBootstrapKey(env.IMAGEGATE_DATA_DIR),
     child: started.child,
     output: started.output,
   }

@@ -52,7 +52,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Checks that the database answers and the data directory is writable. With IMAGEGATE_REDIS_URL set it also reports whether Redis answers, without making the instance unready: while Redis is down, rate limits fall back to per-instance limits.
+         * @description Checks every configured backend at once (the database, the data directory, the blob store, Redis), each within a short timeout, and answers 503 naming the ones that fail. Redis is reported without making the instance unready: while it is down, rate limits fall back to per-instance limits.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -1145,13 +1145,9 @@ export interface components {
             requestsPerMinute: number | null;
         };
         Readiness: {
+            /** @description One entry per configured backend: `database`, `dataDir`, `blobStore` (its directory, or the S3 bucket), and `redis` when IMAGEGATE_REDIS_URL is set */
             checks: {
-                /** @enum {string} */
-                database: "ok" | "failing";
-                /** @enum {string} */
-                dataDir: "ok" | "failing";
-                /** @enum {string} */
-                redis?: "ok" | "failing";
+                [key: string]: "ok" | "failing";
             };
             /** @enum {string} */
             status: "ready" | "not_ready";
@@ -1511,7 +1507,8 @@ export interface operations {
                      *       "status": "ready",
                      *       "checks": {
                      *         "database": "ok",
-                     *         "dataDir": "ok"
+                     *         "dataDir": "ok",
+                     *         "blobStore": "ok"
                      *       }
                      *     }
                      */
@@ -1538,7 +1535,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A dependency is failing */
+            /** @description A backend is failing */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1549,7 +1546,8 @@ export interface operations {
                      *       "status": "not_ready",
                      *       "checks": {
                      *         "database": "ok",
-                     *         "dataDir": "failing"
+                     *         "dataDir": "ok",
+                     *         "blobStore": "failing"
                      *       }
                      *     }
                      */
@@ -1911,6 +1909,26 @@ export interface operations {
                      *         "type": "server_error",
                      *         "code": "internal_error",
                      *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider or the object store is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_unavailable",
+                     *         "message": "The upstream provider or the object store is unavailable",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -2366,6 +2384,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The upstream provider or the object store is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_unavailable",
+                     *         "message": "The upstream provider or the object store is unavailable",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     headAssetContent: {
@@ -2569,6 +2607,26 @@ export interface operations {
                      *         "type": "server_error",
                      *         "code": "internal_error",
                      *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The upstream provider or the object store is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "upstream_error",
+                     *         "code": "upstream_unavailable",
+                     *         "message": "The upstream provider or the object store is unavailable",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -3110,7 +3168,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The upstream provider is unavailable */
+            /** @description The upstream provider or the object store is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3121,7 +3179,7 @@ export interface operations {
                      *       "error": {
                      *         "type": "upstream_error",
                      *         "code": "upstream_unavailable",
-                     *         "message": "The upstream provider is unavailable",
+                     *         "message": "The upstream provider or the object store is unavailable",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -3412,7 +3470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The upstream provider is unavailable */
+            /** @description The upstream provider or the object store is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3423,7 +3481,7 @@ export interface operations {
                      *       "error": {
                      *         "type": "upstream_error",
                      *         "code": "upstream_unavailable",
-                     *         "message": "The upstream provider is unavailable",
+                     *         "message": "The upstream provider or the object store is unavailable",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }
@@ -3956,7 +4014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageGenerateSkillFailure"];
                 };
             };
-            /** @description The upstream provider is unavailable */
+            /** @description The upstream provider or the object store is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3968,7 +4026,7 @@ export interface operations {
                      *       "error": {
                      *         "type": "upstream_error",
                      *         "code": "upstream_unavailable",
-                     *         "message": "The upstream provider is unavailable",
+                     *         "message": "The upstream provider or the object store is unavailable",
                      *         "param": null,
                      *         "requestId": "req_01J9Z7Q8R4M2"
                      *       }

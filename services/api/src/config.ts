@@ -3,12 +3,16 @@ import { z } from 'zod'
 import { CREDIT_UNIT, isWholeCreditUnits } from './access/credit-units.ts'
 import type { IpRange } from './access/ip-ranges.ts'
 import { parseTrustedProxies } from './access/trusted-proxies.ts'
+import {
+  type BackendConfig,
+  BackendEnvSchema,
+  backendConfig,
+  backendProblems,
+  quotedValue,
+} from './config-backends.ts'
+import { booleanString } from './config-values.ts'
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
-
-const booleanString = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes')
 
 const perMinute = z.coerce.number().int().min(1).max(1_000_000_000)
 
@@ -118,6 +122,7 @@ const EnvSchema = z.object({
     .int()
     .min(1)
     .default(7 * 24 * 60 * 60),
+  ...BackendEnvSchema,
 })
 
 export type Config = Readonly<{
@@ -169,7 +174,8 @@ export type Config = Readonly<{
    * under `keyPrefix`); undefined: in this process only, the embedded default.
    */
   redis: { url: string; keyPrefix: string } | undefined
-}>
+}> &
+  Readonly<BackendConfig>
 
 export type ServerLimits = Readonly<{
   /** A request's headers must arrive within this. */
@@ -205,11 +211,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.')
-        return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`
+        return `${name}=${quotedValue(name, env[name])}: ${issue.message}`
       }),
     )
   }
   const values = parsed.data
+  const problems = backendProblems(values)
+  if (problems.length > 0) {
+    throw new ConfigError(problems)
+  }
   if (values.IMAGEGATE_HEADERS_TIMEOUT_MS > values.IMAGEGATE_REQUEST_TIMEOUT_MS) {
     throw new ConfigError([
       `IMAGEGATE_HEADERS_TIMEOUT_MS=${values.IMAGEGATE_HEADERS_TIMEOUT_MS}: must not exceed IMAGEGATE_REQUEST_TIMEOUT_MS (${values.IMAGEGATE_REQUEST_TIMEOUT_MS})`,
@@ -264,5 +274,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: values.IMAGEGATE_REDIS_URL
       ? { url: values.IMAGEGATE_REDIS_URL, keyPrefix: values.IMAGEGATE_REDIS_KEY_PREFIX }
       : undefined,
+    ...backendConfig(values),
   })
+}
+
+/**
+ * The AWS SDK warns once per process, on Node 20, that its releases from 2027 on need Node 22.
+ * imagegate pins a release that runs on Node 20 (the lockfile), so on every start of an S3
+ * deployment that warning would be noise; an operator who wants it sets the variable to false.
+ */
+export function quietAwsNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 }

@@ -55,12 +55,21 @@ import {
   type GenerationPipeline,
 } from './services/generation/pipeline.ts'
 import type { ProviderRuntime } from './services/generation/types.ts'
+import {
+  blobStoreProbe,
+  checkBackendsAtStart,
+  databaseProbe,
+  type ReadinessProbe,
+  redisProbe,
+} from './services/readiness.ts'
 import type { BlobStore } from './storage/blob-store.ts'
-import { createFsBlobStore } from './storage/fs-blob-store.ts'
+import { createConfiguredBlobStore } from './storage/configured-blob-store.ts'
 
 export const DEFAULT_WORKSPACE_ID = BOOTSTRAP_WORKSPACE_ID
 /** Where the secret that signs asset URLs lives, in the data dir. */
 export const URL_SIGNING_KEY_FILE = 'url-signing-key'
+/** How long the start-up check waits for each backend (a cold DNS lookup, a TLS handshake). */
+const START_CHECK_TIMEOUT_MS = 10_000
 /** Housekeeping of idempotency records and crashed requests' credit holds. */
 const ACCESS_MAINTENANCE_INTERVAL_MS = 60_000
 
@@ -103,8 +112,10 @@ export type AppDeps = {
   signedUrls: SignedUrlService
   /** The admin key this start created (a database without one); main.ts prints it once. */
   bootstrap: Bootstrapped | undefined
-  /** Readiness probes beyond the database: each throws when its resource is unusable. */
-  checkDataDir(): void
+  /** One probe per configured backend, for /readyz (services/readiness.ts). */
+  readiness: ReadinessProbe[]
+  /** Runs every probe once; throws BackendsUnavailableError naming those that fail. */
+  checkBackends(): Promise<void>
   /** Marks generations still `running` as failed (see below); answers how many. */
   failInterruptedGenerations(when: 'start-up' | 'shutdown'): number
   /** Start-up maintenance (temp sweep, first GC) and the periodic GC timer. */
@@ -172,10 +183,13 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     clock,
     dataDir: config.dataDir,
     initialCredits: config.bootstrapCredits,
+    adminKey: config.bootstrapAdminKey,
   })
 
-  const blobs =
-    overrides.blobs ?? createFsBlobStore({ root: path.join(config.dataDir, 'blobs'), clock })
+  const blobStore = overrides.blobs
+    ? { store: overrides.blobs, description: 'the blob store given', close() {} }
+    : createConfiguredBlobStore(config, clock)
+  const blobs = blobStore.store
   const assetsRepo = createAssetsRepository(database.db)
   const assets = createAssetService({
     repo: assetsRepo,
@@ -260,7 +274,10 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     leaseMs: idempotencyLeaseMs,
   })
   const signedUrls = createSignedUrlService({
-    secret: readOrCreateSecret(path.join(config.dataDir, URL_SIGNING_KEY_FILE)),
+    secret:
+      config.urlSigningSecret === undefined
+        ? readOrCreateSecret(path.join(config.dataDir, URL_SIGNING_KEY_FILE))
+        : Buffer.from(config.urlSigningSecret, 'utf8'),
     clock,
     ttlSeconds: config.signedUrlTtlSeconds,
     assetWorkspace: createAssetWorkspaceLookup(database.db),
@@ -282,6 +299,17 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     }
   }
   let accessTimer: NodeJS.Timeout | undefined
+
+  const readiness: ReadinessProbe[] = [
+    databaseProbe(database),
+    {
+      name: 'dataDir',
+      target: config.dataDir,
+      check: () => accessSync(config.dataDir, constants.R_OK | constants.W_OK),
+    },
+    blobStoreProbe(blobs, blobStore.description),
+    ...(redis ? [redisProbe(redis)] : []),
+  ]
 
   let gcTimer: NodeJS.Timeout | undefined
   let gcRunning = false
@@ -343,9 +371,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     idempotencyLeaseMs,
     signedUrls,
     bootstrap,
-    checkDataDir() {
-      accessSync(config.dataDir, constants.R_OK | constants.W_OK)
-    },
+    readiness,
+    checkBackends: () => checkBackendsAtStart(readiness, START_CHECK_TIMEOUT_MS),
     async startMaintenance() {
       // No write of this process is in flight yet, so every temp file is a leftover of a crash.
       const swept = await blobs.sweepTempFiles(0)
@@ -377,6 +404,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       database.close()
       await upstream?.close()
       await redis?.quit().catch(() => redis.disconnect())
+      blobStore.close()
     },
   }
 }

@@ -1,11 +1,35 @@
 import { connectRedis } from './access/redis-client.ts'
 import { createApp } from './app.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadConfig, quietAwsNodeVersionWarning } from './config.ts'
 import { createDeps } from './deps.ts'
 import { serveImagegate } from './http/server/serve.ts'
 import { createLogger } from './logger.ts'
+import { BackendsUnavailableError } from './services/readiness.ts'
+
+function printBootstrapped(bootstrap: NonNullable<ReturnType<typeof createDeps>['bootstrap']>) {
+  if (bootstrap.file === undefined) {
+    process.stdout.write(
+      `imagegate: created workspace "${bootstrap.workspaceId}" with the admin key from IMAGEGATE_BOOTSTRAP_ADMIN_KEY.\n`,
+    )
+    return
+  }
+  // Once, on the console only (never into the log): the key exists nowhere else but this file.
+  process.stdout.write(
+    [
+      '',
+      `imagegate: created workspace "${bootstrap.workspaceId}" and an admin API key. It is shown this once:`,
+      '',
+      `    ${bootstrap.key}`,
+      '',
+      `It is also in ${bootstrap.file} (mode 0600). Send it as Authorization: Bearer <key>.`,
+      '',
+      '',
+    ].join('\n'),
+  )
+}
 
 async function start() {
+  quietAwsNodeVersionWarning()
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig()
@@ -28,21 +52,19 @@ async function start() {
       process.exit(2)
     }
   }
+  try {
+    await deps.checkBackends()
+  } catch (err) {
+    if (err instanceof BackendsUnavailableError) {
+      process.stderr.write(`imagegate: not started. ${err.message}\n`)
+      await deps.close()
+      process.exit(2)
+    }
+    throw err
+  }
   const app = createApp(deps)
   if (deps.bootstrap) {
-    // Once, on the console only (never into the log): the key exists nowhere else but this file.
-    process.stdout.write(
-      [
-        '',
-        `imagegate: created workspace "${deps.bootstrap.workspaceId}" and an admin API key. It is shown this once:`,
-        '',
-        `    ${deps.bootstrap.key}`,
-        '',
-        `It is also in ${deps.bootstrap.file} (mode 0600). Send it as Authorization: Bearer <key>.`,
-        '',
-        '',
-      ].join('\n'),
-    )
+    printBootstrapped(deps.bootstrap)
   }
   // Before serving: no generation of this process is running yet.
   deps.failInterruptedGenerations('start-up')

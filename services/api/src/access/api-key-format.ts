@@ -35,7 +35,11 @@ export function apiKeyChecksum(prefixAndRandom: string): string {
 
 export function generateApiKey(randomBytes: RandomBytes): GeneratedApiKey {
   const body = API_KEY_PREFIX + randomBase62(API_KEY_RANDOM_LENGTH, randomBytes)
-  const key = body + apiKeyChecksum(body)
+  return describeApiKey(body + apiKeyChecksum(body))
+}
+
+/** What is stored and shown of a key, e.g. one an operator chose (IMAGEGATE_BOOTSTRAP_ADMIN_KEY). */
+export function describeApiKey(key: string): GeneratedApiKey {
   return {
     key,
     keyHash: hashApiKey(key),

@@ -2,6 +2,7 @@ import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from '../
 import {
   BlobCorruptError,
   BlobNotFoundError,
+  BlobStoreUnavailableError,
   BlobTooLargeError,
   DigestMismatchError,
   InvalidHashError,
@@ -9,6 +10,21 @@ import {
 } from '../storage/errors.ts'
 import { fromAccessError } from './access-errors.ts'
 import { AppError } from './app-error.ts'
+
+/**
+ * The object store (or the blob directory) cannot be reached: a 503 that a client may retry, since
+ * nothing was stored or charged. Metadata (asset rows, generations) is still served meanwhile.
+ */
+export function fromBlobStoreOutage(err: unknown): AppError | undefined {
+  if (!(err instanceof BlobStoreUnavailableError)) {
+    return undefined
+  }
+  return new AppError(
+    'upstream_unavailable',
+    'The object store that holds asset content is unavailable; try again shortly',
+    { details: { reason: 'object_store_unavailable' }, shouldRetry: true, cause: err },
+  )
+}
 
 /**
  * Domain errors (storage, image inspection, credits) translated to the error table. Part of the
@@ -35,6 +51,10 @@ export function fromDomainError(err: unknown): AppError | undefined {
   }
   if (err instanceof BlobCorruptError || err instanceof BlobNotFoundError) {
     return new AppError('internal_error', 'Internal error', { cause: err })
+  }
+  const outage = fromBlobStoreOutage(err)
+  if (outage) {
+    return outage
   }
   if (err instanceof UnsupportedImageError) {
     return new AppError('unsupported_media_type', err.message)

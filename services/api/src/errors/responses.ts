@@ -17,7 +17,7 @@ const descriptions: Record<number, string> = {
   431: 'The request line or headers are too large',
   500: 'Internal error',
   502: 'The upstream provider failed',
-  503: 'The upstream provider is unavailable',
+  503: 'The upstream provider or the object store is unavailable',
   504: 'The upstream provider timed out',
 }
 

@@ -96,4 +96,6 @@ export interface BlobStore {
   /** Removes temp files left by crashed writes; returns how many. Run at start-up. */
   sweepTempFiles(olderThanMs: number): Promise<number>
   collectGarbage(options: GarbageCollectionOptions): Promise<GarbageCollectionResult>
+  /** Throws when the store cannot be used right now (readiness, and the start-up check). */
+  probe(): Promise<void>
 }

@@ -63,3 +63,14 @@ export class RangeNotSatisfiableError extends StorageError {
     super(`The requested range is outside the blob's ${sizeBytes} bytes`)
   }
 }
+
+/**
+ * The store could not be reached, or did not answer before its deadline: nothing is known
+ * about the blob, and nothing was written. The API answers 503 upstream_unavailable.
+ */
+export class BlobStoreUnavailableError extends StorageError {
+  override name = 'BlobStoreUnavailableError'
+  constructor(options: { cause: unknown }) {
+    super('The blob store is unavailable', options)
+  }
+}

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -47,5 +47,14 @@ describe('createFsBlobStore', () => {
     for (const directory of ['sha256', 'tmp', 'quarantine']) {
       expect((await stat(path.join(scratch, 'blobs', directory))).isDirectory()).toBe(true)
     }
+  })
+
+  it('passes its probe once its directories exist, and fails it when they cannot be used', async () => {
+    await expect(store.probe()).resolves.toBeUndefined()
+    expect((await stat(path.join(scratch, 'blobs', 'sha256'))).isDirectory()).toBe(true)
+    // A file where the blob directory belongs: no process can use it, root included.
+    await rm(path.join(scratch, 'blobs', 'sha256'), { recursive: true })
+    await writeFile(path.join(scratch, 'blobs', 'sha256'), 'not a directory')
+    await expect(store.probe()).rejects.toThrow()
   })
 })

@@ -1,4 +1,5 @@
-import { stat, unlink } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, stat, unlink } from 'node:fs/promises'
 import { type Clock, systemClock } from '../ids.ts'
 import { assertSha256Hex } from './blob-hash.ts'
 import { createBlobLayout } from './blob-layout.ts'
@@ -106,5 +107,13 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     },
     sweepTempFiles: (olderThanMs) => sweepTempFiles(context, olderThanMs),
     collectGarbage: (gcOptions) => collectGarbage(context, gcOptions),
+    /** The store's directories exist (or can be made) and can be written. */
+    async probe() {
+      await context.ensureDirectories()
+      if (!(await stat(layout.blobsDir)).isDirectory()) {
+        throw new Error(`${layout.blobsDir} is not a directory`)
+      }
+      await access(layout.blobsDir, constants.R_OK | constants.W_OK)
+    },
   }
 }

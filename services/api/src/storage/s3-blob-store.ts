@@ -1,16 +1,18 @@
 import { tmpdir } from 'node:os'
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3'
 import { type Clock, systemClock } from '../ids.ts'
 import { assertSha256Hex } from './blob-hash.ts'
 import type { BlobStat, BlobStore } from './blob-store.ts'
+import { BlobStoreUnavailableError } from './errors.ts'
 import { createHashCounter } from './fs-store-context.ts'
 import { createKeyedLock } from './keyed-lock.ts'
+import { explainS3Failure, isS3Unavailable } from './s3-client.ts'
 import { collectS3Garbage, listS3BlobHashes, sweepS3TempFiles } from './s3-gc.ts'
 import { createS3KeyLayout } from './s3-keys.ts'
 import { putS3Blob, putS3BlobBytes } from './s3-put.ts'
 import { quarantineObject } from './s3-quarantine.ts'
 import { openVerifiedS3Blob } from './s3-read.ts'
-import { headObject, type S3StoreContext } from './s3-store-context.ts'
+import { headObject, type S3StoreContext, send } from './s3-store-context.ts'
 import { createVerifiedEtags } from './verified-etags.ts'
 
 const MiB = 1024 * 1024
@@ -35,6 +37,27 @@ export type S3BlobStoreOptions = {
   partSizeBytes?: number
   /** Parts of one large put uploaded at once. Default 4. */
   partQueueSize?: number
+  /**
+   * How long one S3 call may take up to its answer's headers, retries included, before it is
+   * aborted and the operation fails with BlobStoreUnavailableError. Default 30 s: a single PUT
+   * carries up to `spoolMemoryBytes`.
+   */
+  deadlineMs?: number
+}
+
+/** An S3 failure in the store's terms: unreachable and late stores become one error. */
+function translated(error: unknown): unknown {
+  return isS3Unavailable(error) ? new BlobStoreUnavailableError({ cause: error }) : error
+}
+
+function guarded<A extends unknown[], R>(operation: (...args: A) => Promise<R>) {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await operation(...args)
+    } catch (error) {
+      throw translated(error)
+    }
+  }
 }
 
 /**
@@ -46,6 +69,9 @@ export type S3BlobStoreOptions = {
  * Quarantine is a server-side copy to `<prefix>quarantine/` and a delete (S3 has no rename);
  * `sweepTempFiles` aborts stale multipart uploads and removes stray spool files, since nothing
  * unverified is ever written to the bucket. Locations (`path`, quarantine) are s3:// URIs.
+ *
+ * A store that cannot be reached, answers 5xx or misses the deadline fails the operation with
+ * BlobStoreUnavailableError, whatever the operation.
  */
 export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const keys = createS3KeyLayout(options.bucket, options.prefix)
@@ -65,6 +91,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     spoolDir: options.spoolDir ?? tmpdir(),
     partSizeBytes,
     partQueueSize: options.partQueueSize ?? 4,
+    deadlineMs: options.deadlineMs ?? 30_000,
   }
 
   const statBlob = async (sha256: string): Promise<BlobStat | undefined> => {
@@ -81,14 +108,14 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   }
 
   return {
-    put: (source, putOptions) => putS3Blob(context, source, putOptions),
-    putBytes: (bytes, putOptions) => putS3BlobBytes(context, bytes, putOptions),
-    openVerified: (sha256, openOptions) => openVerifiedS3Blob(context, sha256, openOptions),
-    stat: statBlob,
-    async has(sha256) {
-      return (await statBlob(sha256)) !== undefined
-    },
-    async delete(sha256) {
+    put: guarded((source, putOptions) => putS3Blob(context, source, putOptions)),
+    putBytes: guarded((bytes, putOptions) => putS3BlobBytes(context, bytes, putOptions)),
+    openVerified: guarded((sha256, openOptions) =>
+      openVerifiedS3Blob(context, sha256, openOptions),
+    ),
+    stat: guarded(statBlob),
+    has: guarded(async (sha256) => (await statBlob(sha256)) !== undefined),
+    delete: guarded(async (sha256) => {
       assertSha256Hex(sha256)
       return context.withLock(sha256, async () => {
         context.verified.forget(sha256)
@@ -97,16 +124,39 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
         if ((await headObject(context, key)) === undefined) {
           return false
         }
-        await context.client.send(new DeleteObjectCommand({ Bucket: keys.bucket, Key: key }))
+        await send(context, (sendOptions) =>
+          context.client.send(
+            new DeleteObjectCommand({ Bucket: keys.bucket, Key: key }),
+            sendOptions,
+          ),
+        )
         return true
       })
+    }),
+    async *listHashes() {
+      try {
+        yield* listS3BlobHashes(context)
+      } catch (error) {
+        throw translated(error)
+      }
     },
-    listHashes: () => listS3BlobHashes(context),
-    async quarantine(sha256) {
+    quarantine: guarded(async (sha256) => {
       assertSha256Hex(sha256)
       return context.withLock(sha256, () => quarantineObject(context, sha256))
+    }),
+    sweepTempFiles: guarded((olderThanMs) => sweepS3TempFiles(context, olderThanMs)),
+    collectGarbage: guarded((gcOptions) => collectS3Garbage(context, gcOptions)),
+    /** A HEAD of the bucket: reachable, the credentials accepted, the bucket there. */
+    async probe() {
+      try {
+        await send(context, (sendOptions) =>
+          context.client.send(new HeadBucketCommand({ Bucket: keys.bucket }), sendOptions),
+        )
+      } catch (error) {
+        throw new Error(`The object store ${explainS3Failure(error, keys.bucket)}`, {
+          cause: error,
+        })
+      }
     },
-    sweepTempFiles: (olderThanMs) => sweepS3TempFiles(context, olderThanMs),
-    collectGarbage: (gcOptions) => collectS3Garbage(context, gcOptions),
   }
 }

@@ -9,7 +9,7 @@ import {
 import type { GarbageCollectionOptions, GarbageCollectionResult } from './blob-store.ts'
 import { hasErrorCode } from './errno.ts'
 import { s3StatusOf } from './s3-client.ts'
-import { headObject, type S3StoreContext } from './s3-store-context.ts'
+import { headObject, type S3StoreContext, send } from './s3-store-context.ts'
 import { SPOOL_FILE_PREFIX } from './spool.ts'
 
 /** Every object under a prefix with its LastModified, page by page. */
@@ -19,12 +19,15 @@ async function* listObjects(
 ): AsyncGenerator<{ key: string; lastModified: Date }> {
   let continuationToken: string | undefined
   do {
-    const page = await context.client.send(
-      new ListObjectsV2Command({
-        Bucket: context.keys.bucket,
-        Prefix: prefix,
-        ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
-      }),
+    const page = await send(context, (options) =>
+      context.client.send(
+        new ListObjectsV2Command({
+          Bucket: context.keys.bucket,
+          Prefix: prefix,
+          ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
+        }),
+        options,
+      ),
     )
     for (const object of page.Contents ?? []) {
       if (object.Key !== undefined) {
@@ -86,7 +89,12 @@ export async function collectS3Garbage(
         return false
       }
       context.verified.forget(sha256)
-      await context.client.send(new DeleteObjectCommand({ Bucket: context.keys.bucket, Key: key }))
+      await send(context, (options) =>
+        context.client.send(
+          new DeleteObjectCommand({ Bucket: context.keys.bucket, Key: key }),
+          options,
+        ),
+      )
       return true
     })
     if (deleted) {
@@ -144,12 +152,15 @@ async function abortStaleUploads(context: S3StoreContext, cutoffMs: number): Pro
       if (sha256 === undefined || context.writing.has(sha256) || initiatedMs >= cutoffMs) {
         continue
       }
-      await context.client.send(
-        new AbortMultipartUploadCommand({
-          Bucket: context.keys.bucket,
-          Key: upload.Key,
-          UploadId: upload.UploadId,
-        }),
+      await send(context, (options) =>
+        context.client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: context.keys.bucket,
+            Key: upload.Key,
+            UploadId: upload.UploadId,
+          }),
+          options,
+        ),
       )
       aborted += 1
     }
@@ -160,13 +171,16 @@ async function abortStaleUploads(context: S3StoreContext, cutoffMs: number): Pro
 }
 
 function listUploads(context: S3StoreContext, keyMarker?: string, uploadIdMarker?: string) {
-  return context.client.send(
-    new ListMultipartUploadsCommand({
-      Bucket: context.keys.bucket,
-      Prefix: context.keys.blobsPrefix,
-      ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
-      ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),
-    }),
+  return send(context, (options) =>
+    context.client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: context.keys.bucket,
+        Prefix: context.keys.blobsPrefix,
+        ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
+        ...(uploadIdMarker === undefined ? {} : { UploadIdMarker: uploadIdMarker }),
+      }),
+      options,
+    ),
   )
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { isS3NotFound } from './s3-client.ts'
-import { headObject, type S3StoreContext } from './s3-store-context.ts'
+import { headObject, type S3StoreContext, send } from './s3-store-context.ts'
 
 /**
  * Moves a blob's object to `<prefix>quarantine/` (kept for inspection, never served): a
@@ -23,13 +23,16 @@ export async function quarantineObject(
   }
   const target = keys.quarantineKey(sha256, context.clock.now().getTime(), randomUUID().slice(0, 8))
   try {
-    await client.send(
-      new CopyObjectCommand({
-        Bucket: keys.bucket,
-        Key: target,
-        CopySource: keys.copySource(key),
-        CopySourceIfMatch: current.etag,
-      }),
+    await send(context, (options) =>
+      client.send(
+        new CopyObjectCommand({
+          Bucket: keys.bucket,
+          Key: target,
+          CopySource: keys.copySource(key),
+          CopySourceIfMatch: current.etag,
+        }),
+        options,
+      ),
     )
   } catch (error) {
     if (isS3NotFound(error)) {
@@ -40,7 +43,9 @@ export async function quarantineObject(
   // Between the HEAD and this delete another instance could put good bytes under the key; the
   // delete would take them too. Within a process the digest's lock rules that out; across
   // instances, the shared pins that also guard GC (a later step) will.
-  await client.send(new DeleteObjectCommand({ Bucket: keys.bucket, Key: key }))
+  await send(context, (options) =>
+    client.send(new DeleteObjectCommand({ Bucket: keys.bucket, Key: key }), options),
+  )
   context.verified.forget(sha256)
   return keys.uri(target)
 }

@@ -7,7 +7,7 @@ import { BlobCorruptError, BlobNotFoundError } from './errors.ts'
 import { streamRange } from './file-range.ts'
 import { isS3NotFound, s3StatusOf } from './s3-client.ts'
 import { quarantineObject } from './s3-quarantine.ts'
-import type { S3StoreContext } from './s3-store-context.ts'
+import { type S3StoreContext, send } from './s3-store-context.ts'
 import { spoolSource } from './spool.ts'
 
 type Body = NonNullable<GetObjectCommandOutput['Body']>
@@ -18,12 +18,15 @@ async function getObject(
   extra: { Range?: string; IfMatch?: string } = {},
 ): Promise<GetObjectCommandOutput & { Body: Body }> {
   try {
-    const response = await context.client.send(
-      new GetObjectCommand({
-        Bucket: context.keys.bucket,
-        Key: context.keys.blobKey(sha256),
-        ...extra,
-      }),
+    const response = await send(context, (options) =>
+      context.client.send(
+        new GetObjectCommand({
+          Bucket: context.keys.bucket,
+          Key: context.keys.blobKey(sha256),
+          ...extra,
+        }),
+        options,
+      ),
     )
     if (response.Body === undefined) {
       throw new Error(`The object store sent no body for blob ${sha256}`)

@@ -32,6 +32,27 @@ export type S3StoreContext = {
   partSizeBytes: number
   /** Parts of one put in flight at once. */
   partQueueSize: number
+  /** Bounds each S3 call, its retries included, up to the answer's headers (see `send`). */
+  deadlineMs: number
+}
+
+/**
+ * Runs one SDK call, all its attempts included, under the store's deadline: past it the call
+ * is aborted (a body still being sent with it too) and fails as unavailable. Once the answer's
+ * headers are in, the timer stops: a body being read is bounded by the client's idle timeout
+ * instead, so a large download is not cut short for being large.
+ */
+export async function send<T>(
+  context: Pick<S3StoreContext, 'deadlineMs'>,
+  call: (options: { abortSignal: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), context.deadlineMs)
+  try {
+    return await call({ abortSignal: controller.signal })
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**
@@ -49,8 +70,11 @@ export async function headObject(
   key: string,
 ): Promise<ObjectFacts | undefined> {
   try {
-    const head = await context.client.send(
-      new HeadObjectCommand({ Bucket: context.keys.bucket, Key: key }),
+    const head = await send(context, (options) =>
+      context.client.send(
+        new HeadObjectCommand({ Bucket: context.keys.bucket, Key: key }),
+        options,
+      ),
     )
     const lastModified = head.LastModified?.getTime() ?? 0
     const stamped = Date.parse(head.Metadata?.[STORED_AT_METADATA] ?? '')
@@ -81,8 +105,11 @@ export async function writeObject(
 ): Promise<void> {
   const target = { Bucket: context.keys.bucket, Key: key, ...objectHeaders(context) }
   if (body.kind === 'bytes') {
-    await context.client.send(
-      new PutObjectCommand({ ...target, Body: body.bytes, ContentLength: sizeBytes }),
+    await send(context, (options) =>
+      context.client.send(
+        new PutObjectCommand({ ...target, Body: body.bytes, ContentLength: sizeBytes }),
+        options,
+      ),
     )
     return
   }
@@ -108,13 +135,16 @@ export async function writeObject(
  * gone meanwhile.
  */
 export async function refreshObject(context: S3StoreContext, key: string): Promise<void> {
-  await context.client.send(
-    new CopyObjectCommand({
-      Bucket: context.keys.bucket,
-      Key: key,
-      CopySource: context.keys.copySource(key),
-      MetadataDirective: 'REPLACE',
-      ...objectHeaders(context),
-    }),
+  await send(context, (options) =>
+    context.client.send(
+      new CopyObjectCommand({
+        Bucket: context.keys.bucket,
+        Key: key,
+        CopySource: context.keys.copySource(key),
+        MetadataDirective: 'REPLACE',
+        ...objectHeaders(context),
+      }),
+      options,
+    ),
   )
 }

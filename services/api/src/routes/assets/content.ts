@@ -50,7 +50,7 @@ const contentResponses = {
     content: imageContent,
   },
   304: { description: 'Not modified: the ETag matched', headers: cacheHeaders },
-  ...errorResponses(404, 416),
+  ...errorResponses(404, 416, 503),
 }
 
 export const route = createRoute({

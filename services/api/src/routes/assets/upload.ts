@@ -47,7 +47,7 @@ export const route = createRoute({
       headers: digestHeader,
       content: { 'application/json': { schema: AssetSchema } },
     },
-    ...errorResponses(400, 413, 415, 422),
+    ...errorResponses(400, 413, 415, 422, 503),
   },
 })
 

@@ -1,6 +1,6 @@
 import { ImagegateError } from '@imagegate/client'
 import type { Redis } from 'ioredis'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { connectRedis } from '../../access/redis-client.ts'
 import { deleteKeysUnder, startOwnRedisServer, uniqueKeyPrefix } from '../../testing/redis.ts'
 import { createTestApp, type TestApp } from '../../testing/test-app.ts'
@@ -26,10 +26,13 @@ describe('system routes', () => {
     expect(line).toMatchObject({ requestId: 'trace-abc-123', path: '/healthz', status: 200 })
   })
 
-  it('GET /readyz checks the database and the data dir', async () => {
+  it('GET /readyz checks the database, the data dir and the blob store', async () => {
     t = createTestApp()
     const { data } = await t.client.GET('/readyz')
-    expect(data).toEqual({ status: 'ready', checks: { database: 'ok', dataDir: 'ok' } })
+    expect(data).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', dataDir: 'ok', blobStore: 'ok' },
+    })
   })
 
   it('GET /readyz answers 503 when the database is closed', async () => {
@@ -40,7 +43,23 @@ describe('system routes', () => {
     expect((error as ImagegateError).status).toBe(503)
     expect((error as ImagegateError).body).toEqual({
       status: 'not_ready',
-      checks: { database: 'failing', dataDir: 'ok' },
+      checks: { database: 'failing', dataDir: 'ok', blobStore: 'ok' },
+    })
+  })
+
+  it('GET /readyz answers 503 naming the blob store when it cannot be used', async () => {
+    t = createTestApp()
+    vi.spyOn(t.deps.blobs, 'probe').mockRejectedValue(
+      new Error('The object store cannot be reached'),
+    )
+    const response = await t.app.request('/readyz')
+    expect(response.status).toBe(503)
+    expect(await response.json()).toEqual({
+      status: 'not_ready',
+      checks: { database: 'ok', dataDir: 'ok', blobStore: 'failing' },
+    })
+    expect(t.logLines.find((line) => line.msg === 'readiness check failed')).toMatchObject({
+      backend: 'blobStore',
     })
   })
 
@@ -60,7 +79,7 @@ describe('system routes', () => {
       await connectRedis(redis)
       expect((await t.client.GET('/readyz')).data).toEqual({
         status: 'ready',
-        checks: { database: 'ok', dataDir: 'ok', redis: 'ok' },
+        checks: { database: 'ok', dataDir: 'ok', blobStore: 'ok', redis: 'ok' },
       })
       expect((await t.app.request('/v1/models')).status).toBe(200)
       expect(await redis.keys(`${keyPrefix}*`)).toEqual([
@@ -73,7 +92,7 @@ describe('system routes', () => {
       expect(ready.status).toBe(200)
       expect(await ready.json()).toEqual({
         status: 'ready',
-        checks: { database: 'ok', dataDir: 'ok', redis: 'failing' },
+        checks: { database: 'ok', dataDir: 'ok', blobStore: 'ok', redis: 'failing' },
       })
       const models = await t.app.request('/v1/models')
       expect(models.status).toBe(200)

@@ -1,4 +1,9 @@
-import { generateApiKey, hashApiKey, hasValidChecksum } from '../../access/api-key-format.ts'
+import {
+  describeApiKey,
+  generateApiKey,
+  hashApiKey,
+  hasValidChecksum,
+} from '../../access/api-key-format.ts'
 import type { RandomBytes } from '../../access/base62.ts'
 import { bearerToken } from '../../access/bearer.ts'
 import {
@@ -103,10 +108,18 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
   }
 
   return {
-    /** A new key for the workspace (404 if there is none). The raw key is in the answer only. */
-    create(workspaceId: string, input: NewApiKeyInput): { key: string; info: ApiKeyInfo } {
+    /**
+     * A new key for the workspace (404 if there is none). The raw key is in the answer only.
+     * `chosenKey`, already checked for its format, replaces the random one (bootstrap.ts).
+     */
+    create(
+      workspaceId: string,
+      input: NewApiKeyInput,
+      chosenKey?: string,
+    ): { key: string; info: ApiKeyInfo } {
       deps.workspaces.get(workspaceId)
-      const generated = generateApiKey(deps.randomBytes)
+      const generated =
+        chosenKey === undefined ? generateApiKey(deps.randomBytes) : describeApiKey(chosenKey)
       const row = repo.insert({
         id: deps.ids('key'),
         workspaceId,

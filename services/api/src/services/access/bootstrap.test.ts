@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { hashApiKey } from '../../access/api-key-format.ts'
+import { generateApiKey, hashApiKey } from '../../access/api-key-format.ts'
 import { loadConfig } from '../../config.ts'
 import { type AppDeps, createDeps } from '../../deps.ts'
 
@@ -78,5 +79,31 @@ describe('bootstrap', () => {
   it('grants nothing when IMAGEGATE_BOOTSTRAP_CREDITS is 0', () => {
     const deps = start(dataDir(), { IMAGEGATE_BOOTSTRAP_CREDITS: '0' })
     expect(deps.credits.balance('default')).toBe(0)
+  })
+
+  it('makes IMAGEGATE_BOOTSTRAP_ADMIN_KEY the admin key, and writes no file', () => {
+    const { key } = generateApiKey((size) => randomBytes(size))
+    const dir = dataDir()
+    const deps = start(dir, { IMAGEGATE_BOOTSTRAP_ADMIN_KEY: key })
+    expect(deps.bootstrap).toEqual({ key, file: undefined, workspaceId: 'default' })
+    expect(existsSync(path.join(dir, 'bootstrap-key'))).toBe(false)
+    expect(deps.apiKeys.authenticate(`Bearer ${key}`)).toMatchObject({
+      workspaceId: 'default',
+      scopes: ['admin'],
+    })
+    expect(deps.credits.balance('default')).toBe(1000)
+  })
+
+  it('does not bring the operator key back once it was revoked', async () => {
+    const { key } = generateApiKey((size) => randomBytes(size))
+    const dir = dataDir()
+    const first = start(dir, { IMAGEGATE_BOOTSTRAP_ADMIN_KEY: key })
+    const [admin] = first.apiKeys.list('default')
+    first.apiKeys.revoke(admin?.id ?? '')
+    await first.close()
+    opened.splice(0)
+    expect(() => start(dir, { IMAGEGATE_BOOTSTRAP_ADMIN_KEY: key })).toThrow(
+      'IMAGEGATE_BOOTSTRAP_ADMIN_KEY names a key that was revoked; choose a new one (pnpm new-key)',
+    )
   })
 })

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error.ts'
+import { fromBlobStoreOutage } from '../../errors/domain.ts'
 import { missingThoughtSignatureError } from '../../refinement/missing-thought-signature.ts'
 import { fromRefinementError } from '../../refinement/to-app-error.ts'
 import type { ConversationStep } from '../../refinement/types.ts'
@@ -12,13 +13,18 @@ export const DEFAULT_PARAMS: InputParams = {
   mask: 'mask',
 }
 
-/** Any failure in the terms of the error table: refinement errors first, then upstream ones. */
+/**
+ * Any failure in the terms of the error table: refinement errors first, then the object store
+ * being down (the images could not be stored), then upstream ones.
+ */
 export function toAppError(err: unknown, params?: Partial<InputParams>): AppError {
   if (err instanceof AppError) {
     return err
   }
   const parentParam = params?.parentGenerationId ?? DEFAULT_PARAMS.parentGenerationId
-  return fromRefinementError(err, parentParam) ?? toUpstreamAppError(err)
+  return (
+    fromRefinementError(err, parentParam) ?? fromBlobStoreOutage(err) ?? toUpstreamAppError(err)
+  )
 }
 
 /**
