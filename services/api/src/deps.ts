@@ -102,7 +102,7 @@ export type AppDeps = {
   credits: CreditService
   rateLimiter: RateLimiter
   authFailures: AuthFailureLimiter
-  /** The connection the limiters share their state on (IMAGEGATE_REDIS_URL); main.ts connects it. */
+  /** The connection the limiters share their state on (IMAGEGATE_REDIS_URL), once connected. */
   redis: Redis | undefined
   /** Who a request comes from, for the failed-authentication limit (config.trustedProxies). */
   clientAddressOf: ClientAddressOf
@@ -124,7 +124,7 @@ export type AppDeps = {
 }
 
 export type DepsOverrides = Partial<
-  Pick<AppDeps, 'log' | 'clock' | 'ids' | 'metrics' | 'blobs'>
+  Pick<AppDeps, 'log' | 'clock' | 'ids' | 'metrics' | 'blobs' | 'redis'>
 > & {
   databaseFile?: string
   /** Upstream HTTP (tests inject a recording fake). */
@@ -253,7 +253,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     newReference: () => ids('att'),
   })
 
-  const redis = config.redis ? openRedis(config.redis.url) : undefined
+  // main.ts passes the connection it checked at start; opened here it still needs connectRedis.
+  const redis = overrides.redis ?? (config.redis ? openRedis(config.redis.url) : undefined)
   const localLimits = createMemoryGcraStore({ clock })
   const limiterStore: GcraStore =
     redis && config.redis

@@ -1,4 +1,4 @@
-import { connectRedis } from './access/redis-client.ts'
+import { connectRedis, openRedis } from './access/redis-client.ts'
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig, quietAwsNodeVersionWarning } from './config.ts'
 import { createDeps } from './deps.ts'
@@ -41,17 +41,18 @@ async function start() {
     throw err
   }
   const log = createLogger(config)
-  const deps = createDeps(config, { log })
-  if (deps.redis) {
-    // An unreachable Redis fails the start; once running, an outage falls back to per-instance
-    // limits (access/fallback-gcra-store.ts).
+  // An unreachable Redis fails the start, before anything is written to the data dir; once
+  // running, an outage falls back to per-instance limits (access/fallback-gcra-store.ts).
+  const redis = config.redis ? openRedis(config.redis.url) : undefined
+  if (redis) {
     try {
-      await connectRedis(deps.redis)
+      await connectRedis(redis)
     } catch (err) {
       process.stderr.write(`imagegate: IMAGEGATE_REDIS_URL: ${(err as Error).message}\n`)
       process.exit(2)
     }
   }
+  const deps = createDeps(config, { log, redis })
   try {
     await deps.checkBackends()
   } catch (err) {
