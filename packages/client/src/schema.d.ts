@@ -363,6 +363,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workspaces/{id}/webhook-signing-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new signing secret for requests' own webhook URLs
+         * @description Deliveries to a `webhook_url` given on a generation request are signed with the workspace's signing secret. One is made on first use, unseen; this call replaces it with a new one and shows it, once. The old secret stops signing at once, pending deliveries included. Endpoints registered with POST /v1/workspaces/{id}/webhooks have secrets of their own.
+         */
+        post: operations["rotateWebhookSigningSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a workspace's webhook endpoints
+         * @description Every endpoint, disabled ones included (with `disabledAt`). Secrets are never listed.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Generation events of the workspace are POSTed to `url`, signed as Standard Webhooks specifies (`webhook-id`, `webhook-timestamp`, `webhook-signature`). The answer holds the signing secret, once. The URL must be https and its host must resolve to public addresses only (400 unsafe_webhook_url); it is checked again before every delivery. Redirects are not followed; a 410 Gone answer disables the endpoint.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{id}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description No more deliveries are made to it; those still pending and its history go with it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workspaces/{id}/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries and their attempts
+         * @description Newest first, with keyset pagination. Each delivery is one event; its attempts say when, how long, and what the receiver answered (or why nothing came). A failed attempt is retried with exponential backoff and jitter for 24 hours (`nextAttemptAt`).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -606,7 +690,7 @@ export interface components {
              * @description Stable machine code (see the error table)
              * @enum {string}
              */
-            code: "invalid_request" | "model_not_found" | "unsupported_parameter" | "missing_digest" | "invalid_digest" | "content_policy_violation" | "unauthorized" | "insufficient_credits" | "insufficient_scope" | "invalid_signature" | "not_found" | "request_timeout" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "digest_mismatch" | "idempotency_key_reused" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
+            code: "invalid_request" | "model_not_found" | "unsupported_parameter" | "missing_digest" | "invalid_digest" | "content_policy_violation" | "unsafe_webhook_url" | "unauthorized" | "insufficient_credits" | "insufficient_scope" | "invalid_signature" | "not_found" | "request_timeout" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "digest_mismatch" | "idempotency_key_reused" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
             cost?: number;
             finishReason?: string;
             /** @description Every validation problem, when there are several */
@@ -862,6 +946,11 @@ export interface components {
              */
             stream?: "false";
             user?: string;
+            /**
+             * @description Where to POST a signed `generation.succeeded` or `generation.failed` event (Standard Webhooks) when this generation is done, signed with the workspace's webhook signing secret. https only; its host must resolve to public addresses (400 unsafe_webhook_url).
+             * @example https://example.com/hooks/imagegate
+             */
+            webhook_url?: string;
         };
         ImageGenerateSkillFailure: {
             error: components["schemas"]["ErrorObject"];
@@ -911,6 +1000,11 @@ export interface components {
             size?: "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
             sourceAgentImUserId?: string;
             sourceTaskId?: string;
+            /**
+             * @description Where to POST a signed `generation.succeeded` or `generation.failed` event (Standard Webhooks) when this generation is done, signed with the workspace's webhook signing secret. https only; its host must resolve to public addresses (400 unsafe_webhook_url).
+             * @example https://example.com/hooks/imagegate
+             */
+            webhookUrl?: string;
         };
         ImageGenerateSkillResult: {
             /** @example ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA */
@@ -1008,6 +1102,11 @@ export interface components {
             /** @enum {string} */
             style?: "vivid" | "natural";
             user?: string;
+            /**
+             * @description Where to POST a signed `generation.succeeded` or `generation.failed` event (Standard Webhooks) when this generation is done, signed with the workspace's webhook signing secret. https only; its host must resolve to public addresses (400 unsafe_webhook_url).
+             * @example https://example.com/hooks/imagegate
+             */
+            webhook_url?: string;
         };
         /**
          * @example {
@@ -1284,6 +1383,167 @@ export interface components {
              */
             kind: "video";
             mediaType: string;
+        };
+        /**
+         * @example {
+         *       "id": "whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE",
+         *       "workspaceId": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "url": "https://example.com/hooks/imagegate",
+         *       "events": [
+         *         "generation.succeeded",
+         *         "generation.failed"
+         *       ],
+         *       "description": "render pipeline",
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "disabledAt": null,
+         *       "disabledReason": null
+         *     }
+         */
+        Webhook: {
+            /** Format: date-time */
+            createdAt: string;
+            description: string | null;
+            /**
+             * Format: date-time
+             * @description When the receiver answered 410 Gone: no more deliveries are made to it
+             */
+            disabledAt: string | null;
+            disabledReason: string | null;
+            events: ("generation.succeeded" | "generation.failed")[];
+            /** @example whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE */
+            id: string;
+            url: string;
+            workspaceId: string;
+        };
+        WebhookAttempt: {
+            attempt: number;
+            durationMs: number;
+            /** @description Why no answer came (timeout, refused…) */
+            error: string | null;
+            /** Format: date-time */
+            startedAt: string;
+            /** @description The receiver's status */
+            statusCode: number | null;
+        };
+        /**
+         * @example {
+         *       "url": "https://example.com/hooks/imagegate",
+         *       "events": [
+         *         "generation.succeeded",
+         *         "generation.failed"
+         *       ],
+         *       "description": "render pipeline"
+         *     }
+         */
+        WebhookCreate: {
+            description?: string;
+            events: ("generation.succeeded" | "generation.failed")[];
+            /** @description https, on a host that resolves to public addresses only */
+            url: string;
+        };
+        /**
+         * @example {
+         *       "id": "whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE",
+         *       "workspaceId": "ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC",
+         *       "url": "https://example.com/hooks/imagegate",
+         *       "events": [
+         *         "generation.succeeded",
+         *         "generation.failed"
+         *       ],
+         *       "description": "render pipeline",
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "disabledAt": null,
+         *       "disabledReason": null,
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
+        WebhookCreated: {
+            /** Format: date-time */
+            createdAt: string;
+            description: string | null;
+            /**
+             * Format: date-time
+             * @description When the receiver answered 410 Gone: no more deliveries are made to it
+             */
+            disabledAt: string | null;
+            disabledReason: string | null;
+            events: ("generation.succeeded" | "generation.failed")[];
+            /** @example whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE */
+            id: string;
+            /**
+             * @description The signing secret (Standard Webhooks `whsec_`), shown this once: verify each delivery's `webhook-signature` with it.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            url: string;
+            workspaceId: string;
+        };
+        /**
+         * @example {
+         *       "id": "msg_01J9Z7Q8R4M2XK5T3B6N8V0WQF",
+         *       "endpointId": "whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE",
+         *       "eventType": "generation.succeeded",
+         *       "generationId": "gen_01J9Z7Q8R4M2XK5T3B6N8V0WQG",
+         *       "status": "delivered",
+         *       "attempts": [
+         *         {
+         *           "attempt": 1,
+         *           "startedAt": "2026-11-21T10:00:00.000Z",
+         *           "durationMs": 41.3,
+         *           "statusCode": 503,
+         *           "error": null
+         *         },
+         *         {
+         *           "attempt": 2,
+         *           "startedAt": "2026-11-21T10:00:04.120Z",
+         *           "durationMs": 38.9,
+         *           "statusCode": 200,
+         *           "error": null
+         *         }
+         *       ],
+         *       "nextAttemptAt": null,
+         *       "createdAt": "2026-11-21T10:00:00.000Z",
+         *       "finishedAt": "2026-11-21T10:00:04.159Z"
+         *     }
+         */
+        WebhookDelivery: {
+            attempts: components["schemas"]["WebhookAttempt"][];
+            /** Format: date-time */
+            createdAt: string;
+            endpointId: string | null;
+            eventType: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            generationId: string;
+            /**
+             * @description The `webhook-id` of every attempt
+             * @example msg_01J9Z7Q8R4M2XK5T3B6N8V0WQF
+             */
+            id: string;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            hasMore: boolean;
+            nextCursor: string | null;
+        };
+        WebhookList: {
+            data: components["schemas"]["Webhook"][];
+        };
+        /**
+         * @example {
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "createdAt": "2026-11-21T10:00:00.000Z"
+         *     }
+         */
+        WebhookSigningSecret: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
+            secret: string;
         };
         /**
          * @example {
@@ -4932,6 +5192,781 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSigningSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new signing secret, shown this once */
+            200: {
+                headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSigningSecret"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints */
+            200: {
+                headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its signing secret shown this once */
+            201: {
+                headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The JSON body is larger than the server accepts (IMAGEGATE_MAX_JSON_BYTES, 1 MiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "message": "The JSON body exceeds the limit of 1048576 bytes",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+                id: string;
+                /** @example whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @example ws_01J9Z7Q8R4M2XK5T3B6N8V0WQC */
+                id: string;
+                /** @example whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
                 };
             };
             /** @description The request is invalid */

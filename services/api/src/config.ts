@@ -123,6 +123,9 @@ const EnvSchema = z.object({
     .min(1)
     .default(7 * 24 * 60 * 60),
   ...BackendEnvSchema,
+  IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK: booleanString.default(false),
+  IMAGEGATE_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  IMAGEGATE_WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 })
 
 export type Config = Readonly<{
@@ -174,6 +177,17 @@ export type Config = Readonly<{
    * under `keyPrefix`); undefined: in this process only, the embedded default.
    */
   redis: { url: string; keyPrefix: string } | undefined
+  webhooks: {
+    /**
+     * Also allows http, and loopback addresses, as webhook targets: for local development and
+     * tests only (a webhook to loopback reaches services on the gateway's own host).
+     */
+    allowLoopback: boolean
+    /** Deliveries one instance sends at once. */
+    concurrency: number
+    /** One delivery attempt's limit, connection to answer. */
+    attemptTimeoutMs: number
+  }
 }> &
   Readonly<BackendConfig>
 
@@ -275,6 +289,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { url: values.IMAGEGATE_REDIS_URL, keyPrefix: values.IMAGEGATE_REDIS_KEY_PREFIX }
       : undefined,
     ...backendConfig(values),
+    webhooks: {
+      allowLoopback: values.IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK,
+      concurrency: values.IMAGEGATE_WEBHOOKS_CONCURRENCY,
+      attemptTimeoutMs: values.IMAGEGATE_WEBHOOKS_TIMEOUT_MS,
+    },
   })
 }
 

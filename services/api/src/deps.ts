@@ -24,6 +24,7 @@ import {
   createGenerationsRepository,
   type GenerationsRepository,
 } from './db/repositories/generations.ts'
+import { createSqliteWebhookStore } from './db/repositories/webhooks-sqlite.ts'
 import { createWorkspacesRepository } from './db/repositories/workspaces.ts'
 import { createInFlightRequests, type InFlightRequests } from './http/middleware/in-flight.ts'
 import { createMetrics, type HttpMetrics } from './http/middleware/metrics.ts'
@@ -62,14 +63,23 @@ import {
   type ReadinessProbe,
   redisProbe,
 } from './services/readiness.ts'
+import { createWebhookService, type WebhookService } from './services/webhooks.ts'
 import type { BlobStore } from './storage/blob-store.ts'
 import { createConfiguredBlobStore } from './storage/configured-blob-store.ts'
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts'
+import { sendWebhook } from './webhooks/send.ts'
+import { newWebhookSecret } from './webhooks/signature.ts'
+import { type Resolve, systemResolve } from './webhooks/target.ts'
 
 export const DEFAULT_WORKSPACE_ID = BOOTSTRAP_WORKSPACE_ID
 /** Where the secret that signs asset URLs lives, in the data dir. */
 export const URL_SIGNING_KEY_FILE = 'url-signing-key'
 /** How long the start-up check waits for each backend (a cold DNS lookup, a TLS handshake). */
 const START_CHECK_TIMEOUT_MS = 10_000
+/** How long a webhook host may take to resolve, at registration and before each attempt. */
+const WEBHOOK_DNS_TIMEOUT_MS = 5_000
+/** How often an idle webhook dispatcher looks for due deliveries written by other instances. */
+const WEBHOOK_POLL_MS = 1_000
 /** Housekeeping of idempotency records and crashed requests' credit holds. */
 const ACCESS_MAINTENANCE_INTERVAL_MS = 60_000
 
@@ -110,6 +120,10 @@ export type AppDeps = {
   /** How long an Idempotency-Key claim holds its key (longer than any generation may run). */
   idempotencyLeaseMs: number
   signedUrls: SignedUrlService
+  /** Webhook endpoints, the request-level signing secret, and announcing finished generations. */
+  webhooks: WebhookService
+  /** Sends the outbox's due deliveries; main.ts starts it, tests drive it with `runDue`. */
+  webhookDispatcher: WebhookDispatcher
   /** The admin key this start created (a database without one); main.ts prints it once. */
   bootstrap: Bootstrapped | undefined
   /** One probe per configured backend, for /readyz (services/readiness.ts). */
@@ -133,6 +147,8 @@ export type DepsOverrides = Partial<
   providers?: Partial<Record<ProviderName, ImageProvider>>
   random?: Random
   sleep?: Sleep
+  /** The resolver webhook targets are checked with (tests map names to the addresses they like). */
+  webhookResolve?: Resolve
 }
 
 /**
@@ -237,6 +253,36 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   const catalog = loadCatalog(config, new Set(providers.keys()))
   const metrics = overrides.metrics ?? createMetrics({ defaultMetrics: true })
   const generationsRepo = createGenerationsRepository(database.db)
+
+  // Webhooks: the outbox shares the generations' connection.
+  const webhookStore = createSqliteWebhookStore(database.db)
+  const webhookPolicy = {
+    allowLoopback: config.webhooks.allowLoopback,
+    resolve: overrides.webhookResolve ?? systemResolve(WEBHOOK_DNS_TIMEOUT_MS),
+  }
+  const webhookDispatcher = createWebhookDispatcher({
+    store: webhookStore,
+    clock,
+    random: overrides.random ?? Math.random,
+    policy: webhookPolicy,
+    send: sendWebhook,
+    newAttemptId: () => ids('wha'),
+    log,
+    concurrency: config.webhooks.concurrency,
+    attemptTimeoutMs: config.webhooks.attemptTimeoutMs,
+    // An attempt takes at most the DNS timeout and its own; the margin covers a busy event loop.
+    leaseMs: WEBHOOK_DNS_TIMEOUT_MS + config.webhooks.attemptTimeoutMs + 30_000,
+    pollMs: WEBHOOK_POLL_MS,
+  })
+  const webhooks = createWebhookService({
+    store: webhookStore,
+    workspaces,
+    ids,
+    clock,
+    policy: webhookPolicy,
+    newSecret: () => newWebhookSecret(),
+    onEnqueued: () => webhookDispatcher.notify(),
+  })
   const generation = createGenerationPipeline({
     catalog,
     providers,
@@ -251,6 +297,15 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     ledger,
     durable: database.durable,
     newReference: () => ids('att'),
+    checkWebhookUrl: webhooks.checkUrl,
+    /**
+     * The generation's record is final already: a failure to write its deliveries is logged,
+     * not turned into a failed answer for an image that was made, stored and is being charged.
+     */
+    announce: (finished) =>
+      webhooks.announce(finished).catch((err: unknown) => {
+        log.error({ err, generationId: finished.id }, 'webhook deliveries not written')
+      }),
   })
 
   // main.ts passes the connection it checked at start; opened here it still needs connectRedis.
@@ -371,6 +426,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     idempotency,
     idempotencyLeaseMs,
     signedUrls,
+    webhooks,
+    webhookDispatcher,
     bootstrap,
     readiness,
     checkBackends: () => checkBackendsAtStart(readiness, START_CHECK_TIMEOUT_MS),
@@ -399,6 +456,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       if (accessTimer) {
         clearInterval(accessTimer)
       }
+      // Attempts in flight are recorded before the database closes.
+      await webhookDispatcher.stop()
       // The database first: a provider call still in flight now was cut short by a shutdown,
       // and is recorded as such (failInterruptedGenerations), not as the transport error its
       // abort below would make it record.

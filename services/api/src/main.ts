@@ -69,6 +69,7 @@ async function start() {
   }
   // Before serving: no generation of this process is running yet.
   deps.failInterruptedGenerations('start-up')
+  deps.webhookDispatcher.start()
   void deps
     .startMaintenance()
     .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))

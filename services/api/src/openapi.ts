@@ -13,6 +13,11 @@ export const tags = [
   { name: 'Generations', description: 'The record every generation request leaves' },
   { name: 'Assets', description: 'Content-addressed, verified image storage' },
   { name: 'Admin', description: 'Workspaces, API keys and credits (the admin scope)' },
+  {
+    name: 'Webhooks',
+    description:
+      'Signed generation events (Standard Webhooks) from a durable outbox (the admin scope)',
+  },
   { name: 'System', description: 'Health, readiness and metrics' },
 ]
 

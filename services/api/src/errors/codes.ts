@@ -10,6 +10,7 @@ export const errorTable = {
   missing_digest: { status: 400, type: 'invalid_request_error', retry: false },
   invalid_digest: { status: 400, type: 'invalid_request_error', retry: false },
   content_policy_violation: { status: 400, type: 'invalid_request_error', retry: false },
+  unsafe_webhook_url: { status: 400, type: 'invalid_request_error', retry: false },
   unauthorized: { status: 401, type: 'authentication_error', retry: false },
   insufficient_credits: { status: 402, type: 'billing_error', retry: false },
   insufficient_scope: { status: 403, type: 'permission_error', retry: false },

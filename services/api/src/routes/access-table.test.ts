@@ -55,6 +55,8 @@ describe('routeAccess', () => {
     ['DELETE', '/v1/keys/key_1', 'admin'],
     ['POST', '/v1/workspaces/ws_1/credits', 'admin'],
     ['GET', '/v1/workspaces/ws_1/usage', 'admin'],
+    ['POST', '/v1/workspaces/ws_1/webhooks', 'admin'],
+    ['GET', '/v1/workspaces/ws_1/webhooks/whk_1/deliveries', 'admin'],
     ['GET', '/v1/nothing-here', 'read'],
     ['POST', '/v1/models', 'read'],
     ['GET', '/v1', 'read'],
@@ -164,6 +166,14 @@ describe('the table derived from the route files', () => {
         idempotent: true,
       },
       'GET /v1/workspaces/{id}/usage': { access: 'admin', rateLimit: 'requests' },
+      'POST /v1/workspaces/{id}/webhooks': { access: 'admin', rateLimit: 'requests' },
+      'GET /v1/workspaces/{id}/webhooks': { access: 'admin', rateLimit: 'requests' },
+      'DELETE /v1/workspaces/{id}/webhooks/{webhookId}': { access: 'admin', rateLimit: 'requests' },
+      'GET /v1/workspaces/{id}/webhooks/{webhookId}/deliveries': {
+        access: 'admin',
+        rateLimit: 'requests',
+      },
+      'POST /v1/workspaces/{id}/webhook-signing-secret': { access: 'admin', rateLimit: 'requests' },
     })
   })
 

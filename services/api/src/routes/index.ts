@@ -14,6 +14,11 @@ import * as imageGenerateSkill from './skills/image-generate.ts'
 import * as healthz from './system/healthz.ts'
 import * as metrics from './system/metrics.ts'
 import * as readyz from './system/readyz.ts'
+import * as createWebhook from './webhooks/create.ts'
+import * as deleteWebhook from './webhooks/delete.ts'
+import * as listWebhookDeliveries from './webhooks/deliveries.ts'
+import * as listWebhooks from './webhooks/list.ts'
+import * as rotateWebhookSigningSecret from './webhooks/rotate-secret.ts'
 import * as createWorkspace from './workspaces/create.ts'
 import * as createWorkspaceKey from './workspaces/create-key.ts'
 import * as grantCredits from './workspaces/grant-credits.ts'
@@ -47,6 +52,11 @@ export const routeModules: readonly RouteModule[] = [
   revokeKey,
   grantCredits,
   usage,
+  createWebhook,
+  listWebhooks,
+  deleteWebhook,
+  listWebhookDeliveries,
+  rotateWebhookSigningSecret,
 ]
 
 export function registerRoutes(app: App, deps: Parameters<RouteModule['register']>[1]) {

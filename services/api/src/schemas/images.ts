@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { SIZES } from '../catalog/model-entry.ts'
 import { AssetIdSchema, MediaTypeSchema, Sha256Schema } from './asset.ts'
+import { RequestWebhookUrlSchema } from './webhooks.ts'
 
 export const GenerationIdSchema = z
   .string()
@@ -64,6 +65,7 @@ export const ImageGenerationRequestSchema = z
       description:
         'Stored assets sent to the model as references, logos, faces, characters… (image-to-image)',
     }),
+    webhook_url: RequestWebhookUrlSchema.optional(),
   })
   .openapi('ImageGenerationRequest', {
     example: {
@@ -189,6 +191,7 @@ export const ImageEditFieldsSchema = z.strictObject({
   input_fidelity: z.enum(['high', 'low']).optional(),
   user: z.string().max(256).optional(),
   seed: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+  webhook_url: RequestWebhookUrlSchema.optional(),
   stream: z
     .enum(['false'])
     .optional()

@@ -3,6 +3,7 @@ import { AssetIdSchema, Sha256Schema } from './asset.ts'
 import { ContentBlockSchema } from './content-block.ts'
 import { ErrorObjectSchema } from './error.ts'
 import { GenerationIdSchema, InputRoleSchema } from './images.ts'
+import { RequestWebhookUrlSchema } from './webhooks.ts'
 
 export const SKILL_SIZES = [
   '1024x1024',
@@ -38,6 +39,7 @@ export const SkillRequestSchema = z
       .max(16)
       .optional()
       .openapi({ description: 'Stored assets sent as references, logos, faces, characters…' }),
+    webhookUrl: RequestWebhookUrlSchema.optional(),
   })
   .openapi('ImageGenerateSkillRequest', {
     example: { prompt: 'A lighthouse at dusk, watercolor', size: '1024x1024' },

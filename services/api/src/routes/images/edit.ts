@@ -143,10 +143,12 @@ export function register(
       parent_generation_id: parentGenerationId,
       parent_asset_id: parentAssetId,
       input_fidelity: inputFidelity,
+      webhook_url: webhookUrl,
       ...rest
     } = fields
     const prepared = deps.generation.prepare(workspaceId, {
       ...rest,
+      ...(webhookUrl ? { webhookUrl } : {}),
       ...(parentGenerationId ? { parentGenerationId } : {}),
       ...(parentAssetId ? { parentAssetId } : {}),
       ...(inputFidelity ? { inputFidelity } : {}),

@@ -43,10 +43,12 @@ export const handler: HandlerFactory<typeof route, 'config' | 'generation' | 'si
       parent_generation_id: parentGenerationId,
       parent_asset_id: parentAssetId,
       input_images: inputImages,
+      webhook_url: webhookUrl,
       ...rest
     } = c.req.valid('json')
     const input = {
       ...rest,
+      ...(webhookUrl ? { webhookUrl } : {}),
       ...(parentGenerationId ? { parentGenerationId } : {}),
       ...(parentAssetId ? { parentAssetId } : {}),
       ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),

@@ -83,6 +83,7 @@ export function register(app: App, deps: Pick<AppDeps, 'generation'>) {
       ...(input.sourceAgentImUserId ? { sourceAgentImUserId: input.sourceAgentImUserId } : {}),
       ...(input.parentGenerationId ? { parentGenerationId: input.parentGenerationId } : {}),
       ...(input.parentAssetId ? { parentAssetId: input.parentAssetId } : {}),
+      ...(input.webhookUrl ? { webhookUrl: input.webhookUrl } : {}),
       ...(input.inputImages
         ? {
             inputs: input.inputImages.map((image) => ({

@@ -3,6 +3,8 @@ import { createSingleflight } from '../../providers/resilience/singleflight.ts'
 import type { GenerateImagesResult } from '../../providers/types.ts'
 import { UpstreamFailure } from '../../providers/types.ts'
 import { releaseArrayBuffers } from '../../storage/release-buffers.ts'
+import type { FinishedGeneration } from '../../webhooks/events.ts'
+import { assetContentPath } from '../asset-dto.ts'
 import type { AssetService } from '../assets.ts'
 import {
   type CallResult,
@@ -30,6 +32,11 @@ export type ExecuteDeps = DispatchDeps &
   RecordDeps & {
     assets: AssetService
     repo: InputDeps['repo'] & RecordDeps['repo']
+    /**
+     * Writes the webhook deliveries of a generation that reached its final status (the outbox),
+     * before its answer is sent.
+     */
+    announce?: (generation: FinishedGeneration) => Promise<void>
   }
 
 /**
@@ -57,9 +64,23 @@ export function createExecutor(deps: ExecuteDeps) {
     const provider = runtime.provider.name
     const id = recordRunning(deps, prepared, provider, inputs)
     const attempts: AttemptRecord[] = []
-    const failed = (err: unknown) => {
+    const announced = {
+      id,
+      workspaceId,
+      operation: input.operation,
+      model: model.id,
+      webhookUrl: input.webhookUrl,
+    }
+    const failed = async (err: unknown) => {
       const error = explainFailure(err, inputs.chain, input.params)
       recordFailure(deps, id, model.id, attempts, error, performance.now() - started)
+      const { code, message } = toAppError(error)
+      await deps.announce?.({
+        ...announced,
+        status: 'failed',
+        assets: [],
+        error: { code, message },
+      })
       return error
     }
 
@@ -68,7 +89,7 @@ export function createExecutor(deps: ExecuteDeps) {
     try {
       results = await dispatch(deps, runtime, prepared, inputs, (record) => attempts.push(record))
     } catch (err) {
-      throw failed(err)
+      throw await failed(err)
     }
     // Reading the answers happened inside the calls, but it is imagegate's time, not the provider's.
     let upstreamMs = performance.now() - upstreamStarted
@@ -97,7 +118,7 @@ export function createExecutor(deps: ExecuteDeps) {
       provider,
     )
     if (images.length === 0) {
-      throw failed(
+      throw await failed(
         firstFailure ??
           new UpstreamFailure('bad_response', provider, 'The provider returned no image'),
       )
@@ -122,6 +143,16 @@ export function createExecutor(deps: ExecuteDeps) {
       sentText,
       upstreamMs,
       totalMs: performance.now() - started,
+    })
+    await deps.announce?.({
+      ...announced,
+      status: 'succeeded',
+      assets: images.map(({ asset }) => ({
+        assetId: asset.id,
+        contentHash: asset.contentHash,
+        cdnUrl: assetContentPath(asset.id),
+      })),
+      error: null,
     })
     // Every image's, stored or not: none of it is read after the answer.
     const owned = results.flatMap((result) =>

@@ -19,6 +19,8 @@ export type GenerationPipelineDeps = ExecuteDeps &
   BillingDeps & {
     /** A fresh ledger reference, for a request that came without a ChargeContext. */
     newReference: () => string
+    /** 400 unsafe_webhook_url unless a request's `webhook_url` may be sent to (DNS included). */
+    checkWebhookUrl?: (url: string, param: string) => Promise<void>
   }
 
 /** A prepared generation whose worst case is held: what is left is to run it and settle. */
@@ -59,6 +61,13 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
     given: ChargeContext | undefined,
   ): Promise<HeldGeneration> {
     const { workspaceId, input, model, plan } = prepared
+    if (input.webhookUrl !== undefined) {
+      // Before anything is spent: a refused URL costs the caller nothing.
+      await deps.checkWebhookUrl?.(
+        input.webhookUrl,
+        input.operation === 'skill' ? 'webhookUrl' : 'webhook_url',
+      )
+    }
     const charge: ChargeContext = given ?? { reference: deps.newReference(), requestReference: '' }
     await charge.limitImages?.(plan.n)
     let reservation: Reservation | undefined

@@ -29,7 +29,7 @@ export type GenerationMetrics = {
 
 export type GenerationInput = Omit<
   ImageGenerationRequest,
-  'response_format' | 'parent_generation_id' | 'parent_asset_id' | 'input_images'
+  'response_format' | 'parent_generation_id' | 'parent_asset_id' | 'input_images' | 'webhook_url'
 > & {
   operation: 'generate' | 'edit' | 'skill'
   sourceTaskId?: string
@@ -44,6 +44,8 @@ export type GenerationInput = Omit<
   maskAssetId?: string
   /** OpenAI GPT Image edits. */
   inputFidelity?: 'high' | 'low'
+  /** Where to announce the final status, besides the workspace's endpoints (checked when held). */
+  webhookUrl?: string
   /** The request fields the references came in, for error messages (defaults: the JSON names). */
   params?: Partial<InputParams>
 }
