@@ -52,6 +52,9 @@ export type FuzzWorld = {
 
 const JSON_LIMIT_BYTES = 1024 * 1024
 
+/** A loopback port nothing listens on: deliveries there fail fast and are retried, harmlessly. */
+export const WEBHOOK_TARGET = 'http://127.0.0.1:9/hook'
+
 export function createRequestArbitraries(components: Record<string, Schema>, world: FuzzWorld) {
   const fromPool = (pool: () => string[]) =>
     fc.nat().map((index) => {
@@ -75,6 +78,10 @@ export function createRequestArbitraries(components: Record<string, Schema>, wor
       image_labels: fc.constantFrom('[]', '[{"role":"reference"}]'),
       parent_generation_id: generationId,
       parentGenerationId: generationId,
+      // Webhook targets the server accepts (it runs with loopback allowed); nothing listens there.
+      url: fc.constantFrom(WEBHOOK_TARGET),
+      webhook_url: fc.constantFrom(WEBHOOK_TARGET),
+      webhookUrl: fc.constantFrom(WEBHOOK_TARGET),
     },
   )
 
@@ -95,6 +102,9 @@ export function createRequestArbitraries(components: Record<string, Schema>, wor
     if (name === 'keyId') {
       return 'key'
     }
+    if (name === 'webhookId') {
+      return 'whk'
+    }
     if (pathTemplate.startsWith('/v1/assets')) {
       return 'ast'
     }
@@ -106,8 +116,15 @@ export function createRequestArbitraries(components: Record<string, Schema>, wor
 
   function pathValue(method: string, pathTemplate: string, parameter: Parameter) {
     const prefix = prefixOf(pathTemplate, parameter.name)
+    // A DELETE takes deletable ids of what it deletes, and existing ones of its parents. A
+    // webhook's workspace is the first one, where the fixtures' webhooks are: any workspace of
+    // the pool would seldom be the one a drawn webhook belongs to.
     const pool =
-      method === 'delete' ? () => world.deletable[prefix] ?? [] : () => world.ids[prefix] ?? []
+      prefix === 'ws' && pathTemplate.includes('{webhookId}')
+        ? () => (world.ids.ws ?? []).slice(0, 1)
+        : method === 'delete'
+          ? () => world.deletable[prefix] ?? world.ids[prefix] ?? []
+          : () => world.ids[prefix] ?? []
     return fc.oneof(
       { weight: 6, arbitrary: fromPool(pool).map((id) => ({ raw: id, label: 'existing' })) },
       {

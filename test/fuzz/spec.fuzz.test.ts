@@ -15,6 +15,7 @@ import {
   type FuzzRequest,
   type FuzzWorld,
   type Operation,
+  WEBHOOK_TARGET,
 } from './requests.ts'
 
 /**
@@ -52,8 +53,8 @@ let peakRss = 0
 const counts = new Map<string, { cases: number; statuses: Record<number, number> }>()
 const world: FuzzWorld = {
   keys: { admin: '', read: '', generate: '' },
-  ids: { ast: [], gen: [], ws: [], key: [] },
-  deletable: { ast: [], key: [] },
+  ids: { ast: [], gen: [], ws: [], key: [], whk: [] },
+  deletable: { ast: [], key: [], whk: [] },
   files: [],
   models: [],
   etags: [],
@@ -133,7 +134,18 @@ async function prepareWorld() {
     world.deletable.ast?.push(((await answer.json()) as { id: string }).id)
     const key = await admin('POST', `/v1/workspaces/${home}/keys`, { scopes: ['read'] })
     world.deletable.key?.push(key.body.id)
+    const webhook = await admin('POST', `/v1/workspaces/${home}/webhooks`, {
+      url: WEBHOOK_TARGET,
+      events: ['generation.failed'],
+    })
+    world.deletable.whk?.push(webhook.body.id)
   }
+  const webhook = await admin('POST', `/v1/workspaces/${home}/webhooks`, {
+    url: WEBHOOK_TARGET,
+    events: ['generation.succeeded', 'generation.failed'],
+  })
+  expect(webhook.status).toBe(201)
+  world.ids.whk?.push(webhook.body.id)
   world.ids.ast?.push(asset.id)
   world.ids.gen?.push(await firstGenerationId())
   world.ids.ws?.push(home, other.body.id)
@@ -209,6 +221,10 @@ function harvest(operationId: string, request: FuzzRequest, answer: Answer) {
     add(world.deletable.key, body.id)
     return
   }
+  if (operationId === 'createWebhook' && body.id) {
+    add(world.deletable.whk, body.id)
+    return
+  }
   if (operationId === 'uploadAsset' && answer.status === 201 && body.id) {
     add(world.deletable.ast, body.id)
   }
@@ -223,6 +239,7 @@ beforeAll(async () => {
   server = await startServer({
     IMAGEGATE_DATA_DIR: path.join(dir, 'data'),
     IMAGEGATE_MOCK_IMAGES: 'true',
+    IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK: 'true',
     // Bad keys are part of the fuzz; a lockout would turn every later case into a 429.
     IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000',
   })
