@@ -14,7 +14,7 @@ export type S3TestServer = {
   region: string
   bucket: string
   credentials: { accessKeyId: string; secretAccessKey: string }
-  /** Where the server keeps its objects (removed by `stop`). */
+  /** Where the server keeps its objects (removed by `stop` unless the caller gave it). */
   directory: string
   /** Stops the process and removes its directory. Safe to call twice. */
   stop(): Promise<void>
@@ -25,6 +25,15 @@ export type S3TestServerOptions = {
   startTimeoutMs?: number
   /** The process exits on its own after this long, whatever happens to the test. Default 10 min. */
   lifetimeMs?: number
+  /**
+   * Where to keep the objects: a directory of the caller's, which `stop` leaves in place (fault
+   * tests restart a stopped server on it). Default a fresh one, removed by `stop`.
+   */
+  directory?: string
+  /** Default a fresh name; the bucket is created unless the directory has it. */
+  bucket?: string
+  /** Default a free port. */
+  port?: number
 }
 
 function waitForPort(child: ChildProcess, timeoutMs: number): Promise<number> {
@@ -69,33 +78,41 @@ function stopProcess(child: ChildProcess): Promise<void> {
 
 /**
  * A real S3-compatible server (s3rver) in its own process on a free loopback port, with its own
- * directory and a fresh bucket. The port is chosen by the kernel (port 0) inside the child, so
+ * directory and a fresh bucket (or the port, directory and bucket given, to restart one). The port is chosen by the kernel (port 0) inside the child, so
  * two test files never race for one. The child exits when this process goes away (its stdin
  * closes) or its lifetime runs out, so a crashed run leaves no server behind.
  */
 export async function startS3TestServer(options: S3TestServerOptions = {}): Promise<S3TestServer> {
-  const directory = await mkdtemp(path.join(tmpdir(), 'imagegate-s3rver-'))
-  const bucket = `imagegate-test-${randomUUID().slice(0, 8)}`
+  const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 'imagegate-s3rver-')))
+  const bucket = options.bucket ?? `imagegate-test-${randomUUID().slice(0, 8)}`
   const script = path.join(import.meta.dirname, 's3rver-child.mjs')
   // Resolved here so the child finds the same s3rver this package depends on.
   createRequire(import.meta.url).resolve('s3rver')
   const child = spawn(
     process.execPath,
-    [script, directory, bucket, String(options.lifetimeMs ?? 10 * 60_000)],
+    [
+      script,
+      directory,
+      bucket,
+      String(options.lifetimeMs ?? 10 * 60_000),
+      String(options.port ?? 0),
+    ],
     { cwd: path.dirname(script), stdio: ['pipe', 'pipe', 'pipe'] },
   )
   let stopped: Promise<void> | undefined
   const stop = () => {
     stopped ??= (async () => {
       await stopProcess(child)
-      await rm(directory, { recursive: true, force: true })
+      if (options.directory === undefined) {
+        await rm(directory, { recursive: true, force: true })
+      }
     })()
     return stopped
   }
   try {
-    const port = await waitForPort(child, options.startTimeoutMs ?? 15_000)
+    const listening = await waitForPort(child, options.startTimeoutMs ?? 15_000)
     return {
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint: `http://127.0.0.1:${listening}`,
       region: 'us-east-1',
       bucket,
       credentials: S3RVER_CREDENTIALS,

@@ -1,15 +1,15 @@
 /**
- * Runs s3rver as its own process for tests (see s3-server.ts): binds a free loopback port,
+ * Runs s3rver as its own process for tests (see s3-server.ts): binds a free loopback port (or the one given),
  * creates the bucket, prints `listening <port>` once ready, and exits when its parent goes
  * away (stdin closes) or its lifetime runs out, so a crashed test run leaves no server behind.
- * Usage: node s3rver-child.mjs <directory> <bucket> <lifetimeMs>
+ * Usage: node s3rver-child.mjs <directory> <bucket> <lifetimeMs> [port]
  */
 import S3rver from 's3rver'
 
-const [directory, bucket, lifetimeMs] = process.argv.slice(2)
+const [directory, bucket, lifetimeMs, requestedPort = '0'] = process.argv.slice(2)
 const server = new S3rver({
   address: '127.0.0.1',
-  port: 0,
+  port: Number(requestedPort),
   silent: true,
   directory,
   configureBuckets: [{ name: bucket }],
