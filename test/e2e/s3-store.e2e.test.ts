@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -144,5 +144,21 @@ describe('a server whose blobs are in S3 (s3rver)', () => {
     const served = new Uint8Array(await content.arrayBuffer())
     expect(served.byteLength).toBe(result.sizeBytes)
     expect(sha256(served)).toBe(result.contentHash)
+  })
+})
+
+describe('a server whose bucket cannot be reached at start', () => {
+  it('refuses to start with one message naming the bucket, before touching its data dir', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-s3-refused-'))
+    try {
+      const settings = s3Env({ ...s3, endpoint: 'http://127.0.0.1:1' })
+      const started = startServer({ IMAGEGATE_DATA_DIR: path.join(dir, 'data'), ...settings.env })
+      await expect(started).rejects.toThrow(
+        `imagegate: not started. A backend is unavailable:\n  - blobStore (s3://${s3.bucket}/${settings.prefix} at http://127.0.0.1:1): The object store cannot be reached: `,
+      )
+      expect(existsSync(path.join(dir, 'data'))).toBe(false)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -65,7 +65,10 @@ import {
 } from './services/readiness.ts'
 import { createWebhookService, type WebhookService } from './services/webhooks.ts'
 import type { BlobStore } from './storage/blob-store.ts'
-import { createConfiguredBlobStore } from './storage/configured-blob-store.ts'
+import {
+  type ConfiguredBlobStore,
+  createConfiguredBlobStore,
+} from './storage/configured-blob-store.ts'
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts'
 import { sendWebhook } from './webhooks/send.ts'
 import { newWebhookSecret } from './webhooks/signature.ts'
@@ -75,7 +78,7 @@ export const DEFAULT_WORKSPACE_ID = BOOTSTRAP_WORKSPACE_ID
 /** Where the secret that signs asset URLs lives, in the data dir. */
 export const URL_SIGNING_KEY_FILE = 'url-signing-key'
 /** How long the start-up check waits for each backend (a cold DNS lookup, a TLS handshake). */
-const START_CHECK_TIMEOUT_MS = 10_000
+export const START_CHECK_TIMEOUT_MS = 10_000
 /** How long a webhook host may take to resolve, at registration and before each attempt. */
 const WEBHOOK_DNS_TIMEOUT_MS = 5_000
 /** How often an idle webhook dispatcher looks for due deliveries written by other instances. */
@@ -149,6 +152,8 @@ export type DepsOverrides = Partial<
   sleep?: Sleep
   /** The resolver webhook targets are checked with (tests map names to the addresses they like). */
   webhookResolve?: Resolve
+  /** The configured store, built and checked by main.ts before the data dir is touched. */
+  blobStore?: ConfiguredBlobStore
 }
 
 /**
@@ -204,7 +209,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
 
   const blobStore = overrides.blobs
     ? { store: overrides.blobs, description: 'the blob store given', close() {} }
-    : createConfiguredBlobStore(config, clock)
+    : (overrides.blobStore ?? createConfiguredBlobStore(config, clock))
   const blobs = blobStore.store
   const assetsRepo = createAssetsRepository(database.db)
   const assets = createAssetService({

@@ -1,10 +1,16 @@
 import { connectRedis, openRedis } from './access/redis-client.ts'
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig, quietAwsNodeVersionWarning } from './config.ts'
-import { createDeps } from './deps.ts'
+import { createDeps, START_CHECK_TIMEOUT_MS } from './deps.ts'
 import { serveImagegate } from './http/server/serve.ts'
+import { systemClock } from './ids.ts'
 import { createLogger } from './logger.ts'
-import { BackendsUnavailableError } from './services/readiness.ts'
+import {
+  BackendsUnavailableError,
+  blobStoreProbe,
+  checkBackendsAtStart,
+} from './services/readiness.ts'
+import { createConfiguredBlobStore } from './storage/configured-blob-store.ts'
 
 function printBootstrapped(bootstrap: NonNullable<ReturnType<typeof createDeps>['bootstrap']>) {
   if (bootstrap.file === undefined) {
@@ -52,7 +58,22 @@ async function start() {
       process.exit(2)
     }
   }
-  const deps = createDeps(config, { log, redis })
+  // The object store too: an unreachable bucket fails the start before the first start's
+  // bootstrap writes its key, so the fixed start is the one that prints it.
+  const blobStore = createConfiguredBlobStore(config, systemClock)
+  try {
+    await checkBackendsAtStart(
+      [blobStoreProbe(blobStore.store, blobStore.description)],
+      START_CHECK_TIMEOUT_MS,
+    )
+  } catch (err) {
+    if (err instanceof BackendsUnavailableError) {
+      process.stderr.write(`imagegate: not started. ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const deps = createDeps(config, { log, redis, blobStore })
   try {
     await deps.checkBackends()
   } catch (err) {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../config.ts'
 import type { Clock } from '../ids.ts'
@@ -17,7 +16,8 @@ export type ConfiguredBlobStore = {
 /**
  * The blob store IMAGEGATE_BLOB_STORE names: `<data dir>/blobs` on local disk, or a bucket
  * of an S3-compatible store, reached with the AWS SDK's standard credential chain. Large S3
- * puts spool through `<data dir>/spool`, on the instance's own disk.
+ * puts spool through `<data dir>/spool`, on the instance's own disk. Building it writes
+ * nothing, so it can be probed before anything else starts.
  */
 export function createConfiguredBlobStore(config: Config, clock: Clock): ConfiguredBlobStore {
   const settings = config.blobStore
@@ -31,7 +31,6 @@ export function createConfiguredBlobStore(config: Config, clock: Clock): Configu
     forcePathStyle: settings.forcePathStyle,
   })
   const spoolDir = path.join(config.dataDir, 'spool')
-  mkdirSync(spoolDir, { recursive: true })
   return {
     store: createS3BlobStore({
       client,

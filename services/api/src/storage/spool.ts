@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { type FileHandle, open, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { type ByteSource, chunksOf } from './byte-source.ts'
 import { createEdgeBytes } from './edge-bytes.ts'
+import { hasErrorCode } from './errno.ts'
 import { BlobTooLargeError } from './errors.ts'
 import { streamIntoFile } from './stream-into-file.ts'
 
@@ -35,7 +36,14 @@ export type SpoolOptions = {
  */
 export async function openNamelessFile(directory: string): Promise<FileHandle> {
   const file = path.join(directory, `${SPOOL_FILE_PREFIX}${randomUUID()}`)
-  const handle = await open(file, 'wx+', 0o600)
+  const handle = await open(file, 'wx+', 0o600).catch(async (error: unknown) => {
+    if (!hasErrorCode(error, 'ENOENT')) {
+      throw error
+    }
+    // The directory is made on first use.
+    await mkdir(directory, { recursive: true })
+    return open(file, 'wx+', 0o600)
+  })
   try {
     await unlink(file)
   } catch (error) {
