@@ -1,6 +1,7 @@
 export * from './api-keys.ts'
 export * from './assets.ts'
 export * from './credits.ts'
+export * from './generation-jobs.ts'
 export * from './generations.ts'
 export * from './idempotency.ts'
 export * from './webhooks.ts'

@@ -10,7 +10,9 @@ export const generations = sqliteTable(
     workspaceId: text('workspace_id')
       .notNull()
       .references(() => workspaces.id),
-    status: text('status', { enum: ['running', 'succeeded', 'failed'] }).notNull(),
+    status: text('status', {
+      enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
+    }).notNull(),
     operation: text('operation', { enum: ['generate', 'edit', 'skill'] }).notNull(),
     prompt: text('prompt').notNull(),
     promptHash: text('prompt_hash').notNull(),
