@@ -62,6 +62,35 @@ describe('generation routes behind prism proxy --errors (server ↔ spec)', () =
     ])
   })
 
+  it('Prefer: respond-async conforms: the 202, the records while queued and after, cancel', async () => {
+    const accepted = await fetch(`${proxyUrl}/v1/images/generations`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${inject('serverKey')}`,
+        'content-type': 'application/json',
+        prefer: 'respond-async',
+      },
+      body: JSON.stringify({ prompt: 'contract job', size: '256x256' }),
+    })
+    expectOnSpec(accepted)
+    expect(accepted.status).toBe(202)
+    const { id } = (await accepted.json()) as { id: string }
+    expect(accepted.headers.get('location')).toBe(`/v1/generations/${id}`)
+    const done = await client.waitForGeneration(id, { initialIntervalMs: 50 })
+    expect(done.status).toBe('succeeded')
+    const finished = await rejection(
+      client.POST('/v1/generations/{id}/cancel', { params: { path: { id } } }),
+    )
+    expect(finished).toMatchObject({ status: 409, code: 'generation_not_cancellable' })
+
+    // The helper's answer passed the proxy, which turns an off-spec one into a 500.
+    const skillId = (await client.skillAsync({ prompt: 'contract skill job' })).id
+    const skillDone = await client.waitForGeneration(skillId)
+    const one = await client.GET('/v1/generations/{id}', { params: { path: { id: skillId } } })
+    expectOnSpec(one.response)
+    expect(skillDone.skillResult?.result.generationId).toBe(skillId)
+  })
+
   it('GET /v1/models conforms', async () => {
     const { data, response } = await client.GET('/v1/models')
     expectOnSpec(response)

@@ -1,6 +1,7 @@
 import type { Client } from 'openapi-fetch'
+import type { SyncPaths } from './accepted.js'
 import { ImagegateError } from './errors.js'
-import type { components, paths } from './schema.js'
+import type { components } from './schema.js'
 
 export type Asset = components['schemas']['Asset']
 
@@ -37,7 +38,7 @@ function uploadForm(bytes: Uint8Array, meta: UploadMeta) {
  * server says the bytes arrived corrupted (422 digest_mismatch), sends them once more before
  * failing loudly; the download re-hashes what arrived and refuses a mismatch.
  */
-export function assetHelpers(client: Client<paths>) {
+export function assetHelpers(client: Client<SyncPaths>) {
   return {
     async uploadAsset(
       bytes: Uint8Array,

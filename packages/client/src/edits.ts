@@ -1,5 +1,6 @@
 import type { Client } from 'openapi-fetch'
-import type { components, paths } from './schema.js'
+import type { SyncPaths } from './accepted.js'
+import type { components } from './schema.js'
 
 type EditFields = Omit<
   components['schemas']['ImageEditForm'],
@@ -30,7 +31,7 @@ export type EditRequest = Partial<EditFields> & {
 
 export type ImagesResponse = components['schemas']['ImageGenerationResponse']
 
-function editForm(request: EditRequest): FormData {
+export function editForm(request: EditRequest): FormData {
   const { images = [], assetLabels = [], mask, prompt, ...fields } = request
   const form = new FormData()
   form.append('prompt', prompt)
@@ -66,7 +67,7 @@ function editForm(request: EditRequest): FormData {
 }
 
 /** POST /v1/images/edits from bytes and labels: the multipart form is built here. */
-export function editHelpers(client: Client<paths>) {
+export function editHelpers(client: Client<SyncPaths>) {
   return {
     async editImage(request: EditRequest): Promise<ImagesResponse> {
       const { data } = await client.POST('/v1/images/edits', {

@@ -1,12 +1,21 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch'
+import { acceptedHelpers, type SyncPaths } from './accepted.js'
 import { assetHelpers } from './assets.js'
 import { editHelpers } from './edits.js'
 import { toImagegateError } from './errors.js'
+import { generationHelpers } from './generations.js'
 import type { components, paths } from './schema.js'
 
+export type { SyncPaths } from './accepted.js'
 export { type Asset, type DownloadedAsset, sha256Hex, type UploadMeta } from './assets.js'
 export type { EditRequest, ImageInput, ImagesResponse } from './edits.js'
 export { type ErrorBody, type ErrorCode, ImagegateError } from './errors.js'
+export type {
+  FinishedGeneration,
+  Generation,
+  GenerationStatus,
+  WaitOptions,
+} from './generations.js'
 export type { components, paths } from './schema.js'
 
 export type ContentBlock = components['schemas']['ContentBlock']
@@ -30,9 +39,11 @@ const throwOnError: Middleware = {
   },
 }
 
-export type ImagegateClient = Client<paths> &
+export type ImagegateClient = Client<SyncPaths> &
+  ReturnType<typeof acceptedHelpers> &
   ReturnType<typeof assetHelpers> &
-  ReturnType<typeof editHelpers>
+  ReturnType<typeof editHelpers> &
+  ReturnType<typeof generationHelpers>
 
 /** A typed client of the imagegate contract (openapi/openapi.json). */
 export function createImagegateClient(options: ImagegateClientOptions): ImagegateClient {
@@ -46,5 +57,12 @@ export function createImagegateClient(options: ImagegateClientOptions): Imagegat
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   client.use(throwOnError)
-  return Object.assign(client, assetHelpers(client), editHelpers(client))
+  const sync = client as unknown as Client<SyncPaths>
+  return Object.assign(
+    sync,
+    acceptedHelpers(client),
+    assetHelpers(sync),
+    editHelpers(sync),
+    generationHelpers(sync),
+  )
 }

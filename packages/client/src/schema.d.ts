@@ -175,6 +175,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/generations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an asynchronous generation
+         * @description Cancels a generation accepted with `Prefer: respond-async`. A `queued` one is cancelled at once and its credit hold released: nothing was sent to the provider. A `running` one has its provider call aborted (at once on the instance that runs it, otherwise within a third of IMAGEGATE_JOB_LEASE_MS) and ends `cancelled` with nothing charged; a provider that had already answered wins, and the generation ends `succeeded` and is charged. The answer is the record as it stands once the job stopped (or after 5 s: poll it). A finished generation, or one that ran within its request, answers 409 generation_not_cancellable.
+         */
+        post: operations["cancelGeneration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/images/edits": {
         parameters: {
             query?: never;
@@ -690,7 +710,7 @@ export interface components {
              * @description Stable machine code (see the error table)
              * @enum {string}
              */
-            code: "invalid_request" | "model_not_found" | "unsupported_parameter" | "missing_digest" | "invalid_digest" | "content_policy_violation" | "unsafe_webhook_url" | "unauthorized" | "insufficient_credits" | "insufficient_scope" | "invalid_signature" | "not_found" | "request_timeout" | "idempotency_key_in_use" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "digest_mismatch" | "idempotency_key_reused" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
+            code: "invalid_request" | "model_not_found" | "unsupported_parameter" | "missing_digest" | "invalid_digest" | "content_policy_violation" | "unsafe_webhook_url" | "unauthorized" | "insufficient_credits" | "insufficient_scope" | "invalid_signature" | "not_found" | "request_timeout" | "idempotency_key_in_use" | "generation_not_cancellable" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "digest_mismatch" | "idempotency_key_reused" | "rate_limited" | "headers_too_large" | "internal_error" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
             cost?: number;
             finishReason?: string;
             /** @description Every validation problem, when there are several */
@@ -805,9 +825,13 @@ export interface components {
             rootGenerationId: string;
             seed?: number;
             size?: string;
+            skillResult?: components["schemas"]["ImageGenerateSkillSuccess"];
             sourceTaskId?: string;
-            /** @enum {string} */
-            status: "running" | "succeeded" | "failed";
+            /**
+             * @description queued → running → succeeded | failed, or cancelled. Only an asynchronous generation (`Prefer: respond-async`) is ever queued or cancelled
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             timings?: {
                 [key: string]: number;
             };
@@ -1022,6 +1046,7 @@ export interface components {
             sizeBytes: number;
         };
         /**
+         * @description A succeeded skill generation (GET of one record): the answer POST /v1/skills/image-generate gives, for a skill run as a job
          * @example {
          *       "ok": true,
          *       "result": {
@@ -2914,7 +2939,7 @@ export interface operations {
                 /** @description A whole refinement chain, oldest first */
                 rootId?: string;
                 /** @description Only records in this status */
-                status?: "running" | "succeeded" | "failed";
+                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
             };
             header?: never;
             path?: never;
@@ -3031,13 +3056,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The record */
+            /** @description The record. While it is `queued` or `running` (an asynchronous generation), `Retry-After` says when to poll again */
             200: {
                 headers: {
                     /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
                     RateLimit?: string;
                     /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
                     "RateLimit-Policy"?: string;
+                    /** @description Seconds before the next poll, while the generation is unfinished */
+                    "retry-after"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3148,6 +3175,175 @@ export interface operations {
             };
         };
     };
+    cancelGeneration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record after the cancel: `cancelled`, or still `running` while it stops */
+            200: {
+                headers: {
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Generation"];
+                };
+            };
+            /** @description The request is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "invalid_request_error",
+                     *         "code": "invalid_request",
+                     *         "message": "The request is invalid",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "authentication_error",
+                     *         "code": "unauthorized",
+                     *         "message": "Missing or invalid API key",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The API key lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "permission_error",
+                     *         "code": "insufficient_scope",
+                     *         "message": "This API key lacks the 'admin' scope",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this workspace */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "not_found_error",
+                     *         "code": "not_found",
+                     *         "message": "No such resource in this workspace",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The generation has finished, or it was not accepted as a job */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "conflict_error",
+                     *         "code": "generation_not_cancellable",
+                     *         "message": "Generation gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB has already finished (succeeded)",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (per key, per workspace, or failed authentications) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "rate_limit_error",
+                     *         "code": "rate_limited",
+                     *         "message": "Rate limit exceeded: key-requests",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "type": "server_error",
+                     *         "code": "internal_error",
+                     *         "message": "Internal error",
+                     *         "param": null,
+                     *         "requestId": "req_01J9Z7Q8R4M2"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createImageEdit: {
         parameters: {
             query?: never;
@@ -3157,6 +3353,8 @@ export interface operations {
                  * @example aa7346dc-e883-482b-a91d-3970d580d554
                  */
                 "Idempotency-Key"?: string;
+                /** @description `respond-async` (RFC 7240): answer 202 Accepted at once with the generation record (status `queued`) and poll GET /v1/generations/{id}, or cancel it with POST /v1/generations/{id}/cancel. Rate limits and credits are checked before the 202. */
+                prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -3182,6 +3380,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImageGenerationResponse"];
+                };
+            };
+            /** @description Accepted (`Prefer: respond-async`): the generation record, `queued`; its images are stored and referenced by the record once it has `succeeded` */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description /v1/generations/{id}: where the record is polled */
+                    location?: string;
+                    /** @description respond-async */
+                    "preference-applied"?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the first poll */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Generation"];
                 };
             };
             /** @description The request is invalid */
@@ -3479,6 +3698,8 @@ export interface operations {
                  * @example 92a9b8e5-2c8e-4215-bf61-1ee1233610e5
                  */
                 "Idempotency-Key"?: string;
+                /** @description `respond-async` (RFC 7240): answer 202 Accepted at once with the generation record (status `queued`) and poll GET /v1/generations/{id}, or cancel it with POST /v1/generations/{id}/cancel. Rate limits and credits are checked before the 202. */
+                prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -3504,6 +3725,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImageGenerationResponse"];
+                };
+            };
+            /** @description Accepted (`Prefer: respond-async`): the generation record, `queued`; its images are stored and referenced by the record once it has `succeeded` */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description /v1/generations/{id}: where the record is polled */
+                    location?: string;
+                    /** @description respond-async */
+                    "preference-applied"?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the first poll */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Generation"];
                 };
             };
             /** @description The request is invalid */
@@ -4014,6 +4256,8 @@ export interface operations {
                  * @example 4d3d5695-da82-456f-8fce-9ffa6e06ce25
                  */
                 "Idempotency-Key"?: string;
+                /** @description `respond-async` (RFC 7240): answer 202 Accepted at once with the generation record (status `queued`) and poll GET /v1/generations/{id}, or cancel it with POST /v1/generations/{id}/cancel. Rate limits and credits are checked before the 202. */
+                prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -4037,6 +4281,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImageGenerateSkillSuccess"];
+                };
+            };
+            /** @description Accepted (`Prefer: respond-async`): the generation record, `queued`; its images are stored and referenced by the record once it has `succeeded` */
+            202: {
+                headers: {
+                    /** @description `true` when this is the stored answer of an earlier request */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description /v1/generations/{id}: where the record is polled */
+                    location?: string;
+                    /** @description respond-async */
+                    "preference-applied"?: string;
+                    /** @description Remaining quota per policy (IETF draft): `"key-requests";r=59;t=1` */
+                    RateLimit?: string;
+                    /** @description The policies that apply (IETF draft): `"key-requests";q=60;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before the first poll */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Generation"];
                 };
             };
             /** @description The request is invalid */

@@ -117,6 +117,9 @@ const EnvSchema = z.object({
     .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
     .optional(),
   IMAGEGATE_REDIS_KEY_PREFIX: z.string().min(1).default('imagegate:'),
+  IMAGEGATE_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(8),
+  IMAGEGATE_JOB_WORKSPACE_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(4),
+  IMAGEGATE_JOB_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
   IMAGEGATE_SIGNED_URL_TTL_SECONDS: z.coerce
     .number()
     .int()
@@ -188,6 +191,15 @@ export type Config = Readonly<{
     /** One delivery attempt's limit, connection to answer. */
     attemptTimeoutMs: number
   }
+  /** Asynchronous generations (`Prefer: respond-async`), see services/jobs. */
+  jobs: Readonly<{
+    /** Jobs one instance runs at once. */
+    concurrency: number
+    /** Running jobs of one workspace at once, over every instance on the database. */
+    workspaceConcurrency: number
+    /** A job whose worker has not renewed its lease for this long is taken over; renewed every third of it. */
+    leaseMs: number
+  }>
 }> &
   Readonly<BackendConfig>
 
@@ -293,6 +305,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowLoopback: values.IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK,
       concurrency: values.IMAGEGATE_WEBHOOKS_CONCURRENCY,
       attemptTimeoutMs: values.IMAGEGATE_WEBHOOKS_TIMEOUT_MS,
+    },
+    jobs: {
+      concurrency: values.IMAGEGATE_JOB_CONCURRENCY,
+      workspaceConcurrency: values.IMAGEGATE_JOB_WORKSPACE_CONCURRENCY,
+      leaseMs: values.IMAGEGATE_JOB_LEASE_MS,
     },
   })
 }

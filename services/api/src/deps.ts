@@ -17,6 +17,7 @@ import { type ClientAddressOf, clientAddressOf } from './access/trusted-proxies.
 import { type Catalog, loadCatalog } from './catalog/catalog.ts'
 import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
+import { createSqliteJobQueue } from './db/jobs/sqlite-job-queue.ts'
 import { createApiKeysRepository } from './db/repositories/api-keys.ts'
 import { createAssetWorkspaceLookup } from './db/repositories/asset-workspace.ts'
 import { createAssetsRepository } from './db/repositories/assets.ts'
@@ -56,6 +57,7 @@ import {
   type GenerationPipeline,
 } from './services/generation/pipeline.ts'
 import type { ProviderRuntime } from './services/generation/types.ts'
+import { createJobs, type Jobs } from './services/jobs/jobs.ts'
 import {
   blobStoreProbe,
   checkBackendsAtStart,
@@ -108,6 +110,8 @@ export type AppDeps = {
   /** The one path of a generation: prepare, hold credits, dispatch, store, record, settle. */
   generation: GenerationPipeline
   generationsRepo: GenerationsRepository
+  /** Asynchronous generations: accept, cancel, and the worker main.ts starts and stops. */
+  jobs: Jobs
   /** Requests whose handler is still running; shutdown waits for them. */
   inFlight: InFlightRequests
   workspaces: WorkspaceService
@@ -133,7 +137,7 @@ export type AppDeps = {
   readiness: ReadinessProbe[]
   /** Runs every probe once; throws BackendsUnavailableError naming those that fail. */
   checkBackends(): Promise<void>
-  /** Marks generations still `running` as failed (see below); answers how many. */
+  /** Marks generations still `running` (or `queued`) that no job owns as failed (see below); answers how many. */
   failInterruptedGenerations(when: 'start-up' | 'shutdown'): number
   /** Start-up maintenance (temp sweep, first GC) and the periodic GC timer. */
   startMaintenance(): Promise<void>
@@ -324,6 +328,26 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
           { log, onLocalDecision: () => metrics.localLimiterDecisions.inc() },
         )
       : localLimits
+  const jobs = createJobs(
+    {
+      catalog,
+      repo: generationsRepo,
+      generationsRepo,
+      ids,
+      clock,
+      metrics,
+      mockImages: config.mockImages,
+      generation,
+      queue: createSqliteJobQueue(database.durable),
+      log,
+    },
+    {
+      concurrency: config.jobs.concurrency,
+      perWorkspace: config.jobs.workspaceConcurrency,
+      leaseMs: config.jobs.leaseMs,
+      heartbeatMs: Math.max(100, Math.floor(config.jobs.leaseMs / 3)),
+    },
+  )
 
   const idempotencyLeaseMs =
     config.idempotencyLeaseMs ??
@@ -404,12 +428,15 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     catalog,
     generation,
     generationsRepo,
+    jobs,
     inFlight: createInFlightRequests(),
     /**
      * Marks the generations still `running` as failed, and answers how many it marked. Only for
      * a moment when this process runs none of them: before it starts serving (they were left by
      * a process that stopped without finishing them, e.g. a crash) and at shutdown once the grace
-     * period is over (they were cut short). Their holds go back with the stale-hold sweep.
+     * period is over (they were cut short). Their holds go back with the stale-hold sweep. A
+     * generation an unfinished job owns is left to the job queue: its lease runs out and a worker
+     * takes it over.
      */
     failInterruptedGenerations(when: 'start-up' | 'shutdown'): number {
       const count = generationsRepo.failRunning(INTERRUPTED, clock.now().toISOString())
@@ -461,6 +488,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       if (accessTimer) {
         clearInterval(accessTimer)
       }
+      await jobs.worker.stop(0)
       // Attempts in flight are recorded before the database closes.
       await webhookDispatcher.stop()
       // The database first: a provider call still in flight now was cut short by a shutdown,

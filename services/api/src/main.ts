@@ -91,6 +91,7 @@ async function start() {
   // Before serving: no generation of this process is running yet.
   deps.failInterruptedGenerations('start-up')
   deps.webhookDispatcher.start()
+  deps.jobs.worker.start()
   void deps
     .startMaintenance()
     .catch((err: unknown) => log.error({ err }, 'start-up maintenance failed'))
@@ -124,12 +125,15 @@ async function start() {
       server.closeIdleConnections()
     }, 50)
     let graceTimer: NodeJS.Timeout | undefined
+    // Jobs get the same grace; one still running after it is taken over, as after a crash.
+    const jobsStopped = deps.jobs.worker.stop(config.shutdownGraceMs)
     const finished = await Promise.race([
       Promise.all([closed, deps.inFlight.idle()]).then(() => true),
       new Promise<false>((resolve) => {
         graceTimer = setTimeout(() => resolve(false), config.shutdownGraceMs)
       }),
     ])
+    await jobsStopped
     clearTimeout(graceTimer)
     clearInterval(sweepIdle)
     if (!finished) {

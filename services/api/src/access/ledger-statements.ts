@@ -43,7 +43,10 @@ export function prepareLedgerStatements(sqlite: Sqlite.Database) {
     byId: sqlite.prepare('SELECT * FROM credit_reservations WHERE id = :id'),
     byReference: sqlite.prepare('SELECT * FROM credit_reservations WHERE reference = :reference'),
     staleHeld: sqlite.prepare(
-      `SELECT id FROM credit_reservations WHERE state = 'held' AND created_at < :before
+      `SELECT id FROM credit_reservations AS r
+       WHERE state = 'held' AND created_at < :before
+         AND NOT EXISTS (SELECT 1 FROM generation_jobs AS j
+                         WHERE j.reservation_id = r.id AND j.state IN ('queued', 'running'))
        ORDER BY created_at`,
     ),
     totals: sqlite.prepare(

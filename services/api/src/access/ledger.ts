@@ -187,7 +187,8 @@ export class CreditLedger {
   /**
    * Releases every reservation held since before `heldBefore`: the holds of requests that
    * crashed. Safe once `heldBefore` is older than the idempotency lease, because no live attempt
-   * can still own such a hold.
+   * can still own such a hold. The hold of an unfinished job is the job's, however old: a job
+   * may wait in its queue longer than any request runs (services/jobs closes it).
    */
   releaseStale(heldBefore: Date): number {
     return this.#write(() => {

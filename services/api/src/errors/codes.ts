@@ -18,6 +18,7 @@ export const errorTable = {
   not_found: { status: 404, type: 'not_found_error', retry: false },
   request_timeout: { status: 408, type: 'invalid_request_error', retry: true },
   idempotency_key_in_use: { status: 409, type: 'conflict_error', retry: true },
+  generation_not_cancellable: { status: 409, type: 'conflict_error', retry: false },
   payload_too_large: { status: 413, type: 'invalid_request_error', retry: false },
   unsupported_media_type: { status: 415, type: 'invalid_request_error', retry: false },
   range_not_satisfiable: { status: 416, type: 'invalid_request_error', retry: false },

@@ -155,6 +155,7 @@ describe('the table derived from the route files', () => {
       'HEAD /v1/assets/{id}/content': { access: 'read', rateLimit: 'requests', signedUrl: true },
       'GET /v1/generations': { access: 'read', rateLimit: 'requests' },
       'GET /v1/generations/{id}': { access: 'read', rateLimit: 'requests' },
+      'POST /v1/generations/{id}/cancel': { access: 'generate', rateLimit: 'requests' },
       'POST /v1/workspaces': { access: 'admin', rateLimit: 'requests', idempotent: true },
       'GET /v1/workspaces': { access: 'admin', rateLimit: 'requests' },
       'POST /v1/workspaces/{id}/keys': { access: 'admin', rateLimit: 'requests' },

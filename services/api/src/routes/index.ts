@@ -4,6 +4,7 @@ import * as deleteAsset from './assets/delete.ts'
 import * as getAsset from './assets/get.ts'
 import * as listAssets from './assets/list.ts'
 import * as uploadAsset from './assets/upload.ts'
+import * as cancelGeneration from './generations/cancel.ts'
 import * as getGeneration from './generations/get.ts'
 import * as listGenerations from './generations/list.ts'
 import * as editImages from './images/edit.ts'
@@ -40,6 +41,7 @@ export const routeModules: readonly RouteModule[] = [
   listModels,
   listGenerations,
   getGeneration,
+  cancelGeneration,
   uploadAsset,
   listAssets,
   assetContent,

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { pageOf } from './pagination.ts'
+import { SkillSuccessSchema } from './skill.ts'
 
 export const AttemptSchema = z
   .strictObject({
@@ -18,7 +19,10 @@ export const AttemptSchema = z
 export const GenerationSchema = z
   .strictObject({
     id: z.string(),
-    status: z.enum(['running', 'succeeded', 'failed']),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).openapi({
+      description:
+        'queued → running → succeeded | failed, or cancelled. Only an asynchronous generation (`Prefer: respond-async`) is ever queued or cancelled',
+    }),
     operation: z.enum(['generate', 'edit', 'skill']),
     prompt: z.string(),
     promptHash: z.string(),
@@ -67,6 +71,11 @@ export const GenerationSchema = z
     sourceTaskId: z.string().optional(),
     createdAt: z.string(),
     finishedAt: z.string().optional(),
+    skillResult: SkillSuccessSchema.optional().openapi({
+      description:
+        'A succeeded skill generation (GET of one record): the answer POST ' +
+        '/v1/skills/image-generate gives, for a skill run as a job',
+    }),
   })
   .openapi('Generation', {
     example: {

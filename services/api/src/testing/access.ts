@@ -1,9 +1,10 @@
 import type Sqlite from 'better-sqlite3'
 import { createLocalProvider } from '../providers/local.ts'
-import type {
-  GenerateImagesRequest,
-  GenerateImagesResult,
-  ImageProvider,
+import {
+  type GenerateImagesRequest,
+  type GenerateImagesResult,
+  type ImageProvider,
+  UpstreamFailure,
 } from '../providers/types.ts'
 import { createTestApp, type TestAppOptions } from './test-app.ts'
 
@@ -26,12 +27,18 @@ export type PaidProviderScript = {
 export function paidProvider(script: PaidProviderScript = {}) {
   const local = createLocalProvider()
   const calls: GenerateImagesRequest[] = []
+  const concurrency = { now: 0, max: 0 }
   const provider: ImageProvider = {
     name: 'openai',
     async generate(request): Promise<GenerateImagesResult> {
       calls.push(request)
-      if (script.delayMs) {
-        await new Promise((resolve) => setTimeout(resolve, script.delayMs))
+      concurrency.max = Math.max(concurrency.max, ++concurrency.now)
+      try {
+        if (script.delayMs) {
+          await abortableDelay(script.delayMs, request.signal)
+        }
+      } finally {
+        concurrency.now--
       }
       const failure = script.fail?.()
       if (failure) {
@@ -46,7 +53,27 @@ export function paidProvider(script: PaidProviderScript = {}) {
       })
     },
   }
-  return { provider, calls, script }
+  return { provider, calls, script, concurrency }
+}
+
+/** A wait that ends early, as a real call does, when the request's signal aborts. */
+function abortableDelay(ms: number, signal: AbortSignal) {
+  return new Promise<void>((resolve, reject) => {
+    const aborted = () => reject(new UpstreamFailure('timeout', 'openai', 'the call was aborted'))
+    if (signal.aborted) {
+      aborted()
+      return
+    }
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        aborted()
+      },
+      { once: true },
+    )
+  })
 }
 
 const json = (body: unknown) => JSON.stringify(body)

@@ -62,6 +62,7 @@ export function createTestApp(options: TestAppOptions = {}) {
     throw new Error('a fresh test database must bootstrap an admin key')
   }
   const key = deps.bootstrap.key
+  deps.jobs.worker.start()
   const hono = createApp(deps)
   const app = {
     fetch: (request: Request, ...rest: unknown[]) =>

@@ -1,6 +1,11 @@
-import { and, desc, eq, gt, gte, lt, lte, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, gte, inArray, lt, lte, notExists, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
-import { type GenerationRow, generations, type NewGeneration } from '../schema/index.ts'
+import {
+  type GenerationRow,
+  generationJobs,
+  generations,
+  type NewGeneration,
+} from '../schema/index.ts'
 
 export type GenerationFilter = {
   status?: GenerationRow['status']
@@ -107,15 +112,31 @@ export function createGenerationsRepository(db: Db) {
     },
 
     /**
-     * Marks every generation still `running` as failed with `error`, and answers how many. Only
-     * for a moment when this process runs none: at start-up every such row was left by a process
-     * that stopped (a crash), and at shutdown by generations the grace period cut short.
+     * Marks every generation still `running` or `queued` that no unfinished job owns as failed
+     * with `error`, and answers how many. Only for a moment when this process runs none: at
+     * start-up every such row was left by a process that stopped (a crash), and at shutdown by
+     * generations the grace period cut short. A job's generation is the job queue's to finish.
      */
     failRunning(error: { code: string; message: string }, finishedAt: string): number {
       return db
         .update(generations)
         .set({ status: 'failed', error, finishedAt })
-        .where(eq(generations.status, 'running'))
+        .where(
+          and(
+            inArray(generations.status, ['running', 'queued']),
+            notExists(
+              db
+                .select({ id: generationJobs.generationId })
+                .from(generationJobs)
+                .where(
+                  and(
+                    eq(generationJobs.generationId, generations.id),
+                    inArray(generationJobs.state, ['queued', 'running']),
+                  ),
+                ),
+            ),
+          ),
+        )
         .run().changes
     },
 

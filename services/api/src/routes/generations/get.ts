@@ -1,10 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { RouteAccessRule } from '../../access/scopes.ts'
+import type { GenerationRow } from '../../db/schema/index.ts'
+import type { AppDeps } from '../../deps.ts'
 import { NotFoundError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import { POLL_AFTER_SECONDS } from '../../http/respond-async.ts'
 import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { GenerationSchema } from '../../schemas/generation.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
+import { skillEnvelope } from '../../services/generation/skill-envelope.ts'
 
 const GENERATION_ID_EXAMPLE = 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB'
 
@@ -29,7 +33,15 @@ export const route = createRoute({
   },
   responses: {
     200: {
-      description: 'The record',
+      description:
+        'The record. While it is `queued` or `running` (an asynchronous generation), ' +
+        '`Retry-After` says when to poll again',
+      headers: {
+        'retry-after': {
+          description: 'Seconds before the next poll, while the generation is unfinished',
+          schema: { type: 'string' as const },
+        },
+      },
       content: { 'application/json': { schema: GenerationSchema } },
     },
     ...errorResponses(400, 404),
@@ -38,13 +50,35 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'generationsRepo'> = (deps) => (c) => {
-  const id = c.req.valid('param').id
-  const row = deps.generationsRepo.get(c.get('workspaceId'), id)
-  if (!row) {
-    throw new NotFoundError('generation', id)
+export const handler: HandlerFactory<typeof route, 'generationsRepo' | 'assets'> =
+  (deps) => (c) => {
+    const id = c.req.valid('param').id
+    const row = deps.generationsRepo.get(c.get('workspaceId'), id)
+    if (!row) {
+      throw new NotFoundError('generation', id)
+    }
+    const running = row.status === 'queued' || row.status === 'running'
+    return c.json(
+      toGenerationDto(row, skillResultOf(deps, row)),
+      200,
+      running ? { 'retry-after': String(POLL_AFTER_SECONDS) } : {},
+    )
   }
-  return c.json(toGenerationDto(row), 200)
+
+/** The skill's envelope of a succeeded skill generation whose image is still stored. */
+function skillResultOf(deps: Pick<AppDeps, 'assets'>, row: GenerationRow) {
+  const [assetId] = row.assetIds
+  if (row.operation !== 'skill' || row.status !== 'succeeded' || !assetId) {
+    return undefined
+  }
+  try {
+    return skillEnvelope(row, deps.assets.get(row.workspaceId, assetId))
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      return undefined
+    }
+    throw err
+  }
 }
 
 export const register = mountRoute(route, handler)

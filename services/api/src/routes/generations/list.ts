@@ -14,7 +14,7 @@ const query = (name: string, description: string) => ({
 
 const ListGenerationsQuerySchema = PaginationQuerySchema.extend({
   status: z
-    .enum(['running', 'succeeded', 'failed'])
+    .enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
     .optional()
     .openapi(query('status', 'Only records in this status')),
   model: z.string().max(200).optional().openapi(query('model', 'Only records of this model')),
@@ -65,7 +65,11 @@ export const handler: HandlerFactory<typeof route, 'generationsRepo'> = (deps) =
     limit,
   )
   return c.json(
-    { data: page.data.map(toGenerationDto), nextCursor: page.nextCursor, hasMore: page.hasMore },
+    {
+      data: page.data.map((row) => toGenerationDto(row)),
+      nextCursor: page.nextCursor,
+      hasMore: page.hasMore,
+    },
     200,
   )
 }

@@ -5,6 +5,12 @@ import { InvalidRequestError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import { invalidRequestFromIssues } from '../../errors/zod-issues.ts'
 import { type EditForm, type EditFormFile, readEditForm } from '../../http/edit-form.ts'
+import {
+  acceptedAnswer,
+  acceptedResponse,
+  PreferHeadersSchema,
+  prefersRespondAsync,
+} from '../../http/respond-async.ts'
 import type { App } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import {
@@ -32,6 +38,7 @@ export const route = createRoute({
     'stored like POST /v1/assets; the mask must be a PNG with alpha the size of the first image. ' +
     'The result is stored and recorded with its inputs and parent.',
   request: {
+    headers: PreferHeadersSchema,
     body: {
       required: true,
       content: { 'multipart/form-data': { schema: ImageEditFormSchema } },
@@ -39,6 +46,7 @@ export const route = createRoute({
   },
   responses: {
     200: imagesResponse('The edited images'),
+    ...acceptedResponse,
     ...errorResponses(400, 404, 413, 415, 502, 503, 504),
   },
 })
@@ -92,7 +100,7 @@ function parseLabels(text: string | undefined, count: number) {
 
 export function register(
   app: App,
-  deps: Pick<AppDeps, 'assets' | 'clock' | 'config' | 'generation' | 'signedUrls'>,
+  deps: Pick<AppDeps, 'assets' | 'clock' | 'config' | 'generation' | 'jobs' | 'signedUrls'>,
 ) {
   app.openAPIRegistry.registerPath(route)
 
@@ -183,6 +191,10 @@ export function register(
     const form = await readEditForm(c, deps.config.maxUploadBytes)
     const fields = parseFields(form.fields)
     const prepared = await prepare(workspaceId, form, fields)
+    if (prefersRespondAsync(c.req.header('prefer'))) {
+      // The uploads are stored assets by now: the job refers to them, never to the request.
+      return acceptedAnswer(c, await deps.jobs.accept(prepared, c.get('charge')))
+    }
     const outcome = await deps.generation.generatePrepared(prepared, c.get('charge'))
     return imagesAnswer(c, deps, outcome, fields.response_format, started)
   })

@@ -1,6 +1,12 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import {
+  acceptedAnswer,
+  acceptedResponse,
+  PreferHeadersSchema,
+  prefersRespondAsync,
+} from '../../http/respond-async.ts'
 import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import { ImageGenerationRequestSchema } from '../../schemas/images.ts'
@@ -17,6 +23,7 @@ export const route = createRoute({
     'is verified and stored as an asset; `url` answers are signed links to the stored asset. ' +
     'Settings a model cannot honour are mapped or dropped and reported in `warnings`.',
   request: {
+    headers: PreferHeadersSchema,
     body: {
       required: true,
       content: { 'application/json': { schema: ImageGenerationRequestSchema } },
@@ -24,6 +31,7 @@ export const route = createRoute({
   },
   responses: {
     200: imagesResponse('The generated images'),
+    ...acceptedResponse,
     ...errorResponses(400, 404, 502, 503, 504),
   },
 })
@@ -35,28 +43,34 @@ export const access: RouteAccessRule = {
   charged: true,
 }
 
-export const handler: HandlerFactory<typeof route, 'config' | 'generation' | 'signedUrls'> =
-  (deps) => async (c) => {
-    const started = performance.now()
-    const {
-      response_format: responseFormat,
-      parent_generation_id: parentGenerationId,
-      parent_asset_id: parentAssetId,
-      input_images: inputImages,
-      webhook_url: webhookUrl,
-      ...rest
-    } = c.req.valid('json')
-    const input = {
-      ...rest,
-      ...(webhookUrl ? { webhookUrl } : {}),
-      ...(parentGenerationId ? { parentGenerationId } : {}),
-      ...(parentAssetId ? { parentAssetId } : {}),
-      ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),
-      operation: 'generate' as const,
-    }
-    const outcome = await deps.generation.generate(c.get('workspaceId'), input, c.get('charge'))
-    return imagesAnswer(c, deps, outcome, responseFormat, started)
+export const handler: HandlerFactory<
+  typeof route,
+  'config' | 'generation' | 'jobs' | 'signedUrls'
+> = (deps) => async (c) => {
+  const started = performance.now()
+  const {
+    response_format: responseFormat,
+    parent_generation_id: parentGenerationId,
+    parent_asset_id: parentAssetId,
+    input_images: inputImages,
+    webhook_url: webhookUrl,
+    ...rest
+  } = c.req.valid('json')
+  const input = {
+    ...rest,
+    ...(webhookUrl ? { webhookUrl } : {}),
+    ...(parentGenerationId ? { parentGenerationId } : {}),
+    ...(parentAssetId ? { parentAssetId } : {}),
+    ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),
+    operation: 'generate' as const,
   }
+  if (prefersRespondAsync(c.req.valid('header').prefer)) {
+    const prepared = deps.generation.prepareRecorded(c.get('workspaceId'), input)
+    return acceptedAnswer(c, await deps.jobs.accept(prepared, c.get('charge')))
+  }
+  const outcome = await deps.generation.generate(c.get('workspaceId'), input, c.get('charge'))
+  return imagesAnswer(c, deps, outcome, responseFormat, started)
+}
 
 /** An `input_images` entry as the generation records it. */
 export function toInputRef(image: {

@@ -2,10 +2,16 @@ import { createRoute } from '@hono/zod-openapi'
 import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { errorResponses } from '../../errors/responses.ts'
+import {
+  acceptedAnswer,
+  acceptedResponse,
+  PreferHeadersSchema,
+  prefersRespondAsync,
+} from '../../http/respond-async.ts'
 import { afterAnswerWritten } from '../../http/response-headers.ts'
 import type { App } from '../../http/route-types.ts'
 import { SkillFailureSchema, SkillRequestSchema, SkillSuccessSchema } from '../../schemas/skill.ts'
-import { assetContentPath } from '../../services/asset-dto.ts'
+import { skillEnvelope } from '../../services/generation/skill-envelope.ts'
 
 /** Error responses of the skill: the same error object, wrapped as `{ ok: false, error }`. */
 function skillErrors() {
@@ -45,6 +51,7 @@ export const route = createRoute({
     'as `{ ok, result, contentBlocks }` with an image ContentBlock that references the asset. No ' +
     'base64 anywhere. Failures answer `{ ok: false, error }` with the matching HTTP status.',
   request: {
+    headers: PreferHeadersSchema,
     body: { required: true, content: { 'application/json': { schema: SkillRequestSchema } } },
   },
   responses: {
@@ -52,6 +59,7 @@ export const route = createRoute({
       description: 'The stored image, as a result and an image ContentBlock',
       content: { 'application/json': { schema: SkillSuccessSchema } },
     },
+    ...acceptedResponse,
     ...skillErrors(),
   },
 })
@@ -64,9 +72,7 @@ export const access: RouteAccessRule = {
   envelope: 'skill',
 }
 
-const altText = (prompt: string) => (prompt.length <= 100 ? prompt : `${prompt.slice(0, 99)}…`)
-
-export function register(app: App, deps: Pick<AppDeps, 'generation'>) {
+export function register(app: App, deps: Pick<AppDeps, 'generation' | 'jobs'>) {
   app.use('/v1/skills/image-generate', async (c, next) => {
     c.set('errorEnvelope', 'skill')
     await next()
@@ -100,6 +106,11 @@ export function register(app: App, deps: Pick<AppDeps, 'generation'>) {
       },
       operation: 'skill' as const,
     }
+    if (prefersRespondAsync(c.req.valid('header').prefer)) {
+      // The record carries the skill's envelope (`skillResult`) once the job has succeeded.
+      const prepared = deps.generation.prepareRecorded(c.get('workspaceId'), request)
+      return acceptedAnswer(c, await deps.jobs.accept(prepared, c.get('charge')))
+    }
     const outcome = await deps.generation.generate(c.get('workspaceId'), request, c.get('charge'))
     const image = outcome.images[0]
     if (!image) {
@@ -117,30 +128,6 @@ export function register(app: App, deps: Pick<AppDeps, 'generation'>) {
     // Everything imagegate did on top of the provider (this small answer's JSON aside).
     const overheadMs = performance.now() - started - outcome.upstreamMs
     c.header('x-imagegate-overhead-ms', String(Math.round(overheadMs * 100) / 100))
-    return c.json(
-      {
-        ok: true as const,
-        result: {
-          assetId: asset.id,
-          contentHash: asset.contentHash,
-          sizeBytes: asset.sizeBytes,
-          cdnUrl: assetContentPath(asset.id),
-          model: outcome.model.id,
-          size: outcome.plan.size,
-          promptHash: outcome.generation.promptHash,
-          generationId: outcome.generation.id,
-          cost,
-        },
-        contentBlocks: [
-          {
-            kind: 'image' as const,
-            assetId: asset.id,
-            mediaType: asset.mediaType as 'image/png',
-            alt: altText(input.prompt),
-          },
-        ],
-      },
-      200,
-    )
+    return c.json(skillEnvelope(outcome.generation, asset), 200)
   })
 }

@@ -52,6 +52,8 @@ export async function dispatch(
   prepared: PreparedGeneration,
   inputs: PreparedInputs,
   onAttempt: (record: AttemptRecord) => void,
+  /** Stops the calls early (a cancelled job): an aborted call fails like one past its deadline. */
+  stop?: AbortSignal,
 ): Promise<CallResult[]> {
   const { model, plan, input } = prepared
   const [width = 1024, height = 1024] = plan.size.split('x').map(Number)
@@ -85,7 +87,7 @@ export async function dispatch(
               ...(input.inputFidelity ? { inputFidelity: input.inputFidelity } : {}),
               maxTurns: model.maxTurns,
               strictContent: usesStrictContent(model),
-              signal,
+              signal: stop ? AbortSignal.any([signal, stop]) : signal,
             }),
           {
             provider: runtime.provider.name,

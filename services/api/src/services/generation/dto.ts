@@ -5,7 +5,10 @@ import type { GenerationSchema } from '../../schemas/generation.ts'
 type Generation = z.infer<typeof GenerationSchema>
 
 /** The wire form of a generation record; the stored model turn never leaves the server. */
-export function toGenerationDto(row: GenerationRow): Generation {
+export function toGenerationDto(
+  row: GenerationRow,
+  skillResult?: Generation['skillResult'],
+): Generation {
   return {
     id: row.id,
     status: row.status,
@@ -46,5 +49,6 @@ export function toGenerationDto(row: GenerationRow): Generation {
     ...(row.sourceTaskId ? { sourceTaskId: row.sourceTaskId } : {}),
     createdAt: row.createdAt,
     ...(row.finishedAt ? { finishedAt: row.finishedAt } : {}),
+    ...(skillResult ? { skillResult } : {}),
   }
 }

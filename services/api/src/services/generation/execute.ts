@@ -28,6 +28,16 @@ import { storeImages } from './store-images.ts'
 import type { GenerationOutcome, PreparedGeneration } from './types.ts'
 import { combineUpstreamReports } from './upstream-reports.ts'
 
+/** How a job runs its generation (services/jobs): on its queued record, stoppable, marked. */
+export type JobRun = {
+  /** The record made when the job was accepted. */
+  generationId: string
+  /** Aborts the provider call: the job was cancelled or its worker lost the lease. */
+  signal: AbortSignal
+  /** Records durably that the provider is about to be called; throws to stop before it is. */
+  beforeDispatch(): Promise<void>
+}
+
 export type ExecuteDeps = DispatchDeps &
   RecordDeps & {
     assets: AssetService
@@ -46,7 +56,7 @@ export type ExecuteDeps = DispatchDeps &
 export function createExecutor(deps: ExecuteDeps) {
   const inFlight = createSingleflight<GenerationOutcome>()
 
-  async function run(prepared: PreparedGeneration): Promise<GenerationOutcome> {
+  async function run(prepared: PreparedGeneration, job?: JobRun): Promise<GenerationOutcome> {
     const started = performance.now()
     const { workspaceId, input, model, plan } = prepared
     let runtime: ReturnType<typeof runtimeFor>
@@ -58,11 +68,15 @@ export function createExecutor(deps: ExecuteDeps) {
         ...input.params,
       })
     } catch (err) {
-      recordRefusal(deps, workspaceId, input, err)
+      if (job) {
+        recordFailure(deps, job.generationId, model.id, [], err, performance.now() - started)
+      } else {
+        recordRefusal(deps, workspaceId, input, err)
+      }
       throw err
     }
     const provider = runtime.provider.name
-    const id = recordRunning(deps, prepared, provider, inputs)
+    const id = recordRunning(deps, prepared, provider, inputs, job?.generationId)
     const attempts: AttemptRecord[] = []
     const announced = {
       id,
@@ -87,7 +101,15 @@ export function createExecutor(deps: ExecuteDeps) {
     const upstreamStarted = performance.now()
     let results: CallResult[]
     try {
-      results = await dispatch(deps, runtime, prepared, inputs, (record) => attempts.push(record))
+      await job?.beforeDispatch()
+      results = await dispatch(
+        deps,
+        runtime,
+        prepared,
+        inputs,
+        (record) => attempts.push(record),
+        job?.signal,
+      )
     } catch (err) {
       throw await failed(err)
     }
@@ -173,13 +195,17 @@ export function createExecutor(deps: ExecuteDeps) {
 
   /**
    * Identical in-flight requests with an explicit seed share one upstream call (the answer is
-   * deterministic, so calling twice buys nothing). Failures come out in the error table's terms.
+   * deterministic, so calling twice buys nothing); a job runs on its own record, unshared.
+   * Failures come out in the error table's terms.
    */
-  return async function execute(prepared: PreparedGeneration): Promise<GenerationOutcome> {
+  return async function execute(
+    prepared: PreparedGeneration,
+    job?: JobRun,
+  ): Promise<GenerationOutcome> {
     const { workspaceId, input } = prepared
     try {
-      if (input.seed === undefined) {
-        return await run(prepared)
+      if (input.seed === undefined || job) {
+        return await run(prepared, job)
       }
       const key = sha256Hex(JSON.stringify([workspaceId, input]))
       // Shared with whoever joined: its memory is left to the garbage collector.

@@ -1,5 +1,6 @@
 import { InsufficientCreditsError } from '../../access/ledger-errors.ts'
 import type { Reservation } from '../../access/ledger-types.ts'
+import type { GenerationRow } from '../../db/schema/index.ts'
 import { fromAccessError } from '../../errors/access-errors.ts'
 import {
   type BillingDeps,
@@ -8,7 +9,7 @@ import {
   type Settlement,
   settlementFor,
 } from './billing.ts'
-import { createExecutor, type ExecuteDeps } from './execute.ts'
+import { createExecutor, type ExecuteDeps, type JobRun } from './execute.ts'
 import { toAppError } from './failures.ts'
 import { type PrepareDeps, prepareGeneration, withRefinementDefaults } from './prepare.ts'
 import { recordRefusal } from './record.ts'
@@ -56,10 +57,10 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
    * Spends the images from the caller's rate limits and holds the worst case (releasing a
    * superseded attempt's hold in the same commit). A refusal for credits leaves its record.
    */
-  async function hold(
+  async function reserve(
     prepared: PreparedGeneration,
-    given: ChargeContext | undefined,
-  ): Promise<HeldGeneration> {
+    charge: ChargeContext,
+  ): Promise<Reservation | undefined> {
     const { workspaceId, input, model, plan } = prepared
     if (input.webhookUrl !== undefined) {
       // Before anything is spent: a refused URL costs the caller nothing.
@@ -68,11 +69,9 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
         input.operation === 'skill' ? 'webhookUrl' : 'webhook_url',
       )
     }
-    const charge: ChargeContext = given ?? { reference: deps.newReference(), requestReference: '' }
     await charge.limitImages?.(plan.n)
-    let reservation: Reservation | undefined
     try {
-      reservation = await billing.hold(workspaceId, charge, prepared.units, model.id)
+      return await billing.hold(workspaceId, charge, prepared.units, model.id)
     } catch (err) {
       if (err instanceof InsufficientCreditsError) {
         // A refusal like any other before dispatch: the request still leaves its record.
@@ -80,16 +79,28 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
       }
       throw err
     }
+  }
+
+  function heldBy(prepared: PreparedGeneration, reservation: Reservation): HeldGeneration {
+    return {
+      prepared,
+      settle: (outcome) => billing.settle(reservation, settlementOf(reservation, outcome)),
+      release: () => billing.release(reservation),
+    }
+  }
+
+  async function hold(
+    prepared: PreparedGeneration,
+    given: ChargeContext | undefined,
+  ): Promise<HeldGeneration> {
+    const charge: ChargeContext = given ?? { reference: deps.newReference(), requestReference: '' }
+    const reservation = await reserve(prepared, charge)
     if (!reservation) {
       return { prepared, settle: async () => {}, release: async () => {} }
     }
     const held = reservation
     if (!charge.onCommit) {
-      return {
-        prepared,
-        settle: (outcome) => billing.settle(held, settlementOf(held, outcome)),
-        release: () => billing.release(held),
-      }
+      return heldBy(prepared, held)
     }
     let made: Settlement | undefined
     charge.onCommit((answerKept) => billing.close(held, answerKept ? made : undefined))
@@ -102,17 +113,76 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
     }
   }
 
+  /**
+   * Holds the worst case for a job (`Prefer: respond-async`): the hold outlives the request,
+   * so it is never left to the caller's commit; answers the reservation's id to store with the
+   * job, or undefined for a free model. `reference` names the hold after the job.
+   */
+  async function holdForJob(
+    prepared: PreparedGeneration,
+    given: ChargeContext | undefined,
+    reference: string,
+  ): Promise<string | undefined> {
+    const { onCommit: _answerCommit, ...charge } = given ?? { requestReference: '' }
+    return (await reserve(prepared, { ...charge, reference }))?.id
+  }
+
+  /** A job's held generation, in whichever process runs it, from its stored reservation id. */
+  async function resume(
+    prepared: PreparedGeneration,
+    reservationId: string | null,
+  ): Promise<HeldGeneration> {
+    const reservation = reservationId ? await deps.ledger.getReservation(reservationId) : undefined
+    if (!reservation) {
+      return { prepared, settle: async () => {}, release: async () => {} }
+    }
+    return heldBy(prepared, reservation)
+  }
+
+  /**
+   * Closes the hold of a job whose run was cut off (its worker died, see services/jobs): a
+   * generation recorded as succeeded is charged what it cost, anything else is released. A hold
+   * that is already closed stays as it is, so the charge happens once however often this runs.
+   */
+  async function closeCutOff(
+    reservationId: string | null,
+    generation: Pick<GenerationRow, 'status' | 'costCents' | 'assetIds'> | undefined,
+  ): Promise<void> {
+    const reservation = reservationId ? await deps.ledger.getReservation(reservationId) : undefined
+    if (reservation?.state !== 'held') {
+      return
+    }
+    if (generation?.status === 'succeeded') {
+      await billing.settle(
+        reservation,
+        settlementFor(reservation, generation.costCents, generation.assetIds.length),
+      )
+    } else {
+      await billing.release(reservation)
+    }
+  }
+
   /** Runs a held generation and settles its credits; a failure releases them. */
-  async function complete(held: HeldGeneration): Promise<GenerationOutcome> {
+  async function complete(held: HeldGeneration, job?: JobRun): Promise<GenerationOutcome> {
     let outcome: GenerationOutcome
     try {
-      outcome = await execute(held.prepared)
+      outcome = await execute(held.prepared, job)
     } catch (err) {
       await held.release()
       throw err
     }
     await held.settle(outcome)
     return outcome
+  }
+
+  function prepareRecorded(workspaceId: string, input: GenerationInput): PreparedGeneration {
+    const request = withRefinementDefaults(deps, workspaceId, input)
+    try {
+      return prepareGeneration(deps, workspaceId, request)
+    } catch (err) {
+      recordRefusal(deps, workspaceId, request, err)
+      throw toAppError(err, request.params)
+    }
   }
 
   async function generatePrepared(
@@ -125,8 +195,14 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
   return {
     prepare,
     hold,
+    holdForJob,
+    resume,
     complete,
+    closeCutOff,
     generatePrepared,
+
+    /** Prepares a request; a refusal leaves its record, as every generation request does. */
+    prepareRecorded,
 
     /**
      * The entry the routes call: prepares, holds, executes and settles. A request refused while
@@ -138,15 +214,7 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
       input: GenerationInput,
       charge: ChargeContext | undefined,
     ): Promise<GenerationOutcome> {
-      const request = withRefinementDefaults(deps, workspaceId, input)
-      let prepared: PreparedGeneration
-      try {
-        prepared = prepareGeneration(deps, workspaceId, request)
-      } catch (err) {
-        recordRefusal(deps, workspaceId, request, err)
-        throw toAppError(err, request.params)
-      }
-      return generatePrepared(prepared, charge)
+      return generatePrepared(prepareRecorded(workspaceId, input), charge)
     },
   }
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { Catalog } from '../../catalog/catalog.ts'
 import type { GenerationsRepository } from '../../db/repositories/generations.ts'
-import type { GenerationRow } from '../../db/schema/index.ts'
+import type { GenerationRow, NewGeneration } from '../../db/schema/index.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
 import type { AttemptRecord } from '../../providers/resilience/execute.ts'
 import type { ProviderName } from '../../providers/types.ts'
+import type { InputImageRef } from '../../refinement/types.ts'
 import { toAppError } from './failures.ts'
 import type { PreparedInputs } from './inputs.ts'
 import type { GenerationInput, GenerationMetrics, PreparedGeneration } from './types.ts'
@@ -66,19 +67,77 @@ export function recordRefusal(
   deps.metrics.generationFailures.inc({ model: input.model ?? 'default', code: error.code })
 }
 
-/** The record of a generation about to call its provider; answers its id. */
+/**
+ * The record of a generation about to call its provider; answers its id. A job's record exists
+ * since it was accepted (`queued`): it becomes `running`, filled in with what the inputs resolved.
+ */
 export function recordRunning(
   deps: RecordDeps,
   prepared: PreparedGeneration,
   provider: ProviderName,
   inputs: PreparedInputs,
+  queuedId?: string,
 ): string {
+  const id = queuedId ?? deps.ids('gen')
+  const row = generationRow(prepared, id, provider, lineageOf(inputs))
+  if (queuedId) {
+    const { id: _id, workspaceId: _workspaceId, ...changes } = row
+    deps.repo.update(queuedId, { ...changes, status: 'running' })
+  } else {
+    deps.repo.insert({ ...row, status: 'running', createdAt: deps.clock.now().toISOString() })
+  }
+  return id
+}
+
+/**
+ * The record of an accepted job (`Prefer: respond-async`): `queued`, nothing called yet. What
+ * its inputs resolve to (the parent's image, the lineage's root) is filled in when it runs.
+ */
+export function recordQueued(
+  deps: RecordDeps & { mockImages: boolean },
+  prepared: PreparedGeneration,
+  id: string,
+): GenerationRow {
+  const { input, model } = prepared
+  return deps.repo.insert({
+    ...generationRow(prepared, id, deps.mockImages ? 'local' : model.provider, {
+      refs: input.inputs ?? [],
+      ...(input.parentGenerationId ? { parentGenerationId: input.parentGenerationId } : {}),
+      ...(input.parentAssetId ? { parentAssetId: input.parentAssetId } : {}),
+    }),
+    createdAt: deps.clock.now().toISOString(),
+    status: 'queued',
+  })
+}
+
+/** Where a generation comes from: its input images and the generation it refines. */
+type Lineage = {
+  refs: InputImageRef[]
+  parentGenerationId?: string
+  parentAssetId?: string
+  rootGenerationId?: string
+}
+
+function lineageOf(inputs: PreparedInputs): Lineage {
+  return {
+    refs: inputs.refs,
+    ...(inputs.parent
+      ? { parentGenerationId: inputs.parent.generation.id, parentAssetId: inputs.parent.assetId }
+      : {}),
+    ...(inputs.rootGenerationId ? { rootGenerationId: inputs.rootGenerationId } : {}),
+  }
+}
+
+function generationRow(
+  prepared: PreparedGeneration,
+  id: string,
+  provider: ProviderName,
+  lineage: Lineage,
+): Omit<NewGeneration, 'status' | 'createdAt'> {
   const { workspaceId, input, model, plan } = prepared
-  const id = deps.ids('gen')
-  deps.repo.insert({
+  return {
     id,
     workspaceId,
-    status: 'running',
     operation: input.operation,
     prompt: input.prompt,
     promptHash: sha256Hex(input.prompt),
@@ -98,16 +157,13 @@ export function recordRunning(
     attempts: [],
     warnings: plan.warnings,
     costCents: 0,
-    ...(inputs.parent
-      ? { parentGenerationId: inputs.parent.generation.id, parentAssetId: inputs.parent.assetId }
-      : {}),
-    inputAssetIds: inputs.refs.map((ref) => ref.assetId),
-    ...(inputs.refs.length > 0 ? { inputs: inputs.refs } : {}),
-    rootGenerationId: inputs.rootGenerationId ?? id,
+    ...(lineage.parentGenerationId ? { parentGenerationId: lineage.parentGenerationId } : {}),
+    ...(lineage.parentAssetId ? { parentAssetId: lineage.parentAssetId } : {}),
+    inputAssetIds: lineage.refs.map((ref) => ref.assetId),
+    ...(lineage.refs.length > 0 ? { inputs: lineage.refs } : {}),
+    rootGenerationId: lineage.rootGenerationId ?? id,
     sourceTaskId: input.sourceTaskId ?? null,
-    createdAt: deps.clock.now().toISOString(),
-  })
-  return id
+  }
 }
 
 export type Success = {
@@ -162,6 +218,23 @@ export function recordFailure(
     attempts,
     error: { code: error.code, message: error.message },
     timings: { totalMs: roundMs(totalMs) },
+    finishedAt: deps.clock.now().toISOString(),
+  })
+}
+
+/**
+ * Ends a job's record without images: cancelled by its caller, or failed because its run was
+ * cut off (see services/jobs/run-job.ts). The same update whatever state it was left in.
+ */
+export function recordStopped(
+  deps: RecordDeps,
+  id: string,
+  status: 'failed' | 'cancelled',
+  error: { code: string; message: string } | null,
+): GenerationRow | undefined {
+  return deps.repo.updateReturning(id, {
+    status,
+    error,
     finishedAt: deps.clock.now().toISOString(),
   })
 }

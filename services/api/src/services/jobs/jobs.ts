@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { JobQueue } from '../../db/jobs/job-queue.ts'
+import type { GenerationRow } from '../../db/schema/index.ts'
+import type { ChargeContext } from '../generation/billing.ts'
+import type { GenerationPipeline } from '../generation/pipeline.ts'
+import type { RecordDeps } from '../generation/record.ts'
+import type { PreparedGeneration } from '../generation/types.ts'
+import { acceptJob } from './accept.ts'
+import { cancelJob } from './cancel.ts'
+import { type JobFinished, runJob } from './run-job.ts'
+import { createJobWorker, type JobWorkerOptions } from './worker.ts'
+
+export type JobsDeps = RecordDeps & {
+  mockImages: boolean
+  generation: GenerationPipeline
+  generationsRepo: { get(workspaceId: string, id: string): GenerationRow | undefined }
+  queue: JobQueue
+  log: Logger
+  /** Called once per job, after its final state is written (succeeded, failed or cancelled). */
+  onFinished?: (finished: JobFinished) => void | Promise<void>
+}
+
+export type JobsOptions = Omit<JobWorkerOptions, 'owner'>
+
+/** How long POST …/cancel waits for a job this instance runs to stop before it answers. */
+const CANCEL_WAIT_MS = 5000
+
+/**
+ * Asynchronous generations (`Prefer: respond-async`): accepted into a durable queue, run by
+ * this instance's worker (or any other instance's, on a shared database), cancellable.
+ */
+export function createJobs(deps: JobsDeps, options: JobsOptions) {
+  const owner = `wrk_${randomUUID()}`
+  const worker = createJobWorker(
+    {
+      queue: deps.queue,
+      clock: deps.clock,
+      log: deps.log,
+      run: (job, signal) => runJob(deps, owner, job, signal),
+    },
+    { ...options, owner },
+  )
+  return {
+    worker,
+    async accept(
+      prepared: PreparedGeneration,
+      charge: ChargeContext | undefined,
+    ): Promise<GenerationRow> {
+      const generation = await acceptJob(deps, prepared, charge)
+      worker.notify()
+      return generation
+    },
+    cancel(workspaceId: string, generationId: string): Promise<GenerationRow> {
+      return cancelJob({ ...deps, worker, waitMs: CANCEL_WAIT_MS }, workspaceId, generationId)
+    },
+  }
+}
+
+export type Jobs = ReturnType<typeof createJobs>
