@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=render,assets,generation,access] [--keep]`
+ * `pnpm bench [--quick] [--only=render,assets,generation,access,jobs] [--keep]`
  *
  * Runs every benchmark with its baseline measured in the same run, prints a table and writes
  * bench/last-results.md; a full run of every suite also rewrites the figures quoted in README.md
@@ -14,6 +14,7 @@ import path from 'node:path'
 import { accessBenchmarks } from './access.ts'
 import { assetBenchmarks } from './assets.ts'
 import { generationBenchmarks } from './generation.ts'
+import { jobBenchmarks } from './jobs.ts'
 import type { Suite, SuiteContext } from './lib/context.ts'
 import {
   cpuPressureMeter,
@@ -32,6 +33,7 @@ const suites: Record<string, Suite> = {
   assets: assetBenchmarks,
   generation: generationBenchmarks,
   access: accessBenchmarks,
+  jobs: jobBenchmarks,
 }
 
 const args = process.argv.slice(2)
