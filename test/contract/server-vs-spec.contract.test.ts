@@ -19,7 +19,7 @@ describe('real server behind prism proxy --errors (server ↔ spec)', () => {
   it('GET /readyz conforms', async () => {
     const { data, response } = await client.GET('/readyz')
     expectOnSpec(response)
-    expect(data?.checks).toEqual({ database: 'ok', dataDir: 'ok' })
+    expect(data?.checks).toEqual({ database: 'ok', dataDir: 'ok', blobStore: 'ok' })
   })
 
   it('GET /metrics conforms', async () => {
