@@ -43,6 +43,8 @@ export type FaultMode =
   | 'no_image'
   /** Gemini 400 INVALID_ARGUMENT: an image part of the history lost its thought_signature. */
   | 'missing_thought_signature'
+  /** OpenAI `stream: true`: the first partial image, then an `error` event and the end. */
+  | 'stream_error_after_partial'
 
 export type Fault =
   | FaultMode
@@ -52,6 +54,8 @@ export type Fault =
       delayMs?: number
       /** For the rate-limit modes; default 1. */
       retryAfterSeconds?: number
+      /** OpenAI `stream: true`: the wait before each event (partial or completed); default 0. */
+      eventDelayMs?: number
     }
 
 /** A file part of a multipart request, as received. */
@@ -86,6 +90,12 @@ export type UpstreamCall = {
   raw: Buffer
   /** The answer's body exactly as sent (generation calls). */
   answer?: string
+  /**
+   * A streamed answer's events as they were written, each with the wall-clock time
+   * (`performance.timeOrigin + performance.now()`, comparable across processes) it was handed
+   * to the socket.
+   */
+  events?: { type: string; sentAt: number; base64: string }[]
 }
 
 export type FakeUpstream = {
@@ -112,6 +122,11 @@ export type FakeUpstreamOptions = {
    * store skip its work. Without it, every answer carries `image`.
    */
   imageBase64For?: (callIndex: number) => string
+  /**
+   * The partial image `partialIndex` of streamed call `callIndex`, as base64. Without it, the
+   * partials are noise PNGs of the answer's size, one per partial index, the same every call.
+   */
+  partialBase64For?: (callIndex: number, partialIndex: number) => string
 }
 
 let defaultImage: Uint8Array | undefined
@@ -250,6 +265,28 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     }
     const fault = normalise(queue.shift() ?? fallback)
     call.fault = fault.mode
+    if (
+      shape !== 'gemini' &&
+      isRecord(body) &&
+      String(body.stream) === 'true' &&
+      (fault.mode === 'ok' || fault.mode === 'stream_error_after_partial')
+    ) {
+      const callIndex = calls.length - 1
+      const reply = answers[shape]({ ...fault, mode: 'ok' }, body, callIndex)
+      const answered = JSON.parse(String(reply.body)) as Record<string, unknown>
+      streamEvents(res, call, {
+        operation: shape === 'openai' ? 'image_generation' : 'image_edit',
+        answered,
+        request: body,
+        partialBase64: (partialIndex) =>
+          options.partialBase64For?.(callIndex, partialIndex) ??
+          partialPng(String(answered.size ?? '720x720'), partialIndex),
+        failAfterPartial: fault.mode === 'stream_error_after_partial',
+        delayMs: fault.eventDelayMs,
+        timers,
+      })
+      return
+    }
     const reply = answers[shape](fault, isRecord(body) ? body : {}, calls.length - 1)
     if (typeof reply.body === 'string') {
       call.answer = reply.body
@@ -298,11 +335,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   }
 }
 
-function normalise(fault: Fault): Script & { delayMs: number } {
+function normalise(fault: Fault): Script & { delayMs: number; eventDelayMs: number } {
   const spelled = typeof fault === 'string' ? { mode: fault } : fault
   return {
     mode: spelled.mode,
     delayMs: spelled.delayMs ?? 0,
+    eventDelayMs: spelled.eventDelayMs ?? 0,
     retryAfterSeconds: spelled.retryAfterSeconds ?? 1,
   }
 }
@@ -423,7 +461,100 @@ function openAIReply(
       return json(200, { created: 1763726400, data: [] })
     case 'missing_thought_signature':
       return error(400, null, 'invalid_request_error', 'Invalid request.')
+    case 'stream_error_after_partial':
+      return error(400, null, 'invalid_request_error', 'This mode is for streamed requests.')
   }
+}
+
+/**
+ * OpenAI's streamed Images answer: `partial_images` partial image events, then the completed
+ * event carrying the answer's image, settings and usage, each an `event:` line and a `data:`
+ * line, written one by one (`delayMs` apart) with no Content-Length, as OpenAI sends them.
+ */
+function streamEvents(
+  res: ServerResponse,
+  call: UpstreamCall,
+  context: {
+    operation: 'image_generation' | 'image_edit'
+    answered: Record<string, unknown>
+    request: Record<string, unknown>
+    partialBase64: (partialIndex: number) => string
+    failAfterPartial: boolean
+    delayMs: number
+    timers: Set<NodeJS.Timeout>
+  },
+): void {
+  const { operation, answered, request } = context
+  const asked = Number(request.partial_images ?? 0)
+  const partials = Number.isInteger(asked) ? Math.min(Math.max(0, asked), 3) : 0
+  const settings = {
+    size: answered.size ?? 'auto',
+    quality: answered.quality ?? 'auto',
+    background: answered.background ?? 'auto',
+    output_format: answered.output_format ?? 'png',
+  }
+  const [image] = answered.data as { b64_json: string }[]
+  const events: { type: string; data: Record<string, unknown>; base64: string }[] = []
+  for (let index = 0; index < partials; index++) {
+    const base64 = context.partialBase64(index)
+    const type = `${operation}.partial_image`
+    const data = { type, b64_json: base64, created_at: 1763726400, ...settings }
+    events.push({ type, data: { ...data, partial_image_index: index }, base64 })
+    if (context.failAfterPartial) {
+      const error = { type: 'server_error', code: null, message: 'The model failed.', param: null }
+      events.push({ type: 'error', data: { type: 'error', error }, base64: '' })
+      break
+    }
+  }
+  if (!context.failAfterPartial) {
+    const type = `${operation}.completed`
+    const data = {
+      type,
+      b64_json: image?.b64_json ?? '',
+      created_at: 1763726400,
+      ...settings,
+      usage: answered.usage,
+    }
+    events.push({ type, data, base64: image?.b64_json ?? '' })
+  }
+  call.events = []
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' })
+  const next = () => {
+    const event = events.shift()
+    if (event === undefined || res.destroyed) {
+      res.end()
+      return
+    }
+    const frame = `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`
+    call.events?.push({
+      type: event.type,
+      sentAt: performance.timeOrigin + performance.now(),
+      base64: event.base64,
+    })
+    res.write(frame, () => later(next))
+  }
+  const later = (run: () => void) => {
+    const timer = setTimeout(() => {
+      context.timers.delete(timer)
+      run()
+    }, context.delayMs)
+    context.timers.add(timer)
+  }
+  later(next)
+}
+
+const partialPngs = new Map<string, string>()
+
+/** A noise PNG of `size` (`<w>x<h>`, 720x720 for `auto`) per partial index, made once. */
+function partialPng(size: string, partialIndex: number): string {
+  const key = `${size}:${partialIndex}`
+  let base64 = partialPngs.get(key)
+  if (base64 === undefined) {
+    const [width, height] = /^\d+x\d+$/.test(size) ? size.split('x').map(Number) : [720, 720]
+    base64 = Buffer.from(noisePng(width, height, 0x5eed + partialIndex)).toString('base64')
+    partialPngs.set(key, base64)
+  }
+  return base64
 }
 
 function geminiReply(
@@ -509,6 +640,8 @@ function geminiReply(
       })
     case 'no_image':
       return candidate([{ text: 'I can only describe this scene in words.' }])
+    case 'stream_error_after_partial':
+      return error(400, 'INVALID_ARGUMENT', 'generateContent does not stream this way.')
     case 'missing_thought_signature':
       return error(
         400,

@@ -1,5 +1,4 @@
-import type { Client } from 'openapi-fetch'
-import type { SyncPaths } from './accepted.js'
+import type { ApiClient } from './api-client.js'
 import { ImagegateError } from './errors.js'
 import type { components } from './schema.js'
 
@@ -38,7 +37,7 @@ function uploadForm(bytes: Uint8Array, meta: UploadMeta) {
  * server says the bytes arrived corrupted (422 digest_mismatch), sends them once more before
  * failing loudly; the download re-hashes what arrived and refuses a mismatch.
  */
-export function assetHelpers(client: Client<SyncPaths>) {
+export function assetHelpers(client: ApiClient) {
   return {
     async uploadAsset(
       bytes: Uint8Array,

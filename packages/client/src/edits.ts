@@ -1,5 +1,4 @@
-import type { Client } from 'openapi-fetch'
-import type { SyncPaths } from './accepted.js'
+import type { ApiClient } from './api-client.js'
 import type { components } from './schema.js'
 
 type EditFields = Omit<
@@ -67,7 +66,7 @@ export function editForm(request: EditRequest): FormData {
 }
 
 /** POST /v1/images/edits from bytes and labels: the multipart form is built here. */
-export function editHelpers(client: Client<SyncPaths>) {
+export function editHelpers(client: ApiClient) {
   return {
     async editImage(request: EditRequest): Promise<ImagesResponse> {
       const { data } = await client.POST('/v1/images/edits', {

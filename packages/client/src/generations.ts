@@ -1,5 +1,4 @@
-import type { Client } from 'openapi-fetch'
-import type { SyncPaths } from './accepted.js'
+import type { ApiClient } from './api-client.js'
 import type { components } from './schema.js'
 
 export type Generation = components['schemas']['Generation']
@@ -56,7 +55,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   })
 }
 
-export function generationHelpers(client: Client<SyncPaths>) {
+export function generationHelpers(client: ApiClient) {
   return {
     /**
      * Polls GET /v1/generations/{id} until the generation has finished (an asynchronous one,

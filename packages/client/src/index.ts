@@ -1,12 +1,15 @@
-import createClient, { type Client, type Middleware } from 'openapi-fetch'
-import { acceptedHelpers, type SyncPaths } from './accepted.js'
+import createClient, { type Middleware } from 'openapi-fetch'
+import { acceptedHelpers } from './accepted.js'
+import type { ApiClient } from './api-client.js'
 import { assetHelpers } from './assets.js'
 import { editHelpers } from './edits.js'
 import { toImagegateError } from './errors.js'
 import { generationHelpers } from './generations.js'
+import { streamHelpers } from './image-stream.js'
 import type { components, paths } from './schema.js'
 
 export type { SyncPaths } from './accepted.js'
+export type { ApiClient } from './api-client.js'
 export { type Asset, type DownloadedAsset, sha256Hex, type UploadMeta } from './assets.js'
 export type { EditRequest, ImageInput, ImagesResponse } from './edits.js'
 export { type ErrorBody, type ErrorCode, ImagegateError } from './errors.js'
@@ -16,6 +19,14 @@ export type {
   GenerationStatus,
   WaitOptions,
 } from './generations.js'
+export {
+  type ImageEditStreamEvent,
+  type ImageGenerationStreamEvent,
+  type ImageStreamRequest,
+  readImageStream,
+  type StreamedImageEvent,
+  type StreamOptions,
+} from './image-stream.js'
 export type { components, paths } from './schema.js'
 
 export type ContentBlock = components['schemas']['ContentBlock']
@@ -39,11 +50,12 @@ const throwOnError: Middleware = {
   },
 }
 
-export type ImagegateClient = Client<SyncPaths> &
+export type ImagegateClient = ApiClient &
   ReturnType<typeof acceptedHelpers> &
   ReturnType<typeof assetHelpers> &
   ReturnType<typeof editHelpers> &
-  ReturnType<typeof generationHelpers>
+  ReturnType<typeof generationHelpers> &
+  ReturnType<typeof streamHelpers>
 
 /** A typed client of the imagegate contract (openapi/openapi.json). */
 export function createImagegateClient(options: ImagegateClientOptions): ImagegateClient {
@@ -57,12 +69,13 @@ export function createImagegateClient(options: ImagegateClientOptions): Imagegat
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   client.use(throwOnError)
-  const sync = client as unknown as Client<SyncPaths>
+  const sync = client as unknown as ApiClient
   return Object.assign(
     sync,
     acceptedHelpers(client),
     assetHelpers(sync),
     editHelpers(sync),
     generationHelpers(sync),
+    streamHelpers(sync),
   )
 }

@@ -901,6 +901,39 @@ export interface components {
             url?: string;
             width: number;
         };
+        ImageEditCompletedEvent: {
+            /** @description The stored asset of the final image */
+            asset_id: string;
+            /** @description The final image, verified and stored */
+            b64_json: string;
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            content_hash: string;
+            /** @description Unix seconds */
+            created_at: number;
+            generation_id: string;
+            /** @enum {string} */
+            output_format: "png" | "webp" | "jpeg";
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "auto";
+            /**
+             * @description Width x height
+             * @example 1024x1024
+             */
+            size: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image_edit.completed";
+            usage?: components["schemas"]["ImageUsage"] & unknown;
+        };
         ImageEditForm: {
             /** @enum {string} */
             background?: "transparent" | "opaque" | "auto";
@@ -949,6 +982,8 @@ export interface components {
              * @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB
              */
             parent_generation_id?: string;
+            /** @description Partial images to stream before the completed one (0–3; with `stream`). A model that streams only the completed image sends none; the model may send fewer when it finishes early */
+            partial_images?: number | null;
             prompt: string;
             /** @enum {string} */
             quality?: "auto" | "low" | "medium" | "high" | "standard" | "hd";
@@ -965,10 +1000,10 @@ export interface components {
              */
             size?: "auto" | "256x256" | "512x512" | "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
             /**
-             * @description Streaming partial images is not offered; only false is accepted
+             * @description true: answer Server-Sent Events as OpenAI does (`image_edit.partial_image`, then `image_edit.completed`), for models whose `capabilities.streaming` isn't `none`; n must be 1
              * @enum {string}
              */
-            stream?: "false";
+            stream?: "true" | "false";
             user?: string;
             /**
              * @description Where to POST a signed `generation.succeeded` or `generation.failed` event (Standard Webhooks) when this generation is done, signed with the workspace's webhook signing secret. https only; its host must resolve to public addresses (400 unsafe_webhook_url).
@@ -976,6 +1011,38 @@ export interface components {
              */
             webhook_url?: string;
         };
+        ImageEditPartialImageEvent: {
+            /** @description A partial image as the model made it so far (not verified or stored) */
+            b64_json: string;
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            /** @description Unix seconds */
+            created_at: number;
+            /** @enum {string} */
+            output_format: "png" | "webp" | "jpeg";
+            /** @description 0-based */
+            partial_image_index: number;
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "auto";
+            /**
+             * @description Width x height
+             * @example 1024x1024
+             */
+            size: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image_edit.partial_image";
+        };
+        /** @description One Server-Sent Event of a streamed edit: `event: <type>` and `data: <this JSON>`, as for generations */
+        ImageEditStreamEvent: components["schemas"]["ImageEditPartialImageEvent"] | components["schemas"]["ImageEditCompletedEvent"] | components["schemas"]["ImageStreamErrorEvent"];
         ImageGenerateSkillFailure: {
             error: components["schemas"]["ErrorObject"];
             /** @enum {boolean} */
@@ -1076,6 +1143,69 @@ export interface components {
             ok: true;
             result: components["schemas"]["ImageGenerateSkillResult"];
         };
+        ImageGenerationCompletedEvent: {
+            /** @description The stored asset of the final image */
+            asset_id: string;
+            /** @description The final image, verified and stored */
+            b64_json: string;
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            content_hash: string;
+            /** @description Unix seconds */
+            created_at: number;
+            generation_id: string;
+            /** @enum {string} */
+            output_format: "png" | "webp" | "jpeg";
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "auto";
+            /**
+             * @description Width x height
+             * @example 1024x1024
+             */
+            size: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image_generation.completed";
+            usage?: components["schemas"]["ImageUsage"] & unknown;
+        };
+        ImageGenerationPartialImageEvent: {
+            /** @description A partial image as the model made it so far (not verified or stored) */
+            b64_json: string;
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            background: "transparent" | "opaque" | "auto";
+            /** @description Unix seconds */
+            created_at: number;
+            /** @enum {string} */
+            output_format: "png" | "webp" | "jpeg";
+            /** @description 0-based */
+            partial_image_index: number;
+            /**
+             * @description As the provider reports it, else as requested (`auto` when not)
+             * @enum {string}
+             */
+            quality: "low" | "medium" | "high" | "auto";
+            /**
+             * @description Width x height
+             * @example 1024x1024
+             */
+            size: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image_generation.partial_image";
+        };
         /**
          * @example {
          *       "prompt": "A lighthouse at dusk, watercolor",
@@ -1109,6 +1239,8 @@ export interface components {
              * @example gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB
              */
             parent_generation_id?: string;
+            /** @description Partial images to stream before the completed one (0–3; with `stream`). A model that streams only the completed image sends none; the model may send fewer when it finishes early */
+            partial_images?: number;
             prompt: string;
             /** @enum {string} */
             quality?: "auto" | "low" | "medium" | "high" | "standard" | "hd";
@@ -1124,6 +1256,8 @@ export interface components {
              * @enum {string}
              */
             size?: "auto" | "256x256" | "512x512" | "1024x1024" | "1536x1024" | "1024x1536" | "1792x1024" | "1024x1792";
+            /** @description Answer Server-Sent Events as OpenAI does (`image_generation.partial_image`, then `image_generation.completed`), for models whose `capabilities.streaming` isn't `none`; n must be 1 */
+            stream?: boolean;
             /** @enum {string} */
             style?: "vivid" | "natural";
             user?: string;
@@ -1185,6 +1319,17 @@ export interface components {
             usage?: components["schemas"]["ImageUsage"];
             warnings: string[];
         };
+        /** @description One Server-Sent Event of a streamed generation: `event: <type>` and `data: <this JSON>`. Partial images (as many as `partial_images` asked, or fewer), then one completed event or one error event; comment lines (`: keep-alive`) keep idle connections open */
+        ImageGenerationStreamEvent: components["schemas"]["ImageGenerationPartialImageEvent"] | components["schemas"]["ImageGenerationCompletedEvent"] | components["schemas"]["ImageStreamErrorEvent"];
+        /** @description A failure after the stream started: the last event. `error` is the error object of the error table (the OpenAI SDKs throw it as an APIError) */
+        ImageStreamErrorEvent: {
+            error: components["schemas"]["ErrorObject"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+        };
         /** @description input_tokens by kind */
         ImageTokensDetails: {
             /** @description Image tokens */
@@ -1232,6 +1377,11 @@ export interface components {
                 parameters: string[];
                 qualities: string[];
                 sizes: string[];
+                /**
+                 * @description How `stream: true` is answered: `partial_images` streams partial images as the model makes them, then the completed image; `completed_only` streams the completed image as the one event; `none` refuses streaming (400 unsupported_parameter)
+                 * @enum {string}
+                 */
+                streaming: "partial_images" | "completed_only" | "none";
             };
             created: number;
             description: string;
@@ -3380,6 +3530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImageGenerationResponse"];
+                    "text/event-stream": components["schemas"]["ImageEditStreamEvent"];
                 };
             };
             /** @description Accepted (`Prefer: respond-async`): the generation record, `queued`; its images are stored and referenced by the record once it has `succeeded` */
@@ -3725,6 +3876,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImageGenerationResponse"];
+                    "text/event-stream": components["schemas"]["ImageGenerationStreamEvent"];
                 };
             };
             /** @description Accepted (`Prefer: respond-async`): the generation record, `queued`; its images are stored and referenced by the record once it has `succeeded` */

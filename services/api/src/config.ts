@@ -129,6 +129,7 @@ const EnvSchema = z.object({
   IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK: booleanString.default(false),
   IMAGEGATE_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   IMAGEGATE_WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  IMAGEGATE_STREAM_KEEPALIVE_MS: z.coerce.number().int().min(10).default(15_000),
 })
 
 export type Config = Readonly<{
@@ -200,6 +201,11 @@ export type Config = Readonly<{
     /** A job whose worker has not renewed its lease for this long is taken over; renewed every third of it. */
     leaseMs: number
   }>
+  /**
+   * A streamed answer idle this long gets a comment line, so that proxies which close idle
+   * connections (often at 60–100 s) keep it open while the model works.
+   */
+  streamKeepAliveMs: number
 }> &
   Readonly<BackendConfig>
 
@@ -311,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workspaceConcurrency: values.IMAGEGATE_JOB_WORKSPACE_CONCURRENCY,
       leaseMs: values.IMAGEGATE_JOB_LEASE_MS,
     },
+    streamKeepAliveMs: values.IMAGEGATE_STREAM_KEEPALIVE_MS,
   })
 }
 

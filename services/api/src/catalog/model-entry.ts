@@ -24,6 +24,8 @@ export const PARAMETERS = [
 
 export type Parameter = (typeof PARAMETERS)[number]
 
+export const STREAMING_MODES = ['partial_images', 'completed_only', 'none'] as const
+
 const SizeSchema = z.enum(SIZES)
 
 /** One model of the catalog. The built-in list is data (default-models.json), not code. */
@@ -59,6 +61,12 @@ export const ModelEntrySchema = z
      * Gemini models (as the reference client does), off for the others.
      */
     strictContent: z.boolean().optional(),
+    /**
+     * How `stream: true` is answered: `partial_images` sends the provider's partial images as
+     * they come, then the completed image; `completed_only` sends the completed image as the one
+     * event (a provider with no partials); `none` refuses it (400 unsupported_parameter).
+     */
+    streaming: z.enum(STREAMING_MODES).default('none'),
   })
   .refine((model) => model.sizes.every((size) => model.pricePerImage[size] !== undefined), {
     message: 'every size in `sizes` needs a price in `pricePerImage`',

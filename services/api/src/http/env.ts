@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { StoredResponse } from '../access/idempotency-store.ts'
 import type { PolicyState } from '../access/rate-limiter.ts'
 import type { RouteAccess } from '../access/scopes.ts'
 import type { Principal } from '../services/access/api-keys.ts'
@@ -19,6 +20,11 @@ export type AppEnv = {
     rateLimitPolicies?: PolicyState[]
     /** Set on idempotent POSTs: the ledger references and where a charge commits. */
     charge?: ChargeContext
+    /**
+     * Set by a streamed answer: settles once its generation has, to the answer a replay of the
+     * request gives (the completed event alone), or undefined when it failed.
+     */
+    streamedAnswer?: Promise<StoredResponse | undefined>
     /** `skill`: errors answer as `{ ok: false, error }` (the skill envelope). */
     errorEnvelope?: 'skill'
   }

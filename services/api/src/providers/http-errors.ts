@@ -5,8 +5,13 @@ import { classifyTransportError } from './resilience/classify-transport.ts'
 import { parseRetryAfter } from './resilience/retry-after.ts'
 import { type ProviderName, UpstreamFailure } from './types.ts'
 
-/** What the adapters read of an answer: fetch's Response has it, and so has the pooled client's. */
-export type FetchResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>
+/**
+ * What the adapters read of an answer: fetch's Response has it, and so has the pooled client's.
+ * `body`, read as it arrives, is for streamed answers (a web stream or a Node stream).
+ */
+export type FetchResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'> & {
+  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null
+}
 
 /**
  * The slice of `fetch` the adapters use; the global fetch, undici's and `createPooledFetch` all
@@ -180,6 +185,14 @@ export function postMultipart(post: UpstreamPost & { form: FormData }): Promise<
 }
 
 async function postAndParse(post: UpstreamPost, init: RequestInit): Promise<unknown> {
+  return readJsonAnswer(post, await sendUpstream(post, init))
+}
+
+/**
+ * Sends one request; resolves to a 2xx answer whose body is still to be read, and throws any
+ * other answer as the provider classifies it (its body read first), or the transport's failure.
+ */
+export async function sendUpstream(post: UpstreamPost, init: RequestInit): Promise<FetchResponse> {
   const { provider, signal } = post
   let response: FetchResponse
   try {
@@ -187,24 +200,37 @@ async function postAndParse(post: UpstreamPost, init: RequestInit): Promise<unkn
   } catch (error) {
     throw transportFailure(provider, error, signal, 'request')
   }
-
+  if (response.ok) {
+    return response
+  }
   let bytes = new Uint8Array(0)
   try {
     bytes = new Uint8Array(await response.arrayBuffer())
   } catch (error) {
-    // An error status already says what happened; only a 2xx needs its body.
-    if (response.ok || signal.aborted) {
+    // An error status already says what happened; its body only adds the details.
+    if (signal.aborted) {
       throw transportFailure(provider, error, signal, 'body')
     }
   }
+  throw post.classifyError({
+    status: response.status,
+    headers: response.headers,
+    body: parseJsonOrText(utf8Text(bytes)),
+    retryAfterMs: parseRetryAfter(response.headers, post.clock.now()),
+  })
+}
 
-  if (!response.ok) {
-    throw post.classifyError({
-      status: response.status,
-      headers: response.headers,
-      body: parseJsonOrText(utf8Text(bytes)),
-      retryAfterMs: parseRetryAfter(response.headers, post.clock.now()),
-    })
+/** The parsed JSON of a 2xx answer (long base64 values as `post.base64` asks). */
+export async function readJsonAnswer(
+  post: UpstreamPost,
+  response: FetchResponse,
+): Promise<unknown> {
+  const { provider, signal } = post
+  let bytes: Uint8Array
+  try {
+    bytes = new Uint8Array(await response.arrayBuffer())
+  } catch (error) {
+    throw transportFailure(provider, error, signal, 'body')
   }
   try {
     // From the bytes: megabytes of base64 are neither decoded as UTF-8 nor scanned by JSON.parse.

@@ -1,4 +1,5 @@
 import { EditInputError } from '../refinement/openai-edit-form.ts'
+import { partialRenders } from './local/partial-renders.ts'
 import { MEDIA_TYPES, renderSketch } from './local/render-sketch.ts'
 import { type LocalRenderPlan, planLocalRender } from './local/request-options.ts'
 import {
@@ -13,7 +14,8 @@ import {
  * The built-in provider: renders labelled placeholder sketches on this machine, so imagegate
  * works offline, in tests and in demos. Deterministic: the same request gives the same bytes.
  * With input images (edits, refinements) the picture is derived from one of them: see
- * `planLocalRender` for which, and for what it says about the mask and the others.
+ * `planLocalRender` for which, and for what it says about the mask and the others. Streamed,
+ * it sends partial renders of the first image (see partialRenders) before answering.
  */
 export function createLocalProvider(): ImageProvider {
   return {
@@ -40,6 +42,9 @@ export function createLocalProvider(): ImageProvider {
           )
         }
         const bytes = await render(plan, request.prompt, variant)
+        if (variant === 0 && request.onPartialImage && request.partialImages) {
+          await streamPartials(bytes, plan, request.partialImages, request.onPartialImage)
+        }
         images.push({ bytes, declaredMediaType: MEDIA_TYPES[plan.format] })
       }
       return { images, warnings: plan.warnings }
@@ -66,5 +71,23 @@ async function render(plan: LocalRenderPlan, prompt: string, variant: number): P
     // The sizes are clamped already, so what fails here is decoding the input. The message
     // reaches the caller; the decoder's own words stay in the cause.
     throw new EditInputError(`input image ${plan.input.position} could not be read`, { cause })
+  }
+}
+
+async function streamPartials(
+  finished: Uint8Array,
+  plan: LocalRenderPlan,
+  count: number,
+  onPartialImage: NonNullable<GenerateImagesRequest['onPartialImage']>,
+): Promise<void> {
+  const { width, height, format } = plan
+  let index = 0
+  for await (const partial of partialRenders(finished, { width, height, format, count })) {
+    onPartialImage({
+      index: index++,
+      base64: Buffer.from(Buffer.from(partial).toString('base64'), 'latin1'),
+      size: `${width}x${height}`,
+      outputFormat: format,
+    })
   }
 }

@@ -16,6 +16,7 @@ import { downloadImage, readImageBase64 } from './image-payload.ts'
 import { Base64Value } from './json-bytes.ts'
 import { buildOpenAIEdit, notOpenAIParameters } from './openai-edit-request.ts'
 import { openAIModelFamily } from './openai-model-family.ts'
+import { postImageEvents } from './openai-stream.ts'
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
@@ -108,6 +109,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
         processing,
         base64: 'bytes' as const,
       }
+      const { onPartialImage, partialImages } = request
+      const streamed =
+        onPartialImage && partialImages ? { onPartialImage, partialImages } : undefined
       let json: unknown
       let warnings: string[]
       let sentText: string | undefined
@@ -115,11 +119,31 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ImageProvi
         const edit = await buildOpenAIEdit({ ...request, inputs: request.inputs })
         warnings = edit.warnings
         sentText = edit.sentText
-        json = await postMultipart({ ...post, url: `${baseUrl}/images/edits`, form: edit.form })
+        const url = `${baseUrl}/images/edits`
+        if (streamed) {
+          edit.form.append('stream', 'true')
+          edit.form.append('partial_images', String(streamed.partialImages))
+          const init = { method: 'POST', headers: post.headers, body: edit.form, signal }
+          json = await postImageEvents({ ...post, url }, init, streamed.onPartialImage)
+        } else {
+          json = await postMultipart({ ...post, url, form: edit.form })
+        }
       } else {
         const built = buildRequestBody(request)
         warnings = built.warnings
-        json = await postJson({ ...post, url: `${baseUrl}/images/generations`, body: built.body })
+        const url = `${baseUrl}/images/generations`
+        if (streamed) {
+          const body = { ...built.body, stream: true, partial_images: streamed.partialImages }
+          const init = {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...post.headers },
+            body: JSON.stringify(body),
+            signal,
+          }
+          json = await postImageEvents({ ...post, url }, init, streamed.onPartialImage)
+        } else {
+          json = await postJson({ ...post, url, body: built.body })
+        }
       }
 
       const parsed = timed(processing, () => imagesResponseSchema.safeParse(json))

@@ -48,6 +48,11 @@ class PooledResponse implements FetchResponse {
     this.#body = answer.body
   }
 
+  /** The body as it arrives (a Node stream of Buffers), for answers read piece by piece. */
+  get body(): AsyncIterable<Uint8Array> {
+    return this.#body
+  }
+
   /**
    * The whole body; rejects with the socket's error if the connection fails while reading. With
    * a Content-Length, chunks are copied into the final buffer as they arrive, so that none of

@@ -49,6 +49,28 @@ export type GenerateImagesRequest = {
   inputFidelity?: 'high' | 'low'
   /** Aborts the call when the request deadline passes. */
   signal: AbortSignal
+  /**
+   * Streaming: partial images (1–3) to hand to `onPartialImage` as they are made, before the
+   * call resolves with the completed image. A provider that cannot stream ignores both.
+   */
+  partialImages?: number
+  onPartialImage?: (partial: PartialImage) => void
+}
+
+/**
+ * A partial image of a streamed generation, handed on as the provider sent it (not verified
+ * or stored: only the completed image is).
+ */
+export type PartialImage = {
+  /** 0-based, in the order the provider made them. */
+  index: number
+  /** Standard base64 of the image, as ASCII bytes (a view of what the provider sent). */
+  base64: Uint8Array
+  /** What the provider said of it, OpenAI's values; absent where it said nothing. */
+  size?: string
+  quality?: 'low' | 'medium' | 'high' | 'auto'
+  background?: 'transparent' | 'opaque' | 'auto'
+  outputFormat?: 'png' | 'jpeg' | 'webp'
 }
 
 export type ProviderImage = {

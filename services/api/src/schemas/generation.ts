@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { STREAMING_MODES } from '../catalog/model-entry.ts'
 import { pageOf } from './pagination.ts'
 import { SkillSuccessSchema } from './skill.ts'
 
@@ -131,6 +132,12 @@ export const ModelSchema = z
         .number()
         .int()
         .openapi({ description: 'Longest refinement chain: earlier steps plus the new request' }),
+      streaming: z.enum(STREAMING_MODES).openapi({
+        description:
+          'How `stream: true` is answered: `partial_images` streams partial images as the model ' +
+          'makes them, then the completed image; `completed_only` streams the completed image as ' +
+          'the one event; `none` refuses streaming (400 unsupported_parameter)',
+      }),
     }),
     pricing: z.strictObject({
       unit: z.literal('usd_cents_per_image'),

@@ -31,6 +31,17 @@ export const InputImageSchema = z
   })
   .openapi('InputImage')
 
+const PARTIAL_IMAGES_DESCRIPTION =
+  'Partial images to stream before the completed one (0–3; with `stream`). A model that ' +
+  'streams only the completed image sends none; the model may send fewer when it finishes early'
+
+const PartialImagesSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(3)
+  .openapi({ description: PARTIAL_IMAGES_DESCRIPTION })
+
 export const SizeParamSchema = z.enum(['auto', ...SIZES]).openapi({
   description: 'Pixel size; mapped to the nearest size the model supports, with a warning',
 })
@@ -66,6 +77,15 @@ export const ImageGenerationRequestSchema = z
         'Stored assets sent to the model as references, logos, faces, characters… (image-to-image)',
     }),
     webhook_url: RequestWebhookUrlSchema.optional(),
+    stream: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'Answer Server-Sent Events as OpenAI does (`image_generation.partial_image`, then ' +
+          "`image_generation.completed`), for models whose `capabilities.streaming` isn't `none`; n must be 1",
+      }),
+    partial_images: PartialImagesSchema.optional(),
   })
   .openapi('ImageGenerationRequest', {
     example: {
@@ -193,9 +213,20 @@ export const ImageEditFieldsSchema = z.strictObject({
   seed: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
   webhook_url: RequestWebhookUrlSchema.optional(),
   stream: z
-    .enum(['false'])
+    .enum(['true', 'false'])
     .optional()
-    .openapi({ description: 'Streaming partial images is not offered; only false is accepted' }),
+    .openapi({
+      description:
+        'true: answer Server-Sent Events as OpenAI does (`image_edit.partial_image`, then ' +
+        "`image_edit.completed`), for models whose `capabilities.streaming` isn't `none`; n must be 1",
+    }),
+  partial_images: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3)
+    .optional()
+    .openapi({ description: PARTIAL_IMAGES_DESCRIPTION }),
   image_asset_ids: z
     .string()
     .regex(/^ast_[0-9A-Z]{26}(,ast_[0-9A-Z]{26}){0,15}$/)

@@ -37,7 +37,9 @@ export type IdempotencyLayerDeps = {
  * - a crash mid-flight leaves a lease that runs out, after which the same request takes over.
  * Every idempotent request gets a ChargeContext; with a key, the charge hands its settlement to
  * `onCommit`, and it runs in the very commit that stores the answer (settled when the answer is
- * kept, released otherwise), so no crash can keep a debit without its replayable answer.
+ * kept, released otherwise), so no crash can keep a debit without its replayable answer. A
+ * streamed answer (`stream: true`) is kept as its completed event alone: a replay is a stream
+ * of that one event.
  */
 export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -84,6 +86,21 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
     }
     c.set('charge', charge)
     await next()
+    const streamed = c.get('streamedAnswer')
+    if (streamed) {
+      // The events go out as they come; the key keeps the completed event (what a replay
+      // answers) or is released, once the generation has ended, connected client or not.
+      streamed
+        .then((stored) => {
+          if (stored) {
+            deps.idempotency.finish(claim, stored, (way) => closeCharge?.(way === 'stored'))
+          } else {
+            deps.idempotency.abandon(claim, () => closeCharge?.(false))
+          }
+        })
+        .catch((err: unknown) => c.get('log')?.error({ err }, 'idempotency key not settled'))
+      return
+    }
     if (!worthKeeping(c.res)) {
       deps.idempotency.abandon(claim, () => closeCharge?.(false))
       return

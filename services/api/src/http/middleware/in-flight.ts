@@ -9,24 +9,36 @@ export function createInFlightRequests() {
   let running = 0
   let waiting: (() => void)[] = []
 
+  function finished() {
+    running--
+    if (running === 0 && waiting.length > 0) {
+      const resolved = waiting
+      waiting = []
+      for (const resolve of resolved) {
+        resolve()
+      }
+    }
+  }
+
   const middleware: MiddlewareHandler = async (_c, next) => {
     running++
     try {
       await next()
     } finally {
-      running--
-      if (running === 0 && waiting.length > 0) {
-        const resolved = waiting
-        waiting = []
-        for (const resolve of resolved) {
-          resolve()
-        }
-      }
+      finished()
     }
   }
 
   return {
     middleware,
+    /**
+     * Counts `work` as a running handler until it settles: the part of an answer that goes on
+     * after its handler returned (a streamed generation).
+     */
+    track(work: Promise<unknown>): void {
+      running++
+      work.then(finished, finished)
+    },
     /** How many handlers are running now. */
     get size() {
       return running

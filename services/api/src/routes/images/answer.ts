@@ -9,8 +9,11 @@ import { answerSettings } from './answer-settings.ts'
 
 export type ImageGenerationResponse = z.infer<typeof ImageGenerationResponseSchema>
 
-/** The declared 200 of the OpenAI-shaped image routes. */
-export function imagesResponse(description: string) {
+/**
+ * The declared 200 of the OpenAI-shaped image routes: JSON, or with `stream` the events of
+ * `streamEvents`, one per `data:` line (see stream-answer.ts).
+ */
+export function imagesResponse(description: string, streamEvents: z.ZodType) {
   return {
     description,
     headers: {
@@ -20,7 +23,10 @@ export function imagesResponse(description: string) {
         schema: { type: 'string' as const },
       },
     },
-    content: { 'application/json': { schema: ImageGenerationResponseSchema } },
+    content: {
+      'application/json': { schema: ImageGenerationResponseSchema },
+      'text/event-stream': { schema: streamEvents },
+    },
   }
 }
 
@@ -120,7 +126,8 @@ export function serializeAnswer(
   return pieces
 }
 
-function base64Bytes({ bytes, base64 }: Base64Source): Uint8Array {
+/** An image's base64 as ASCII bytes: the provider's own when it sent standard base64, else made here. */
+export function base64Bytes({ bytes, base64 }: Base64Source): Uint8Array {
   if (typeof base64 === 'string') {
     return Buffer.from(base64, 'latin1')
   }

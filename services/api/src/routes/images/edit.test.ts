@@ -217,12 +217,12 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
     expect(error).toMatchObject({ code: 'invalid_request', param: 'image' })
   })
 
-  it('names an unknown field, and refuses streaming', async () => {
+  it('names an unknown field, and a stream value that is not a boolean', async () => {
     t = createTestApp()
     const image = { field: 'image', bytes: await noisePng('x', 64) }
     const unknown = await refused(edit(t, { prompt: 'x', colour: 'red' }, [image]), 400)
     expect(unknown.message).toBe("Unknown field 'colour' for an image edit")
-    const stream = await refused(edit(t, { prompt: 'x', stream: 'true' }, [image]), 400)
+    const stream = await refused(edit(t, { prompt: 'x', stream: 'yes' }, [image]), 400)
     expect(stream).toMatchObject({ code: 'invalid_request', param: 'stream' })
     const n = await refused(edit(t, { prompt: 'x', n: 'eleven' }, [image]), 400)
     expect(n).toMatchObject({ code: 'invalid_request', param: 'n' })

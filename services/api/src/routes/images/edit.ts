@@ -13,6 +13,7 @@ import {
 } from '../../http/respond-async.ts'
 import type { App } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
+import { ImageEditStreamEventSchema } from '../../schemas/image-stream.ts'
 import {
   type ImageEditFields,
   ImageEditFieldsSchema,
@@ -21,8 +22,10 @@ import {
 } from '../../schemas/images.ts'
 import { assertTakesInputImages } from '../../services/generation/inputs.ts'
 import { withInputImages } from '../../services/generation/prepare.ts'
+import { planStream } from '../../services/generation/stream.ts'
 import type { PreparedGeneration } from '../../services/generation/types.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
+import { streamAnswer } from './stream-answer.ts'
 
 export const route = createRoute({
   method: 'post',
@@ -45,7 +48,7 @@ export const route = createRoute({
     },
   },
   responses: {
-    200: imagesResponse('The edited images'),
+    200: imagesResponse('The edited images', ImageEditStreamEventSchema),
     ...acceptedResponse,
     ...errorResponses(400, 404, 413, 415, 502, 503, 504),
   },
@@ -100,7 +103,10 @@ function parseLabels(text: string | undefined, count: number) {
 
 export function register(
   app: App,
-  deps: Pick<AppDeps, 'assets' | 'clock' | 'config' | 'generation' | 'jobs' | 'signedUrls'>,
+  deps: Pick<
+    AppDeps,
+    'assets' | 'clock' | 'config' | 'generation' | 'inFlight' | 'jobs' | 'signedUrls'
+  >,
 ) {
   app.openAPIRegistry.registerPath(route)
 
@@ -144,7 +150,8 @@ export function register(
 
     const {
       response_format: _responseFormat,
-      stream: _stream,
+      stream,
+      partial_images: partialImages,
       image_asset_ids: _imageAssetIds,
       image_labels: _imageLabels,
       mask_asset_id: givenMaskAssetId,
@@ -163,8 +170,11 @@ export function register(
       params: { inputs: uploads.length > 0 ? 'image' : 'image_asset_ids' },
       operation: 'edit',
     })
-    // A model that cannot edit is refused before any upload is stored.
+    // A model that cannot edit (or stream, when asked to) is refused before any upload is stored.
     assertTakesInputImages(prepared.model)
+    if (stream === 'true') {
+      planStream(prepared.model, prepared.plan.n, partialImages)
+    }
 
     const stored = await Promise.all(uploads.map((file) => store(workspaceId, file, 'reference')))
     const ids = [...stored.map((asset) => asset.id), ...assetIds]
@@ -191,6 +201,10 @@ export function register(
     const form = await readEditForm(c, deps.config.maxUploadBytes)
     const fields = parseFields(form.fields)
     const prepared = await prepare(workspaceId, form, fields)
+    if (fields.stream === 'true') {
+      const operation = 'image_edit'
+      return streamAnswer(c, deps, prepared, { operation, partialImages: fields.partial_images })
+    }
     if (prefersRespondAsync(c.req.header('prefer'))) {
       // The uploads are stored assets by now: the job refers to them, never to the request.
       return acceptedAnswer(c, await deps.jobs.accept(prepared, c.get('charge')))

@@ -9,8 +9,10 @@ import {
 } from '../../http/respond-async.ts'
 import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
+import { ImageGenerationStreamEventSchema } from '../../schemas/image-stream.ts'
 import { ImageGenerationRequestSchema } from '../../schemas/images.ts'
 import { imagesAnswer, imagesResponse } from './answer.ts'
+import { streamAnswer } from './stream-answer.ts'
 
 export const route = createRoute({
   method: 'post',
@@ -30,7 +32,7 @@ export const route = createRoute({
     },
   },
   responses: {
-    200: imagesResponse('The generated images'),
+    200: imagesResponse('The generated images', ImageGenerationStreamEventSchema),
     ...acceptedResponse,
     ...errorResponses(400, 404, 502, 503, 504),
   },
@@ -45,7 +47,7 @@ export const access: RouteAccessRule = {
 
 export const handler: HandlerFactory<
   typeof route,
-  'config' | 'generation' | 'jobs' | 'signedUrls'
+  'clock' | 'config' | 'generation' | 'inFlight' | 'jobs' | 'signedUrls'
 > = (deps) => async (c) => {
   const started = performance.now()
   const {
@@ -54,6 +56,8 @@ export const handler: HandlerFactory<
     parent_asset_id: parentAssetId,
     input_images: inputImages,
     webhook_url: webhookUrl,
+    stream,
+    partial_images: partialImages,
     ...rest
   } = c.req.valid('json')
   const input = {
@@ -63,6 +67,11 @@ export const handler: HandlerFactory<
     ...(parentAssetId ? { parentAssetId } : {}),
     ...(inputImages ? { inputs: inputImages.map(toInputRef) } : {}),
     operation: 'generate' as const,
+  }
+  if (stream) {
+    const prepared = deps.generation.prepare(c.get('workspaceId'), input)
+    const operation = 'image_generation'
+    return streamAnswer(c, deps, prepared, { operation, partialImages }) as never
   }
   if (prefersRespondAsync(c.req.valid('header').prefer)) {
     const prepared = deps.generation.prepareRecorded(c.get('workspaceId'), input)

@@ -45,6 +45,7 @@ export const handler: HandlerFactory<typeof route, 'catalog'> = (deps) => (c) =>
           edits: model.edits,
           max_input_images: model.edits ? model.maxInputImages : 0,
           max_turns: model.maxTurns,
+          streaming: model.streaming,
         },
         pricing: {
           unit: 'usd_cents_per_image' as const,

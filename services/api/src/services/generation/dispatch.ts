@@ -12,7 +12,7 @@ import type { Sleep } from '../../providers/resilience/sleep.ts'
 import type { GenerateImagesResult, ProviderName } from '../../providers/types.ts'
 import { UpstreamFailure } from '../../providers/types.ts'
 import type { PreparedInputs } from './inputs.ts'
-import type { PreparedGeneration, ProviderRuntime } from './types.ts'
+import type { PartialImageSink, PreparedGeneration, ProviderRuntime } from './types.ts'
 
 export type DispatchDeps = {
   /** Providers that are configured; in mock mode every model is answered by `local`. */
@@ -45,6 +45,7 @@ export function runtimeFor(deps: DispatchDeps, model: ModelEntry): ProviderRunti
 /**
  * One provider call per chunk of at most `maxNPerCall` images, each with the retry policy, at
  * most CALLS_IN_PARALLEL at a time. A call that fails for good is one result among the others.
+ * A streamed generation (one image) hands `partials` to its call.
  */
 export async function dispatch(
   deps: DispatchDeps,
@@ -54,6 +55,7 @@ export async function dispatch(
   onAttempt: (record: AttemptRecord) => void,
   /** Stops the calls early (a cancelled job): an aborted call fails like one past its deadline. */
   stop?: AbortSignal,
+  partials?: PartialImageSink,
 ): Promise<CallResult[]> {
   const { model, plan, input } = prepared
   const [width = 1024, height = 1024] = plan.size.split('x').map(Number)
@@ -87,6 +89,12 @@ export async function dispatch(
               ...(input.inputFidelity ? { inputFidelity: input.inputFidelity } : {}),
               maxTurns: model.maxTurns,
               strictContent: usesStrictContent(model),
+              ...(partials
+                ? {
+                    partialImages: partials.partialImages,
+                    onPartialImage: partials.onPartialImage,
+                  }
+                : {}),
               signal: stop ? AbortSignal.any([signal, stop]) : signal,
             }),
           {

@@ -25,7 +25,7 @@ import {
   sha256Hex,
 } from './record.ts'
 import { storeImages } from './store-images.ts'
-import type { GenerationOutcome, PreparedGeneration } from './types.ts'
+import type { GenerationOutcome, PartialImageSink, PreparedGeneration } from './types.ts'
 import { combineUpstreamReports } from './upstream-reports.ts'
 
 /** How a job runs its generation (services/jobs): on its queued record, stoppable, marked. */
@@ -56,7 +56,11 @@ export type ExecuteDeps = DispatchDeps &
 export function createExecutor(deps: ExecuteDeps) {
   const inFlight = createSingleflight<GenerationOutcome>()
 
-  async function run(prepared: PreparedGeneration, job?: JobRun): Promise<GenerationOutcome> {
+  async function run(
+    prepared: PreparedGeneration,
+    job?: JobRun,
+    partials?: PartialImageSink,
+  ): Promise<GenerationOutcome> {
     const started = performance.now()
     const { workspaceId, input, model, plan } = prepared
     let runtime: ReturnType<typeof runtimeFor>
@@ -109,6 +113,7 @@ export function createExecutor(deps: ExecuteDeps) {
         inputs,
         (record) => attempts.push(record),
         job?.signal,
+        partials,
       )
     } catch (err) {
       throw await failed(err)
@@ -195,21 +200,25 @@ export function createExecutor(deps: ExecuteDeps) {
 
   /**
    * Identical in-flight requests with an explicit seed share one upstream call (the answer is
-   * deterministic, so calling twice buys nothing); a job runs on its own record, unshared.
-   * Failures come out in the error table's terms.
+   * deterministic, so calling twice buys nothing); a job runs on its own record, unshared, and
+   * so does a streamed one, whose partial images go to `partials`. Failures come out in the
+   * error table's terms.
    */
   return async function execute(
     prepared: PreparedGeneration,
     job?: JobRun,
+    partials?: PartialImageSink,
   ): Promise<GenerationOutcome> {
     const { workspaceId, input } = prepared
     try {
-      if (input.seed === undefined || job) {
-        return await run(prepared, job)
+      if (input.seed === undefined || job || partials) {
+        return await run(prepared, job, partials)
       }
       const key = sha256Hex(JSON.stringify([workspaceId, input]))
       // Shared with whoever joined: its memory is left to the garbage collector.
-      const { releaseBuffers: _shared, ...outcome } = await inFlight.do(key, () => run(prepared))
+      const { releaseBuffers: _shared, ...outcome } = await inFlight.do(key, () =>
+        run(prepared, undefined),
+      )
       return outcome
     } catch (err) {
       throw toAppError(err, input.params)

@@ -13,7 +13,12 @@ import { createExecutor, type ExecuteDeps, type JobRun } from './execute.ts'
 import { toAppError } from './failures.ts'
 import { type PrepareDeps, prepareGeneration, withRefinementDefaults } from './prepare.ts'
 import { recordRefusal } from './record.ts'
-import type { GenerationInput, GenerationOutcome, PreparedGeneration } from './types.ts'
+import type {
+  GenerationInput,
+  GenerationOutcome,
+  PartialImageSink,
+  PreparedGeneration,
+} from './types.ts'
 
 export type GenerationPipelineDeps = ExecuteDeps &
   PrepareDeps &
@@ -162,11 +167,18 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
     }
   }
 
-  /** Runs a held generation and settles its credits; a failure releases them. */
-  async function complete(held: HeldGeneration, job?: JobRun): Promise<GenerationOutcome> {
+  /**
+   * Runs a held generation and settles its credits; a failure releases them. A streamed one
+   * passes where its partial images go.
+   */
+  async function complete(
+    held: HeldGeneration,
+    job?: JobRun,
+    partials?: PartialImageSink,
+  ): Promise<GenerationOutcome> {
     let outcome: GenerationOutcome
     try {
-      outcome = await execute(held.prepared, job)
+      outcome = await execute(held.prepared, job, partials)
     } catch (err) {
       await held.release()
       throw err

@@ -2,7 +2,7 @@ import type { ModelEntry } from '../../catalog/model-entry.ts'
 import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import type { CircuitBreaker } from '../../providers/resilience/circuit-breaker.ts'
 import type { RetryBudget } from '../../providers/resilience/retry-budget.ts'
-import type { ImageProvider, ProviderImage } from '../../providers/types.ts'
+import type { ImageProvider, PartialImage, ProviderImage } from '../../providers/types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
 import type { InputParams } from './inputs.ts'
@@ -29,7 +29,13 @@ export type GenerationMetrics = {
 
 export type GenerationInput = Omit<
   ImageGenerationRequest,
-  'response_format' | 'parent_generation_id' | 'parent_asset_id' | 'input_images' | 'webhook_url'
+  | 'response_format'
+  | 'parent_generation_id'
+  | 'parent_asset_id'
+  | 'input_images'
+  | 'stream'
+  | 'partial_images'
+  | 'webhook_url'
 > & {
   operation: 'generate' | 'edit' | 'skill'
   sourceTaskId?: string
@@ -90,4 +96,14 @@ export type GenerationOutcome = {
    * written in full. Absent on an outcome other requests may share.
    */
   releaseBuffers?: () => void
+}
+
+/**
+ * Where a streamed generation's partial images go as the provider makes them: a run-time
+ * listener, not part of the prepared (queueable) generation.
+ */
+export type PartialImageSink = {
+  /** Partial images asked of the provider (1–3). */
+  partialImages: number
+  onPartialImage(partial: PartialImage): void
 }
