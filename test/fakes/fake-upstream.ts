@@ -93,9 +93,10 @@ export type UpstreamCall = {
   /**
    * A streamed answer's events as they were written, each with the wall-clock time
    * (`performance.timeOrigin + performance.now()`, comparable across processes) it was handed
-   * to the socket.
+   * to the socket, and the time its last byte was (the write's callback: for an event larger than
+   * the socket's buffers, once the reader has taken most of it).
    */
-  events?: { type: string; sentAt: number; base64: string }[]
+  events?: { type: string; sentAt: number; sentUntil: number; base64: string }[]
 }
 
 export type FakeUpstream = {
@@ -114,6 +115,8 @@ export type FakeUpstream = {
 }
 
 export type FakeUpstreamOptions = {
+  /** The port on 127.0.0.1 to listen on; a free one by default. */
+  port?: number
   image?: Uint8Array
   mediaType?: string
   /**
@@ -304,7 +307,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   // Tests may block the event loop for a while; an idle keep-alive socket must not expire meanwhile.
   server.keepAliveTimeout = 60_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   return {
@@ -526,12 +529,17 @@ function streamEvents(
       return
     }
     const frame = `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`
-    call.events?.push({
+    const sent = {
       type: event.type,
       sentAt: performance.timeOrigin + performance.now(),
+      sentUntil: Number.NaN,
       base64: event.base64,
+    }
+    call.events?.push(sent)
+    res.write(frame, () => {
+      sent.sentUntil = performance.timeOrigin + performance.now()
+      later(next)
     })
-    res.write(frame, () => later(next))
   }
   const later = (run: () => void) => {
     const timer = setTimeout(() => {
