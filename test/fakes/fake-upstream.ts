@@ -56,6 +56,11 @@ export type Fault =
       retryAfterSeconds?: number
       /** OpenAI `stream: true`: the wait before each event (partial or completed); default 0. */
       eventDelayMs?: number
+      /**
+       * OpenAI `stream: true`: the completed event waits for this too, so a test can hold the
+       * upstream unfinished until its client has seen every partial image.
+       */
+      completedAfter?: Promise<void>
     }
 
 /** A file part of a multipart request, as received. */
@@ -286,6 +291,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
           partialPng(String(answered.size ?? '720x720'), partialIndex),
         failAfterPartial: fault.mode === 'stream_error_after_partial',
         delayMs: fault.eventDelayMs,
+        completedAfter: fault.completedAfter,
         timers,
       })
       return
@@ -338,9 +344,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   }
 }
 
-function normalise(fault: Fault): Script & { delayMs: number; eventDelayMs: number } {
+function normalise(
+  fault: Fault,
+): Script & { delayMs: number; eventDelayMs: number; completedAfter?: Promise<void> } {
   const spelled = typeof fault === 'string' ? { mode: fault } : fault
   return {
+    ...(spelled.completedAfter ? { completedAfter: spelled.completedAfter } : {}),
     mode: spelled.mode,
     delayMs: spelled.delayMs ?? 0,
     eventDelayMs: spelled.eventDelayMs ?? 0,
@@ -484,6 +493,7 @@ function streamEvents(
     partialBase64: (partialIndex: number) => string
     failAfterPartial: boolean
     delayMs: number
+    completedAfter: Promise<void> | undefined
     timers: Set<NodeJS.Timeout>
   },
 ): void {
@@ -526,6 +536,13 @@ function streamEvents(
     const event = events.shift()
     if (event === undefined || res.destroyed) {
       res.end()
+      return
+    }
+    if (event.type.endsWith('.completed') && context.completedAfter) {
+      const held = context.completedAfter
+      context.completedAfter = undefined
+      events.unshift(event)
+      held.then(next)
       return
     }
     const frame = `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`
