@@ -326,8 +326,15 @@ describe(`every operation of the committed document, fuzzed (seed ${SEED})`, () 
       path: REPLAY_PATH,
       interruptAfterTimeLimit: OPERATION_TIME_LIMIT_MS,
     })
-    // The generator reaches past validation: some case of every operation is answered 2xx.
-    const succeeded = Object.entries(tally.statuses).filter(([status]) => Number(status) < 300)
+    // The generator reaches past validation: some case of every operation is answered 2xx. A
+    // cancel succeeds only on a job still queued or running, and with mock images every job
+    // ends within milliseconds; its 409 (the generation found, judged finished) is as far past
+    // validation as this world lets it go. services/jobs/jobs.test.ts cancels real jobs.
+    const reachedPast = (status: number) =>
+      status < 300 || (operation.operationId === 'cancelGeneration' && status === 409)
+    const succeeded = Object.entries(tally.statuses).filter(([status]) =>
+      reachedPast(Number(status)),
+    )
     expect(succeeded.length, JSON.stringify(tally.statuses)).toBeGreaterThan(0)
   })
 })
