@@ -126,9 +126,11 @@ describe('total outage (B4)', () => {
     // Requests that arrived while the circuit was open never reached the provider.
     const failedFast = during.filter((result) => result.attempts === 0)
     expect(failedFast.length).toBeGreaterThan(REQUESTS * 0.9)
-    // p99 rather than max: a stray GC pause in a 1,200-request run can exceed 5 ms on its own.
+    // p99 rather than max: a stray GC pause in a 1,200-request run can stall one on its own. The
+    // bound is loose on purpose (a loaded CI machine schedules 1,200 promises slowly); what it
+    // rules out is a refused request that still waited on a socket or a timer.
     const realMs = failedFast.map((result) => result.realMs).sort((a, b) => a - b)
-    expect(realMs[Math.floor(realMs.length * 0.99)]).toBeLessThan(5)
+    expect(realMs[Math.floor(realMs.length * 0.99)]).toBeLessThan(50)
     for (const result of failedFast) {
       expect(result.error).toMatchObject({
         kind: 'unavailable',
