@@ -46,6 +46,14 @@ async function start() {
     }
     throw err
   }
+  // The metadata store is SQLite in the data dir. A PostgreSQL URL is refused rather than
+  // ignored: instances that each kept their own SQLite file would not share keys or credits.
+  if (config.databaseUrl !== undefined) {
+    process.stderr.write(
+      'imagegate: IMAGEGATE_DATABASE_URL: metadata in PostgreSQL is not available in this version; unset it to use SQLite in the data dir\n',
+    )
+    process.exit(2)
+  }
   const log = createLogger(config)
   // An unreachable Redis fails the start, before anything is written to the data dir; once
   // running, an outage falls back to per-instance limits (access/fallback-gcra-store.ts).
