@@ -28,7 +28,7 @@ if (stale.length > 0) {
   console.error(`Generated files are stale (run \`pnpm gen\` and commit):\n  ${stale.join('\n  ')}`)
   process.exit(1)
 }
-const spec = generateSpec()
+const spec = await generateSpec()
 if (read(specPath) !== spec) {
   stale.push('openapi/openapi.json')
 }

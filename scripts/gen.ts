@@ -14,7 +14,7 @@ import {
 
 // Migrations first: building the app for the spec applies them.
 runDrizzleGenerate()
-const spec = generateSpec()
+const spec = await generateSpec()
 writeFileSync(specPath, spec)
 writeFileSync(clientTypesPath, await generateClientTypes(spec))
 writeFileSync(clientManifestPath, clientManifestFor(spec, readFileSync(clientManifestPath, 'utf8')))

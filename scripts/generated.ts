@@ -18,14 +18,14 @@ export const pgMigrationsDir = path.join(root, 'services/api/drizzle-pg')
 const apiDir = path.join(root, 'services/api')
 
 /** The contract as the code defines it: an app on throwaway dependencies, rendered. */
-export function generateSpec(): string {
+export async function generateSpec(): Promise<string> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'imagegate-spec-'))
   const config = loadConfig({ IMAGEGATE_DATA_DIR: dataDir, IMAGEGATE_LOG_LEVEL: 'silent' })
-  const deps = createDeps(config, { databaseFile: ':memory:', log: createLogger(config) })
+  const deps = await createDeps(config, { databaseFile: ':memory:', log: createLogger(config) })
   try {
     return renderOpenAPIDocument(createApp(deps))
   } finally {
-    void deps.close()
+    await deps.close()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

@@ -16,12 +16,12 @@ const openAccess: AccessMiddleware = async (c, next) => {
  * The server exactly as main.ts builds it, but with access control off: the baseline that shows
  * what access control costs (bench/access.ts). No setting of the real server reaches this.
  */
-export function serveWithoutAccessControl(
+export async function serveWithoutAccessControl(
   env: Record<string, string>,
   onListening: (url: string) => void,
 ) {
   const config = loadConfig(env)
-  const deps = createDeps(config, { log: createLogger(config) })
+  const deps = await createDeps(config, { log: createLogger(config) })
   const app = createApp(deps, { access: openAccess })
   return serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
     onListening(`http://${info.address}:${info.port}`),

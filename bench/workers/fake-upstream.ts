@@ -32,5 +32,5 @@ setInterval(() => {
   upstream.calls.length = 0
 }, 1000).unref()
 process.on('SIGTERM', () => {
-  upstream.close().then(() => process.exit(0))
+  void upstream.close().then(() => process.exit(0))
 })

@@ -5,4 +5,4 @@
 import { serveWithoutAccessControl } from '../lib/open-server.ts'
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { env: Record<string, string> }
-serveWithoutAccessControl(input.env, (url) => console.log(url))
+await serveWithoutAccessControl(input.env, (url) => console.log(url))

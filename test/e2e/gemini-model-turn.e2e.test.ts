@@ -11,7 +11,7 @@ describe('Gemini model turns', () => {
   let t: TestApp
   beforeEach(async () => {
     fake = await startFakeUpstream()
-    t = createTestApp({
+    t = await createTestApp({
       env: { IMAGEGATE_GEMINI_API_KEY: 'gm-fake', IMAGEGATE_GEMINI_BASE_URL: `${fake.url}/v1beta` },
     })
   })
@@ -60,7 +60,7 @@ describe('Gemini model turns', () => {
       ]),
     })
 
-    const row = t.deps.generationsRepo.get('default', body.generation_id)
+    const row = await t.deps.generationsRepo.get('default', body.generation_id)
     const turns = row?.modelTurn as { role: string; parts: Record<string, unknown>[] }[]
     expect(turns).toHaveLength(1)
     expect(turns[0]?.role).toBe('model')
@@ -79,7 +79,7 @@ describe('Gemini model turns', () => {
     expect(data?.data).toHaveLength(3)
     expect(fake.calls.filter((call) => call.shape === 'gemini')).toHaveLength(3)
     expect(data?.cost).toBeCloseTo(3 * 3.9, 6)
-    const row = t.deps.generationsRepo.get('default', data?.generation_id ?? '')
+    const row = await t.deps.generationsRepo.get('default', data?.generation_id ?? '')
     const turns = row?.modelTurn as {
       parts: { thoughtSignature?: string; inlineData?: unknown }[]
     }[]

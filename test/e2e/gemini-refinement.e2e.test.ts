@@ -26,7 +26,7 @@ describe('Gemini refinement chains', () => {
     catalog = writeCatalogFile(
       builtIn.models.map((model) => (model.id === MODEL ? { ...model, maxTurns: 3 } : model)),
     )
-    t = createTestApp({
+    t = await createTestApp({
       env: {
         IMAGEGATE_GEMINI_API_KEY: 'gm-fake',
         IMAGEGATE_GEMINI_BASE_URL: `${fake.url}/v1beta`,

@@ -349,7 +349,7 @@ function normalise(
 ): Script & { delayMs: number; eventDelayMs: number; completedAfter?: Promise<void> } {
   const spelled = typeof fault === 'string' ? { mode: fault } : fault
   return {
-    ...(spelled.completedAfter ? { completedAfter: spelled.completedAfter } : {}),
+    ...(spelled.completedAfter === undefined ? {} : { completedAfter: spelled.completedAfter }),
     mode: spelled.mode,
     delayMs: spelled.delayMs ?? 0,
     eventDelayMs: spelled.eventDelayMs ?? 0,
@@ -542,7 +542,7 @@ function streamEvents(
       const held = context.completedAfter
       context.completedAfter = undefined
       events.unshift(event)
-      held.then(next)
+      void held.then(next)
       return
     }
     const frame = `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`

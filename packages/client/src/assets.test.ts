@@ -64,7 +64,7 @@ function clientOver(
 
 describe('uploadAsset', () => {
   it('sends the digest of the bytes and reports whether the asset is new', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { client, uploads } = clientOver(t)
     const bytes = await noisePng('client upload', 16)
     const meta = { kind: 'reference', description: 'noise', folderPath: '/client' }
@@ -76,7 +76,7 @@ describe('uploadAsset', () => {
   })
 
   it('resends once when the bytes arrived corrupted, then succeeds', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { client, uploads } = clientOver(t, { upload: (attempt) => attempt === 1 })
     const bytes = await noisePng('flaky link', 16)
     const asset = await client.uploadAsset(bytes)
@@ -85,7 +85,7 @@ describe('uploadAsset', () => {
   })
 
   it('fails loudly with digest_mismatch after exactly two corrupted attempts', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { client, uploads } = clientOver(t, { upload: () => true })
     const error = await client.uploadAsset(await noisePng('broken link', 16)).catch((e) => e)
     expect(error).toBeInstanceOf(ImagegateError)
@@ -96,7 +96,7 @@ describe('uploadAsset', () => {
   })
 
   it('does not resend on other errors', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { client, uploads } = clientOver(t)
     const error = await client
       .uploadAsset(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'))
@@ -108,7 +108,7 @@ describe('uploadAsset', () => {
 
 describe('downloadAsset', () => {
   it('returns the bytes after checking them against the announced hash', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { client } = clientOver(t)
     const bytes = await noisePng('download', 16)
     const asset = await client.uploadAsset(bytes)
@@ -118,7 +118,7 @@ describe('downloadAsset', () => {
   })
 
   it('throws digest_mismatch when the bytes were corrupted on the way', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const bytes = await noisePng('corrupted download', 16)
     const asset = await clientOver(t).client.uploadAsset(bytes)
     const { client } = clientOver(t, { download: true })
@@ -129,7 +129,7 @@ describe('downloadAsset', () => {
   })
 
   it('throws not_found for an unknown id', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const error = await clientOver(t)
       .client.downloadAsset('ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA')
       .catch((e) => e)

@@ -11,7 +11,7 @@ afterEach(async () => {
 
 describe('client.editImage', () => {
   it('uploads images with their roles and names, a stored asset and a mask', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const logo = await t.client.uploadAsset(await noisePng('client-logo', 64), { kind: 'logo' })
     const photo = await noisePng('client-photo', 128)
     const answer = await t.client.editImage({
@@ -42,7 +42,7 @@ describe('client.editImage', () => {
   })
 
   it('sends several uploads as image[] and throws the error answer', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const answer = await t.client.editImage({
       prompt: 'combine them',
       model: 'local-sketch',

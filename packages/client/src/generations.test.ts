@@ -18,7 +18,7 @@ const acceptJob = (app: AccessTestApp, prompt: string) =>
 
 describe('client.waitForGeneration', () => {
   it('polls an accepted job to its end, reporting each status once', async () => {
-    t = createAccessTestApp({ script: { delayMs: 300 } })
+    t = await createAccessTestApp({ script: { delayMs: 300 } })
     const accepted = await acceptJob(t, 'wait for me')
     expect(accepted.status).toBe('queued')
     const seen: string[] = []
@@ -39,7 +39,7 @@ describe('client.waitForGeneration', () => {
   })
 
   it('stops waiting when its signal aborts', async () => {
-    t = createAccessTestApp({ script: { delayMs: 5000 } })
+    t = await createAccessTestApp({ script: { delayMs: 5000 } })
     const accepted = await acceptJob(t, 'never mind')
     const controller = new AbortController()
     const waiting = t.client.waitForGeneration(accepted.id, { signal: controller.signal })
@@ -49,7 +49,7 @@ describe('client.waitForGeneration', () => {
   })
 
   it('rejects with the typed error for an unknown id', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const error = await t.client.waitForGeneration('gen_unknown').catch((err: unknown) => err)
     expect(error).toBeInstanceOf(ImagegateError)
     expect(error).toMatchObject({ status: 404, code: 'not_found' })

@@ -7,26 +7,19 @@ import { type AuthFailureLimiter, createAuthFailureLimiter } from './access/auth
 import { withLocalFallback } from './access/fallback-gcra-store.ts'
 import { createMemoryGcraStore, type GcraStore } from './access/gcra-store.ts'
 import { createIdempotency, type Idempotency } from './access/idempotency-claims.ts'
-import { CreditLedger } from './access/ledger.ts'
 import { createRateLimiter, type RateLimiter } from './access/rate-limiter.ts'
 import { openRedis } from './access/redis-client.ts'
 import { createRedisGcraStore } from './access/redis-gcra-store.ts'
 import { readOrCreateSecret } from './access/secret-file.ts'
-import { SqliteIdempotencyStore } from './access/sqlite-idempotency-store.ts'
 import { type ClientAddressOf, clientAddressOf } from './access/trusted-proxies.ts'
 import { type Catalog, loadCatalog } from './catalog/catalog.ts'
 import type { Config } from './config.ts'
-import { type Database, openDatabase } from './db/client.ts'
+import { openDatabase } from './db/client.ts'
 import { createSqliteJobQueue } from './db/jobs/sqlite-job-queue.ts'
-import { createApiKeysRepository } from './db/repositories/api-keys.ts'
-import { createAssetWorkspaceLookup } from './db/repositories/asset-workspace.ts'
-import { createAssetsRepository } from './db/repositories/assets.ts'
-import {
-  createGenerationsRepository,
-  type GenerationsRepository,
-} from './db/repositories/generations.ts'
+import type { GenerationsRepository } from './db/ports.ts'
 import { createSqliteWebhookStore } from './db/repositories/webhooks-sqlite.ts'
-import { createWorkspacesRepository } from './db/repositories/workspaces.ts'
+import { createSqliteStore } from './db/sqlite-store.ts'
+import type { Store } from './db/store.ts'
 import { createInFlightRequests, type InFlightRequests } from './http/middleware/in-flight.ts'
 import { createMetrics, type HttpMetrics } from './http/middleware/metrics.ts'
 import { type Clock, createIdGenerator, type IdGenerator, systemClock } from './ids.ts'
@@ -51,7 +44,6 @@ import { type CreditService, createCreditService } from './services/access/credi
 import { createSignedUrlService, type SignedUrlService } from './services/access/signed-urls.ts'
 import { createWorkspaceService, type WorkspaceService } from './services/access/workspaces.ts'
 import { type AssetService, createAssetService } from './services/assets.ts'
-import { createBlobPins } from './services/blob-pins.ts'
 import {
   createGenerationPipeline,
   type GenerationPipeline,
@@ -99,7 +91,8 @@ const INTERRUPTED = {
 /** Everything a route or service needs, built once in main.ts and passed down. */
 export type AppDeps = {
   config: Config
-  database: Database
+  /** Every storage port, on the configured database. */
+  store: Store
   log: Logger
   metrics: HttpMetrics
   clock: Clock
@@ -137,8 +130,11 @@ export type AppDeps = {
   readiness: ReadinessProbe[]
   /** Runs every probe once; throws BackendsUnavailableError naming those that fail. */
   checkBackends(): Promise<void>
-  /** Marks generations still `running` (or `queued`) that no job owns as failed (see below); answers how many. */
-  failInterruptedGenerations(when: 'start-up' | 'shutdown'): number
+  /**
+   * Marks generations still `running` (or `queued`) that no job owns as failed (see below);
+   * answers how many.
+   */
+  failInterruptedGenerations(when: 'start-up' | 'shutdown'): Promise<number>
   /** Start-up maintenance (temp sweep, first GC) and the periodic GC timer. */
   startMaintenance(): Promise<void>
   close(): Promise<void>
@@ -175,25 +171,19 @@ function createUpstreamFetch(): { fetch: Fetch; close(): Promise<void> } {
   })
 }
 
-export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDeps {
+export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<AppDeps> {
   mkdirSync(config.dataDir, { recursive: true })
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger(config)
   const ids = overrides.ids ?? createIdGenerator(clock)
   const database = openDatabase(overrides.databaseFile ?? path.join(config.dataDir, 'imagegate.db'))
+  const store = createSqliteStore(database, { clock, newId: () => ids('rsv') })
+  const { ledger } = store
 
-  // Access: workspaces, keys and credits write on the durable (synchronous=FULL) connection.
-  const ledger = new CreditLedger(database.durable, { clock, newId: () => ids('rsv') })
   const credits = createCreditService(ledger)
-  const workspaces = createWorkspaceService({
-    repo: createWorkspacesRepository(database.durableDb),
-    credits,
-    durable: database.durable,
-    ids,
-    clock,
-  })
+  const workspaces = createWorkspaceService({ repo: store.workspaces, credits, ids, clock })
   const apiKeys = createApiKeyService({
-    repo: createApiKeysRepository(database.durableDb),
+    repo: store.apiKeys,
     workspaces,
     ids,
     clock,
@@ -201,13 +191,14 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     defaultKeyLimits: config.rateLimits.key,
     workspaceLimits: config.rateLimits.workspace,
   })
-  const bootstrap = bootstrapAccess({
-    database,
-    apiKeys,
-    credits,
+  const bootstrap = await bootstrapAccess({
+    repo: store.bootstrap,
+    ids,
     clock,
+    randomBytes: (size) => randomBytes(size),
     dataDir: config.dataDir,
     initialCredits: config.bootstrapCredits,
+    keyLimits: config.rateLimits.key,
     adminKey: config.bootstrapAdminKey,
   })
 
@@ -215,11 +206,10 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     ? { store: overrides.blobs, description: 'the blob store given', close() {} }
     : (overrides.blobStore ?? createConfiguredBlobStore(config, clock))
   const blobs = blobStore.store
-  const assetsRepo = createAssetsRepository(database.db)
   const assets = createAssetService({
-    repo: assetsRepo,
+    repo: store.assets,
     blobs,
-    pins: createBlobPins(),
+    pins: store.pins,
     ids,
     clock,
     log,
@@ -261,7 +251,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   }
   const catalog = loadCatalog(config, new Set(providers.keys()))
   const metrics = overrides.metrics ?? createMetrics({ defaultMetrics: true })
-  const generationsRepo = createGenerationsRepository(database.db)
+  const generationsRepo = store.generations
 
   // Webhooks: the outbox shares the generations' connection.
   const webhookStore = createSqliteWebhookStore(database.db)
@@ -304,7 +294,6 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     sleep: overrides.sleep ?? systemSleep,
     metrics,
     ledger,
-    durable: database.durable,
     newReference: () => ids('att'),
     checkWebhookUrl: webhooks.checkUrl,
     /**
@@ -353,7 +342,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
     config.idempotencyLeaseMs ??
     Math.max(...catalog.models.map((model) => model.timeoutMs)) + 60_000
   const idempotency = createIdempotency({
-    store: new SqliteIdempotencyStore(database.durable),
+    store: store.idempotency,
     clock,
     newToken: () => ids('att'),
     leaseMs: idempotencyLeaseMs,
@@ -365,17 +354,19 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
         : Buffer.from(config.urlSigningSecret, 'utf8'),
     clock,
     ttlSeconds: config.signedUrlTtlSeconds,
-    assetWorkspace: createAssetWorkspaceLookup(database.db),
+    assetWorkspace: (assetId) => store.assets.workspaceOf(assetId),
   })
   /**
    * Expired idempotency records go; credit holds older than the lease are released: their
    * request crashed (no live attempt can own a hold that old), and a retry would have taken the
    * key over and released them already.
    */
-  const accessMaintenance = () => {
+  const accessMaintenance = async () => {
     try {
-      const purged = idempotency.purgeExpired()
-      const released = ledger.releaseStale(new Date(clock.now().getTime() - idempotencyLeaseMs))
+      const purged = await idempotency.purgeExpired()
+      const released = await ledger.releaseStale(
+        new Date(clock.now().getTime() - idempotencyLeaseMs),
+      )
       if (purged > 0 || released > 0) {
         log.info({ purged, released }, 'access maintenance')
       }
@@ -386,7 +377,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
   let accessTimer: NodeJS.Timeout | undefined
 
   const readiness: ReadinessProbe[] = [
-    databaseProbe(database),
+    databaseProbe(store),
     {
       name: 'dataDir',
       target: config.dataDir,
@@ -418,7 +409,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
 
   return {
     config,
-    database,
+    store,
     log,
     metrics,
     clock,
@@ -438,8 +429,8 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
      * generation an unfinished job owns is left to the job queue: its lease runs out and a worker
      * takes it over.
      */
-    failInterruptedGenerations(when: 'start-up' | 'shutdown'): number {
-      const count = generationsRepo.failRunning(INTERRUPTED, clock.now().toISOString())
+    async failInterruptedGenerations(when: 'start-up' | 'shutdown'): Promise<number> {
+      const count = await generationsRepo.failRunning(INTERRUPTED, clock.now().toISOString())
       if (count > 0) {
         log.warn({ count, when }, 'generations that did not finish marked failed')
       }
@@ -469,15 +460,15 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       if (swept > 0) {
         log.info({ swept }, 'removed temp files left by an earlier crash')
       }
-      accessMaintenance()
+      await accessMaintenance()
       accessTimer = setInterval(
-        accessMaintenance,
+        () => void accessMaintenance(),
         Math.min(ACCESS_MAINTENANCE_INTERVAL_MS, idempotencyLeaseMs),
       )
       accessTimer.unref()
       await runGc()
       if (config.gcIntervalMs > 0) {
-        gcTimer = setInterval(runGc, config.gcIntervalMs)
+        gcTimer = setInterval(() => void runGc(), config.gcIntervalMs)
         gcTimer.unref()
       }
     },
@@ -494,7 +485,7 @@ export function createDeps(config: Config, overrides: DepsOverrides = {}): AppDe
       // The database first: a provider call still in flight now was cut short by a shutdown,
       // and is recorded as such (failInterruptedGenerations), not as the transport error its
       // abort below would make it record.
-      database.close()
+      await store.close()
       await upstream?.close()
       await redis?.quit().catch(() => redis.disconnect())
       blobStore.close()

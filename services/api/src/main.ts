@@ -1,7 +1,7 @@
 import { connectRedis, openRedis } from './access/redis-client.ts'
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig, quietAwsNodeVersionWarning } from './config.ts'
-import { createDeps, START_CHECK_TIMEOUT_MS } from './deps.ts'
+import { type AppDeps, createDeps, START_CHECK_TIMEOUT_MS } from './deps.ts'
 import { serveImagegate } from './http/server/serve.ts'
 import { systemClock } from './ids.ts'
 import { createLogger } from './logger.ts'
@@ -12,7 +12,7 @@ import {
 } from './services/readiness.ts'
 import { createConfiguredBlobStore } from './storage/configured-blob-store.ts'
 
-function printBootstrapped(bootstrap: NonNullable<ReturnType<typeof createDeps>['bootstrap']>) {
+function printBootstrapped(bootstrap: NonNullable<AppDeps['bootstrap']>) {
   if (bootstrap.file === undefined) {
     process.stdout.write(
       `imagegate: created workspace "${bootstrap.workspaceId}" with the admin key from IMAGEGATE_BOOTSTRAP_ADMIN_KEY.\n`,
@@ -81,7 +81,7 @@ async function start() {
     }
     throw err
   }
-  const deps = createDeps(config, { log, redis, blobStore })
+  const deps = await createDeps(config, { log, redis, blobStore })
   try {
     await deps.checkBackends()
   } catch (err) {
@@ -97,7 +97,7 @@ async function start() {
     printBootstrapped(deps.bootstrap)
   }
   // Before serving: no generation of this process is running yet.
-  deps.failInterruptedGenerations('start-up')
+  await deps.failInterruptedGenerations('start-up')
   deps.webhookDispatcher.start()
   deps.jobs.worker.start()
   void deps
@@ -147,7 +147,7 @@ async function start() {
     if (!finished) {
       log.warn({ inFlight: deps.inFlight.size }, 'grace period over, closing remaining connections')
       server.closeAllConnections()
-      deps.failInterruptedGenerations('shutdown')
+      await deps.failInterruptedGenerations('shutdown')
     }
     await deps.close()
     log.info('shutdown complete')
@@ -157,4 +157,9 @@ async function start() {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-void start()
+start().catch((err: unknown) => {
+  process.stderr.write(
+    `imagegate: not started. ${err instanceof Error ? err.message : String(err)}\n`,
+  )
+  process.exit(1)
+})

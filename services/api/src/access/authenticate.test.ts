@@ -5,7 +5,7 @@ import { authenticateWithLockout } from './authenticate.ts'
 import { createMemoryGcraStore } from './gcra-store.ts'
 
 const GOOD = 'Bearer good'
-const authenticate = (authorization: string | undefined) =>
+const authenticate = async (authorization: string | undefined) =>
   authorization === GOOD ? { keyId: 'key_good' } : undefined
 
 function setup() {

@@ -25,11 +25,11 @@ export type Authentication<Principal> =
  * `address` is asked only for a failure: resolving it may read forwarding headers.
  */
 export async function authenticateWithLockout<Principal>(
-  authenticate: (authorization: string | undefined) => Principal | undefined,
+  authenticate: (authorization: string | undefined) => Promise<Principal | undefined>,
   failures: AuthFailureLimiter,
   request: { authorization: string | undefined; address: () => string | undefined },
 ): Promise<Authentication<Principal>> {
-  const principal = authenticate(request.authorization)
+  const principal = await authenticate(request.authorization)
   if (principal !== undefined) {
     return { ok: true, principal }
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { requestFingerprint } from './fingerprint.ts'
 import { createIdempotency, type IdempotencyClaim } from './idempotency-claims.ts'
 import type { StoredResponse } from './idempotency-store.ts'
+import type { ReservationClose } from './ledger-types.ts'
 import { SqliteIdempotencyStore } from './sqlite-idempotency-store.ts'
 import { accessDatabase } from './testing/access-database.ts'
 import { tokenSequence } from './testing/idempotency-stores.ts'
@@ -18,14 +19,13 @@ const COST = 7
 function setup() {
   const sqlite = accessDatabase()
   const { ledger, clock, count } = ledgerFixture(sqlite)
-  const store = new SqliteIdempotencyStore(sqlite)
+  const store = new SqliteIdempotencyStore(sqlite, ledger.core)
   const idempotency = createIdempotency({
     store,
     clock,
     newToken: tokenSequence(),
     leaseMs: LEASE_MS,
   })
-  ledger.grant('ws', 100)
   const request = {
     workspaceId: 'ws',
     key: 'retry-me',
@@ -46,23 +46,26 @@ const response = (status: number, text: string): StoredResponse => ({
   body: new TextEncoder().encode(text),
 })
 
+/** Settle for `units` when the answer is kept, release otherwise. */
+const closingFor =
+  (reservationId: string, units: number) =>
+  (way: 'stored' | 'released'): ReservationClose =>
+    way === 'stored' ? { reservationId, charge: { units, images: 1 } } : { reservationId }
+
 describe('charged requests', () => {
-  it('I1: five sends of one request → one upstream call, one debit, identical answers', () => {
+  it('I1: five sends of one request → one upstream call, one debit, identical answers', async () => {
     const { ledger, idempotency, request, entries } = setup()
+    await ledger.grant('ws', 100)
     let upstreamCalls = 0
     const bodies: string[] = []
     for (let send = 0; send < 5; send += 1) {
-      const outcome = idempotency.begin(request)
+      const outcome = await idempotency.begin(request)
       if (outcome.outcome === 'claimed') {
         const { claim } = outcome
-        const reservation = ledger.reserve('ws', COST, claim.token, { model: 'gpt-image-1' })
+        const reservation = await ledger.reserve('ws', COST, claim.token, { model: 'gpt-image-1' })
         upstreamCalls += 1
         const answer = response(200, '{"data":[{"b64_json":"iVBORw0KGgo="}]}')
-        idempotency.finish(claim, answer, (way) =>
-          way === 'stored'
-            ? ledger.settle(reservation.id, COST, { images: 1 })
-            : ledger.release(reservation.id),
-        )
+        await idempotency.finish(claim, answer, closingFor(reservation.id, COST))
         bodies.push(new TextDecoder().decode(answer.body))
       } else if (outcome.outcome === 'replay') {
         bodies.push(new TextDecoder().decode(outcome.response.body))
@@ -71,84 +74,85 @@ describe('charged requests', () => {
     expect(upstreamCalls).toBe(1)
     expect(new Set(bodies).size).toBe(1)
     expect(bodies).toHaveLength(5)
-    expect(ledger.balance('ws')).toBe(100 - COST)
+    expect(await ledger.balance('ws')).toBe(100 - COST)
     expect([entries('reserve'), entries('settle'), entries('release')]).toEqual([1, 1, 0])
   })
 
-  it('I5: a crash mid-flight, then a retry after the lease → exactly one net debit', () => {
-    const { ledger, clock, sqlite, idempotency, request, entries } = setup()
-    const crashed = idempotency.begin(request)
+  it('I5: a crash mid-flight, then a retry after the lease → exactly one net debit', async () => {
+    const { ledger, clock, idempotency, request, entries } = setup()
+    await ledger.grant('ws', 100)
+    const crashed = await idempotency.begin(request)
     if (crashed.outcome !== 'claimed') {
       throw new Error('first attempt must claim')
     }
-    ledger.reserve('ws', COST, crashed.claim.token)
+    await ledger.reserve('ws', COST, crashed.claim.token)
     // The process dies here: no settle, no release, the key still in flight.
     clock.advance(LEASE_MS)
-    const retry = idempotency.begin(request)
+    const retry = await idempotency.begin(request)
     if (retry.outcome !== 'claimed') {
       throw new Error('the retry must take the key over')
     }
     const claim: IdempotencyClaim = retry.claim
     expect(claim.superseded).toBe(crashed.claim.token)
-    const reservation = sqlite.transaction(() => {
-      if (claim.superseded) {
-        ledger.releaseHeldByReference(claim.superseded)
-      }
-      return ledger.reserve('ws', COST, claim.token)
-    })()
+    const reservation = await ledger.reserve('ws', COST, claim.token, {
+      ...(claim.superseded ? { supersedes: claim.superseded } : {}),
+    })
     expect(
-      idempotency.finish(claim, response(200, '{"ok":1}'), () =>
-        ledger.settle(reservation.id, COST),
-      ),
+      await idempotency.finish(claim, response(200, '{"ok":1}'), closingFor(reservation.id, COST)),
     ).toBe('stored')
-    expect(ledger.balance('ws')).toBe(100 - COST)
+    expect(await ledger.balance('ws')).toBe(100 - COST)
     expect([entries('reserve'), entries('settle'), entries('release')]).toEqual([2, 1, 1])
-    expect(ledger.audit()).toEqual([])
+    expect(await ledger.audit()).toEqual([])
   })
 
-  it('a crash whose client never retries: the stale-hold sweep gives the credits back', () => {
+  it('a crash whose client never retries: the stale-hold sweep gives the credits back', async () => {
     const { ledger, clock, idempotency, request } = setup()
-    const crashed = idempotency.begin(request)
+    await ledger.grant('ws', 100)
+    const crashed = await idempotency.begin(request)
     if (crashed.outcome !== 'claimed') {
       throw new Error('first attempt must claim')
     }
-    ledger.reserve('ws', COST, crashed.claim.token)
+    await ledger.reserve('ws', COST, crashed.claim.token)
     clock.advance(LEASE_MS + 1)
-    expect(ledger.releaseStale(new Date(clock.ms() - LEASE_MS))).toBe(1)
-    expect(ledger.balance('ws')).toBe(100)
+    expect(await ledger.releaseStale(new Date(clock.ms() - LEASE_MS))).toBe(1)
+    expect(await ledger.balance('ws')).toBe(100)
   })
 
-  it('a 503 releases the credits and the key in one commit; the retry is charged once', () => {
+  it('a 503 releases the credits and the key in one commit; the retry is charged once', async () => {
     const { ledger, idempotency, request, entries } = setup()
-    const first = idempotency.begin(request)
+    await ledger.grant('ws', 100)
+    const first = await idempotency.begin(request)
     if (first.outcome !== 'claimed') {
       throw new Error('must claim')
     }
-    const held = ledger.reserve('ws', COST, first.claim.token)
+    const held = await ledger.reserve('ws', COST, first.claim.token)
+    const ways: string[] = []
     expect(
-      idempotency.finish(first.claim, response(503, '{"error":{}}'), (way) => {
-        expect(way).toBe('released')
-        ledger.release(held.id)
+      await idempotency.finish(first.claim, response(503, '{"error":{}}'), (way) => {
+        ways.push(way)
+        return closingFor(held.id, COST)(way)
       }),
     ).toBe('released')
-    expect(ledger.balance('ws')).toBe(100)
-    const second = idempotency.begin(request)
+    expect(ways).toEqual(['released'])
+    expect(await ledger.balance('ws')).toBe(100)
+    const second = await idempotency.begin(request)
     expect(second.outcome).toBe('claimed')
     expect(entries('release')).toBe(1)
   })
 
-  it('a settlement that fails rolls the stored answer back with it', () => {
+  it('a settlement that fails rolls the stored answer back with it', async () => {
     const { ledger, idempotency, request, store } = setup()
-    const outcome = idempotency.begin(request)
+    await ledger.grant('ws', 100)
+    const outcome = await idempotency.begin(request)
     if (outcome.outcome !== 'claimed') {
       throw new Error('must claim')
     }
-    const held = ledger.reserve('ws', COST, outcome.claim.token)
-    ledger.release(held.id)
-    expect(() =>
-      idempotency.finish(outcome.claim, response(200, '{}'), () => ledger.settle(held.id, COST)),
-    ).toThrow(/already released/)
-    expect(store.get({ workspaceId: 'ws', key: 'retry-me' })?.state).toBe('in_flight')
-    expect(ledger.balance('ws')).toBe(100)
+    const held = await ledger.reserve('ws', COST, outcome.claim.token)
+    await ledger.release(held.id)
+    await expect(
+      idempotency.finish(outcome.claim, response(200, '{}'), closingFor(held.id, COST)),
+    ).rejects.toThrow(/already released/)
+    expect((await store.get({ workspaceId: 'ws', key: 'retry-me' }))?.state).toBe('in_flight')
+    expect(await ledger.balance('ws')).toBe(100)
   })
 })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { manualClock } from '../providers/resilience/testing/manual-clock.ts'
 import { requestFingerprint } from './fingerprint.ts'
 import {
@@ -9,7 +9,12 @@ import {
   isStorableStatus,
 } from './idempotency-claims.ts'
 import type { IdempotencyStore, StoredResponse } from './idempotency-store.ts'
-import { idempotencyStores, tokenSequence } from './testing/idempotency-stores.ts'
+import {
+  type IdempotencyFixture,
+  idempotencyStores,
+  sqliteIdempotencyFixture,
+  tokenSequence,
+} from './testing/idempotency-stores.ts'
 
 const LEASE_MS = 5 * 60_000
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
@@ -70,28 +75,38 @@ describe('isStorableStatus', () => {
 })
 
 describe('createIdempotency', () => {
-  it('refuses a lease that is not shorter than the retention', () => {
-    const [, create] = idempotencyStores[0] ?? []
-    const store = (create as () => IdempotencyStore)()
+  it('refuses a lease that is not shorter than the retention', async () => {
+    const { store, close } = sqliteIdempotencyFixture()
     const base = { store, clock: manualClock(), newToken: tokenSequence() }
     expect(() => createIdempotency({ ...base, leaseMs: 0 })).toThrow(RangeError)
     expect(() => createIdempotency({ ...base, leaseMs: IDEMPOTENCY_RETENTION_MS })).toThrow(
       RangeError,
     )
+    await close()
   })
 })
 
-describe.each(idempotencyStores)('idempotency over the %s store', (_name, createStore) => {
-  it('I1: same key, same request ×5 → one run, then byte-identical replays', () => {
-    const { idempotency } = setup(createStore())
+describe.each(idempotencyStores)('idempotency over the %s store', (_name, createFixture) => {
+  const open: IdempotencyFixture[] = []
+  const fixture = async () => {
+    const made = await createFixture()
+    open.push(made)
+    return made
+  }
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((made) => made.close()))
+  })
+
+  it('I1: same key, same request ×5 → one run, then byte-identical replays', async () => {
+    const { idempotency } = setup((await fixture()).store)
     let upstreamCalls = 0
     const responses: StoredResponse[] = []
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const outcome = idempotency.begin(request('k1'))
+      const outcome = await idempotency.begin(request('k1'))
       if (outcome.outcome === 'claimed') {
         upstreamCalls += 1
         const response = ok('{"created":1,"data":[{"b64_json":"iVBORw0KGgo="}]}')
-        expect(idempotency.finish(outcome.claim, response)).toBe('stored')
+        expect(await idempotency.finish(outcome.claim, response)).toBe('stored')
         responses.push(response)
       } else if (outcome.outcome === 'replay') {
         responses.push(outcome.response)
@@ -107,12 +122,12 @@ describe.each(idempotencyStores)('idempotency over the %s store', (_name, create
     }
   })
 
-  it('I2: same key, different request → reused, while in flight and after completion', () => {
-    const { idempotency } = setup(createStore())
-    const claim = claimed(idempotency.begin(request('k1', 'a red fox')))
-    expect(idempotency.begin(request('k1', 'a blue fox'))).toEqual({ outcome: 'reused' })
-    idempotency.finish(claim, ok('{}'))
-    expect(idempotency.begin(request('k1', 'a blue fox'))).toEqual({ outcome: 'reused' })
+  it('I2: same key, different request → reused, while in flight and after completion', async () => {
+    const { idempotency } = setup((await fixture()).store)
+    const claim = claimed(await idempotency.begin(request('k1', 'a red fox')))
+    expect(await idempotency.begin(request('k1', 'a blue fox'))).toEqual({ outcome: 'reused' })
+    await idempotency.finish(claim, ok('{}'))
+    expect(await idempotency.begin(request('k1', 'a blue fox'))).toEqual({ outcome: 'reused' })
     const otherRoute = {
       ...request('k1'),
       fingerprint: requestFingerprint({
@@ -121,19 +136,19 @@ describe.each(idempotencyStores)('idempotency over the %s store', (_name, create
         body: { prompt: 'a red fox', n: 1 },
       }),
     }
-    expect(idempotency.begin(otherRoute)).toEqual({ outcome: 'reused' })
+    expect(await idempotency.begin(otherRoute)).toEqual({ outcome: 'reused' })
   })
 
   it('I3: 20 concurrent requests with one key → exactly one runs, the rest are told to wait', async () => {
-    const { idempotency } = setup(createStore())
+    const { idempotency } = setup((await fixture()).store)
     let upstreamCalls = 0
     const handle = async () => {
       await Promise.resolve()
-      const outcome = idempotency.begin(request('k1'))
+      const outcome = await idempotency.begin(request('k1'))
       if (outcome.outcome === 'claimed') {
         upstreamCalls += 1
         await new Promise((resolve) => setTimeout(resolve, 20))
-        idempotency.finish(outcome.claim, ok('{"one":true}'))
+        await idempotency.finish(outcome.claim, ok('{"one":true}'))
       }
       return outcome
     }
@@ -145,68 +160,68 @@ describe.each(idempotencyStores)('idempotency over the %s store', (_name, create
     for (const outcome of waiting) {
       expect(outcome.outcome === 'in_use' && outcome.retryAfterMs).toBe(1000)
     }
-    const after = idempotency.begin(request('k1'))
+    const after = await idempotency.begin(request('k1'))
     expect(after.outcome).toBe('replay')
   })
 
-  it('I4: 24 h + 1 s later the key is new again', () => {
-    const { idempotency, clock } = setup(createStore())
-    idempotency.finish(claimed(idempotency.begin(request('k1'))), ok('{"first":1}'))
+  it('I4: 24 h + 1 s later the key is new again', async () => {
+    const { idempotency, clock } = setup((await fixture()).store)
+    await idempotency.finish(claimed(await idempotency.begin(request('k1'))), ok('{"first":1}'))
     clock.advance(IDEMPOTENCY_RETENTION_MS - 1)
-    expect(idempotency.begin(request('k1')).outcome).toBe('replay')
+    expect((await idempotency.begin(request('k1'))).outcome).toBe('replay')
     clock.advance(1001)
-    const again = idempotency.begin(request('k1', 'a different prompt is fine now'))
+    const again = await idempotency.begin(request('k1', 'a different prompt is fine now'))
     expect(again.outcome).toBe('claimed')
   })
 
-  it('I4: the 24 h run from completion, and purging drops only expired records', () => {
-    const { idempotency, clock, store } = setup(createStore())
-    const slow = claimed(idempotency.begin(request('slow')))
+  it('I4: the 24 h run from completion, and purging drops only expired records', async () => {
+    const { idempotency, clock, store } = setup((await fixture()).store)
+    const slow = claimed(await idempotency.begin(request('slow')))
     clock.advance(60_000)
-    idempotency.finish(slow, ok('{}'))
-    idempotency.finish(claimed(idempotency.begin(request('later'))), ok('{}'))
+    await idempotency.finish(slow, ok('{}'))
+    await idempotency.finish(claimed(await idempotency.begin(request('later'))), ok('{}'))
     clock.advance(IDEMPOTENCY_RETENTION_MS - 30_000)
-    expect(idempotency.begin(request('slow')).outcome).toBe('replay')
+    expect((await idempotency.begin(request('slow'))).outcome).toBe('replay')
     clock.advance(30_000)
-    expect(idempotency.purgeExpired()).toBe(2)
-    expect(store.get({ workspaceId: 'ws_a', key: 'slow' })).toBeUndefined()
+    expect(await idempotency.purgeExpired()).toBe(2)
+    expect(await store.get({ workspaceId: 'ws_a', key: 'slow' })).toBeUndefined()
   })
 
-  it('I5: a crash mid-flight leaves a lease that expires, never a stuck key', () => {
-    const { idempotency, clock } = setup(createStore())
-    const crashed = claimed(idempotency.begin(request('k1')))
+  it('I5: a crash mid-flight leaves a lease that expires, never a stuck key', async () => {
+    const { idempotency, clock } = setup((await fixture()).store)
+    const crashed = claimed(await idempotency.begin(request('k1')))
     clock.advance(LEASE_MS - 1)
-    const waiting = idempotency.begin(request('k1'))
+    const waiting = await idempotency.begin(request('k1'))
     expect(waiting).toEqual({ outcome: 'in_use', retryAfterMs: 1 })
     clock.advance(1)
-    const retry = claimed(idempotency.begin(request('k1')))
+    const retry = claimed(await idempotency.begin(request('k1')))
     expect(retry.superseded).toBe(crashed.token)
     expect(retry.token).not.toBe(crashed.token)
     // The first attempt, if it was only slow, can no longer store or release anything.
-    expect(idempotency.finish(crashed, ok('{"late":1}'))).toBe('lost')
-    expect(idempotency.abandon(crashed)).toBe(false)
-    expect(idempotency.finish(retry, ok('{"retry":1}'))).toBe('stored')
-    const replay = idempotency.begin(request('k1'))
+    expect(await idempotency.finish(crashed, ok('{"late":1}'))).toBe('lost')
+    expect(await idempotency.abandon(crashed)).toBe(false)
+    expect(await idempotency.finish(retry, ok('{"retry":1}'))).toBe('stored')
+    const replay = await idempotency.begin(request('k1'))
     expect(replay.outcome === 'replay' && new TextDecoder().decode(replay.response.body)).toBe(
       '{"retry":1}',
     )
   })
 
-  it('I5: an expired lease does not let a different request in (still 422)', () => {
-    const { idempotency, clock } = setup(createStore())
-    claimed(idempotency.begin(request('k1', 'one')))
+  it('I5: an expired lease does not let a different request in (still 422)', async () => {
+    const { idempotency, clock } = setup((await fixture()).store)
+    claimed(await idempotency.begin(request('k1', 'one')))
     clock.advance(LEASE_MS)
-    expect(idempotency.begin(request('k1', 'two'))).toEqual({ outcome: 'reused' })
+    expect(await idempotency.begin(request('k1', 'two'))).toEqual({ outcome: 'reused' })
   })
 
-  it('I6: the same key in two workspaces names two independent requests', () => {
-    const { idempotency } = setup(createStore())
-    const a = claimed(idempotency.begin(request('shared', 'fox', 'ws_a')))
-    const b = claimed(idempotency.begin(request('shared', 'owl', 'ws_b')))
-    idempotency.finish(a, ok('{"ws":"a"}'))
-    idempotency.finish(b, ok('{"ws":"b"}'))
-    const replayA = idempotency.begin(request('shared', 'fox', 'ws_a'))
-    const replayB = idempotency.begin(request('shared', 'owl', 'ws_b'))
+  it('I6: the same key in two workspaces names two independent requests', async () => {
+    const { idempotency } = setup((await fixture()).store)
+    const a = claimed(await idempotency.begin(request('shared', 'fox', 'ws_a')))
+    const b = claimed(await idempotency.begin(request('shared', 'owl', 'ws_b')))
+    await idempotency.finish(a, ok('{"ws":"a"}'))
+    await idempotency.finish(b, ok('{"ws":"b"}'))
+    const replayA = await idempotency.begin(request('shared', 'fox', 'ws_a'))
+    const replayB = await idempotency.begin(request('shared', 'owl', 'ws_b'))
     const text = (outcome: BeginOutcome) =>
       outcome.outcome === 'replay'
         ? new TextDecoder().decode(outcome.response.body)
@@ -214,45 +229,57 @@ describe.each(idempotencyStores)('idempotency over the %s store', (_name, create
     expect([text(replayA), text(replayB)]).toEqual(['{"ws":"a"}', '{"ws":"b"}'])
   })
 
-  it.each([429, 500, 502, 503, 504])('does not keep a %d: the retry runs again', (status) => {
-    const { idempotency } = setup(createStore())
-    const first = claimed(idempotency.begin(request('k1')))
-    expect(idempotency.finish(first, ok('{"error":{}}', status))).toBe('released')
-    const second = idempotency.begin(request('k1'))
+  it.each([429, 500, 502, 503, 504])('does not keep a %d: the retry runs again', async (status) => {
+    const { idempotency } = setup((await fixture()).store)
+    const first = claimed(await idempotency.begin(request('k1')))
+    expect(await idempotency.finish(first, ok('{"error":{}}', status))).toBe('released')
+    const second = await idempotency.begin(request('k1'))
     expect(second.outcome).toBe('claimed')
   })
 
-  it.each([201, 400, 402, 404, 422])('keeps a %d and replays it', (status) => {
-    const { idempotency } = setup(createStore())
-    idempotency.finish(claimed(idempotency.begin(request('k1'))), ok('{"x":1}', status))
-    const replay = idempotency.begin(request('k1'))
+  it.each([201, 400, 402, 404, 422])('keeps a %d and replays it', async (status) => {
+    const { idempotency } = setup((await fixture()).store)
+    await idempotency.finish(claimed(await idempotency.begin(request('k1'))), ok('{"x":1}', status))
+    const replay = await idempotency.begin(request('k1'))
     expect(replay.outcome === 'replay' && replay.response.status).toBe(status)
   })
 
-  it('runs alsoCommit in the commit, told which way it went, and only while owned', () => {
-    const { idempotency, clock } = setup(createStore())
+  it('closes the reservation named by `closing` in the commit, told which way it went, only while owned', async () => {
+    const { store, ledger } = await fixture()
+    const { idempotency, clock } = setup(store)
+    await ledger.grant('ws_a', 100)
     const seen: string[] = []
-    const stored = claimed(idempotency.begin(request('a')))
-    idempotency.finish(stored, ok('{}'), (outcome) => seen.push(`a:${outcome}`))
-    const released = claimed(idempotency.begin(request('b')))
-    idempotency.finish(released, ok('{}', 503), (outcome) => seen.push(`b:${outcome}`))
-    const lost = claimed(idempotency.begin(request('c')))
+    const closing = (name: string, reservationId: string) => (outcome: 'stored' | 'released') => {
+      seen.push(`${name}:${outcome}`)
+      return outcome === 'stored'
+        ? { reservationId, charge: { units: 10, images: 1 } }
+        : { reservationId }
+    }
+    const stored = claimed(await idempotency.begin(request('a')))
+    const a = await ledger.reserve('ws_a', 10, stored.token)
+    await idempotency.finish(stored, ok('{}'), closing('a', a.id))
+    const released = claimed(await idempotency.begin(request('b')))
+    const b = await ledger.reserve('ws_a', 10, released.token)
+    await idempotency.finish(released, ok('{}', 503), closing('b', b.id))
+    const lost = claimed(await idempotency.begin(request('c')))
+    const c = await ledger.reserve('ws_a', 10, lost.token)
     clock.advance(LEASE_MS)
-    claimed(idempotency.begin(request('c')))
-    idempotency.finish(lost, ok('{}'), (outcome) => seen.push(`c:${outcome}`))
-    expect(seen).toEqual(['a:stored', 'b:released'])
+    claimed(await idempotency.begin(request('c')))
+    expect(await idempotency.finish(lost, ok('{}'), closing('c', c.id))).toBe('lost')
+    expect(seen).toEqual(['a:stored', 'b:released', 'c:stored'])
+    expect((await ledger.getReservation(a.id))?.state).toBe('settled')
+    expect((await ledger.getReservation(b.id))?.state).toBe('released')
+    expect((await ledger.getReservation(c.id))?.state).toBe('held')
   })
 
-  it('abandon gives the key back for a retry', () => {
-    const { idempotency } = setup(createStore())
-    const claim = claimed(idempotency.begin(request('k1')))
-    let hooked = false
-    expect(
-      idempotency.abandon(claim, () => {
-        hooked = true
-      }),
-    ).toBe(true)
-    expect(hooked).toBe(true)
-    expect(idempotency.begin(request('k1')).outcome).toBe('claimed')
+  it('abandon gives the key back for a retry, and releases the hold with it', async () => {
+    const { store, ledger } = await fixture()
+    const { idempotency } = setup(store)
+    await ledger.grant('ws_a', 100)
+    const claim = claimed(await idempotency.begin(request('k1')))
+    const held = await ledger.reserve('ws_a', 10, claim.token)
+    expect(await idempotency.abandon(claim, () => ({ reservationId: held.id }))).toBe(true)
+    expect((await ledger.getReservation(held.id))?.state).toBe('released')
+    expect((await idempotency.begin(request('k1'))).outcome).toBe('claimed')
   })
 })

@@ -1,5 +1,6 @@
 import type { Clock } from '../ids.ts'
 import type { IdempotencyScope, IdempotencyStore, StoredResponse } from './idempotency-store.ts'
+import type { ReservationClose } from './ledger-types.ts'
 
 /**
  * Stripe / IETF-draft idempotency, independent of HTTP:
@@ -73,10 +74,10 @@ export function createIdempotency(options: IdempotencyOptions) {
    * The decision for one incoming request. `claimed` means: run it, then call `finish` (or
    * `abandon` if it throws before it has a response).
    */
-  function begin(request: IdempotentRequest): BeginOutcome {
+  async function begin(request: IdempotentRequest): Promise<BeginOutcome> {
     const now = nowMs()
     const scope = { workspaceId: request.workspaceId, key: request.key }
-    const result = store.claim(scope, {
+    const result = await store.claim(scope, {
       token: newToken(),
       fingerprint: request.fingerprint,
       nowMs: now,
@@ -111,41 +112,36 @@ export function createIdempotency(options: IdempotencyOptions) {
 
   /**
    * Records the result of a claimed request: stored for replay, or released if it was a 429 or
-   * 5xx. `alsoCommit` runs inside the same transaction, only while the claim is still owned,
-   * and is told which way it went: that is where the ledger settles (stored) or releases
-   * (released) the reservation, so "answer kept" and "credits moved" can never disagree.
+   * 5xx. `closing` is told which way it went and answers the reservation to close in the same
+   * commit, which happens only while the claim is still owned: that is where the ledger settles
+   * (stored) or releases (released) the hold, so "answer kept" and "credits moved" can never
+   * disagree.
    */
-  function finish(
+  async function finish(
     claim: IdempotencyClaim,
     response: StoredResponse,
-    alsoCommit?: (outcome: 'stored' | 'released') => void,
-  ): FinishOutcome {
-    return store.transaction(() => {
-      const record = store.get(claim.scope)
-      if (record?.state !== 'in_flight' || record.token !== claim.token) {
-        return 'lost'
-      }
-      if (isStorableStatus(response.status)) {
-        alsoCommit?.('stored')
-        store.complete(claim.scope, claim.token, response, nowMs() + retentionMs)
-        return 'stored'
-      }
-      alsoCommit?.('released')
-      store.release(claim.scope, claim.token)
-      return 'released'
-    })
+    closing?: (outcome: 'stored' | 'released') => ReservationClose | undefined,
+  ): Promise<FinishOutcome> {
+    if (isStorableStatus(response.status)) {
+      const stored = await store.complete(
+        claim.scope,
+        claim.token,
+        response,
+        nowMs() + retentionMs,
+        closing?.('stored'),
+      )
+      return stored ? 'stored' : 'lost'
+    }
+    const released = await store.release(claim.scope, claim.token, closing?.('released'))
+    return released ? 'released' : 'lost'
   }
 
-  /** Gives the key back without a result (the handler threw). Same `alsoCommit` contract. */
-  function abandon(claim: IdempotencyClaim, alsoCommit?: () => void): boolean {
-    return store.transaction(() => {
-      const record = store.get(claim.scope)
-      if (record?.state !== 'in_flight' || record.token !== claim.token) {
-        return false
-      }
-      alsoCommit?.()
-      return store.release(claim.scope, claim.token)
-    })
+  /** Gives the key back without a result (the handler threw); `closing` as for `finish`. */
+  function abandon(
+    claim: IdempotencyClaim,
+    closing?: () => ReservationClose | undefined,
+  ): Promise<boolean> {
+    return store.release(claim.scope, claim.token, closing?.())
   }
 
   return { begin, finish, abandon, purgeExpired: () => store.purgeExpired(nowMs()) }

@@ -1,3 +1,5 @@
+import type { ReservationClose } from './ledger-types.ts'
+
 /** Idempotency records are scoped per workspace (IETF draft §7: a composite lookup key). */
 export type IdempotencyScope = { workspaceId: string; key: string }
 
@@ -35,25 +37,28 @@ export type ClaimResult =
   | { claimed: false; record: IdempotencyRecord }
 
 /**
- * Where idempotency records live. Every method is atomic on its own; `transaction` groups a
- * completion with other writes on the same database (the ledger settlement) into one commit.
+ * Where idempotency records live: the port every backend implements (sqlite-idempotency-store.ts,
+ * pg-idempotency-store.ts). Every method is atomic on its own, across processes too. A
+ * completion or release can carry a ReservationClose: the ledger settles or releases that
+ * reservation in the same commit, and only if the record was still owned, so "answer kept" and
+ * "credits moved" can never disagree.
  */
 export interface IdempotencyStore {
   /** Claims the key unless a live record stands (decided by `planClaim`), atomically. */
-  claim(scope: IdempotencyScope, attempt: ClaimAttempt): ClaimResult
+  claim(scope: IdempotencyScope, attempt: ClaimAttempt): Promise<ClaimResult>
   /** Stores the response if `token` still owns the in-flight record; false otherwise. */
   complete(
     scope: IdempotencyScope,
     token: string,
     response: StoredResponse,
     expiresAtMs: number,
-  ): boolean
+    reservation?: ReservationClose,
+  ): Promise<boolean>
   /** Deletes the in-flight record if `token` still owns it, so the key can run again. */
-  release(scope: IdempotencyScope, token: string): boolean
-  get(scope: IdempotencyScope): IdempotencyRecord | undefined
+  release(scope: IdempotencyScope, token: string, reservation?: ReservationClose): Promise<boolean>
+  get(scope: IdempotencyScope): Promise<IdempotencyRecord | undefined>
   /** Deletes records whose expiry has passed; answers how many. */
-  purgeExpired(nowMs: number): number
-  transaction<T>(work: () => T): T
+  purgeExpired(nowMs: number): Promise<number>
 }
 
 export type ClaimPlan = 'insert' | 'replace' | 'take_over' | 'blocked'

@@ -1,6 +1,6 @@
 import type Sqlite from 'better-sqlite3'
 
-/** Every statement CreditLedger runs, prepared once per connection (on a migrated database). */
+/** Every statement SqliteLedgerCore runs, prepared once per connection (on a migrated database). */
 export function prepareLedgerStatements(sqlite: Sqlite.Database) {
   return {
     balance: sqlite.prepare('SELECT balance FROM credit_accounts WHERE workspace_id = :ws'),

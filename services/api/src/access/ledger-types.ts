@@ -63,3 +63,12 @@ export function assertUnits(amount: number, what: string) {
     throw new RangeError(`${what} must be a non-negative whole number of units, got ${amount}`)
   }
 }
+
+/**
+ * How a held reservation is closed inside another commit (an idempotency completion): settled
+ * for `charge` when it is given, released whole otherwise.
+ */
+export type ReservationClose = {
+  reservationId: string
+  charge?: { units: number; images: number }
+}

@@ -1,66 +1,32 @@
-import type Sqlite from 'better-sqlite3'
-import type { Clock } from '../ids.ts'
-import {
-  InsufficientCreditsError,
-  ReservationClosedError,
-  ReservationConflictError,
-  ReservationNotFoundError,
-} from './ledger-errors.ts'
-import { prepareLedgerStatements } from './ledger-statements.ts'
-import {
-  assertUnits,
-  type Reservation,
-  type ReservationRow,
-  toReservation,
-  type UsageRow,
-  type UsageSummary,
+import type { Reservation, UsageSummary } from './ledger-types.ts'
+
+export type {
+  Reservation,
+  ReservationClose,
+  ReservationState,
+  UsageRow,
+  UsageSummary,
 } from './ledger-types.ts'
 
-export type { Reservation, ReservationState, UsageRow, UsageSummary } from './ledger-types.ts'
+/** A reservation as it stands after a settle or release, what went back, and the new balance. */
+export type ClosedReservation = { reservation: Reservation; refunded: number; balance: number }
+
+/** A workspace whose balance is not the sum of its ledger rows. */
+export type LedgerMismatch = { workspaceId: string; balance: number; ledgerSum: number }
 
 /**
- * Credits with a reserve → settle | release life cycle over an append-only ledger. Every method
- * is one IMMEDIATE transaction (a savepoint when called inside another, e.g. inside an
- * idempotency completion), so the balance and the ledger never disagree and concurrent
- * reservations from any number of connections cannot overdraw. The integrator opens this
- * connection with `synchronous = FULL`: a ledger commit must survive power loss, not only a
- * process crash. The tables come from the Drizzle migrations
- * (`db/schema/credits.ts`); `db/client.ts` opens that connection.
+ * Credits with a reserve → settle | release life cycle over an append-only ledger: the port
+ * every backend implements (access/sqlite-ledger.ts on SQLite, access/pg-ledger.ts on
+ * PostgreSQL). Each method is one commit, so the balance and the ledger never disagree; no
+ * interleaving of calls, from any number of processes, overdraws a balance or debits one
+ * reference twice. Amounts are ledger units (credit-units.ts). When a method resolves, its
+ * commit is durable.
  */
-export class CreditLedger {
-  readonly #sqlite: Sqlite.Database
-  readonly #clock: Clock
-  readonly #newId: () => string
-  #statements?: ReturnType<typeof prepareLedgerStatements>
-
-  constructor(sqlite: Sqlite.Database, options: { clock: Clock; newId: () => string }) {
-    this.#sqlite = sqlite
-    this.#clock = options.clock
-    this.#newId = options.newId
-  }
-
-  get #sql() {
-    this.#statements ??= prepareLedgerStatements(this.#sqlite)
-    return this.#statements
-  }
-
-  #now = () => this.#clock.now().toISOString()
-
-  #write<T>(work: () => T): T {
-    return this.#sqlite.transaction(work).immediate()
-  }
-
+export type Ledger = {
   /** The spendable balance (held reservations already deducted); 0 for an unknown workspace. */
-  balance(workspaceId: string): number {
-    const row = this.#sql.balance.get({ ws: workspaceId }) as { balance: number } | undefined
-    return row?.balance ?? 0
-  }
-
-  /** Creates the account with a zero balance if it has none (new workspaces without credits). */
-  ensureAccount(workspaceId: string): void {
-    this.#sql.ensureAccount.run({ ws: workspaceId, now: this.#now() })
-  }
-
+  balance(workspaceId: string): Promise<number>
+  /** Creates the account with a zero balance if it has none. */
+  ensureAccount(workspaceId: string): Promise<void>
   /**
    * Adds credits. With a `reference`, replaying the same grant adds nothing the second time
    * (`granted: false`).
@@ -68,193 +34,43 @@ export class CreditLedger {
   grant(
     workspaceId: string,
     amount: number,
-    options: { reference?: string } = {},
-  ): { granted: boolean; balance: number } {
-    assertUnits(amount, 'a grant')
-    if (amount === 0) {
-      throw new RangeError('a grant must be positive')
-    }
-    return this.#write(() => {
-      const now = this.#now()
-      const entry = this.#sql.insertGrant.run({
-        ws: workspaceId,
-        delta: amount,
-        reference: options.reference ?? null,
-        now,
-      })
-      if (entry.changes === 1) {
-        this.#sql.credit.run({ ws: workspaceId, amount, now })
-      }
-      return { granted: entry.changes === 1, balance: this.balance(workspaceId) }
-    })
-  }
-
+    options?: { reference?: string },
+  ): Promise<{ granted: boolean; balance: number }>
   /** The workspace a grant with this reference went to, if there was one. */
-  grantedTo(reference: string): string | undefined {
-    const row = this.#sql.grantByReference.get({ reference }) as { workspaceId: string } | undefined
-    return row?.workspaceId
-  }
-
+  grantedTo(reference: string): Promise<string | undefined>
   /**
-   * Holds `amount` for one charged request. `reference` is unique per reservation (the
-   * idempotency attempt token, or the request id): reserving it again returns the same held
-   * reservation instead of debiting twice; a reference already used otherwise is refused.
-   * Throws InsufficientCreditsError when the balance is short.
+   * Holds `amount` for one charged request. `reference` is unique per reservation: reserving it
+   * again answers the same held reservation instead of debiting twice; a reference already used
+   * otherwise is refused (ReservationConflictError). `supersedes` names an earlier attempt's
+   * reference whose hold, if still held, is released in the same commit. Throws
+   * InsufficientCreditsError when the balance is short.
    */
   reserve(
     workspaceId: string,
     amount: number,
     reference: string,
-    options: { model?: string } = {},
-  ): Reservation {
-    assertUnits(amount, 'a reservation')
-    return this.#write(() => {
-      const existing = this.#sql.byReference.get({ reference }) as ReservationRow | undefined
-      if (existing) {
-        if (existing.workspace_id !== workspaceId || existing.amount !== amount) {
-          throw new ReservationConflictError(reference, 'it holds another workspace or amount')
-        }
-        if (existing.state !== 'held') {
-          throw new ReservationConflictError(reference, `its reservation is ${existing.state}`)
-        }
-        return toReservation(existing)
-      }
-      const now = this.#now()
-      this.#sql.ensureAccount.run({ ws: workspaceId, now })
-      if (this.#sql.debit.run({ ws: workspaceId, amount, now }).changes !== 1) {
-        throw new InsufficientCreditsError(workspaceId, amount, this.balance(workspaceId))
-      }
-      const row: ReservationRow = {
-        id: this.#newId(),
-        workspace_id: workspaceId,
-        reference,
-        amount,
-        model: options.model ?? null,
-        state: 'held',
-        settled_amount: null,
-        images: null,
-        created_at: now,
-        closed_at: null,
-      }
-      this.#sql.insertReservation.run(row)
-      this.#sql.insertEntry.run({
-        ws: workspaceId,
-        kind: 'reserve',
-        delta: -amount,
-        reservationId: row.id,
-        reference,
-        model: row.model,
-        now,
-      })
-      return toReservation(row)
-    })
-  }
-
+    options?: { model?: string; supersedes?: string },
+  ): Promise<Reservation>
   /** Charges `actualAmount` (≤ the amount held) and gives the rest back. Once per reservation. */
   settle(
     reservationId: string,
     actualAmount: number,
-    options: { images?: number } = {},
-  ): { reservation: Reservation; refunded: number; balance: number } {
-    assertUnits(actualAmount, 'a settlement')
-    return this.#close(reservationId, 'settled', (held) => {
-      if (actualAmount > held.amount) {
-        throw new RangeError(
-          `cannot settle ${actualAmount} on reservation ${reservationId} of ${held.amount}`,
-        )
-      }
-      return { settledAmount: actualAmount, images: options.images ?? null }
-    })
-  }
-
+    options?: { images?: number },
+  ): Promise<ClosedReservation>
   /** Gives the whole amount back (the request failed). Once per reservation. */
-  release(reservationId: string): { reservation: Reservation; refunded: number; balance: number } {
-    return this.#close(reservationId, 'released', () => ({ settledAmount: null, images: null }))
-  }
-
+  release(reservationId: string): Promise<ClosedReservation>
   /** Releases the reservation of `reference` if it is still held (a superseded attempt's). */
-  releaseHeldByReference(reference: string): boolean {
-    return this.#write(() => {
-      const row = this.#sql.byReference.get({ reference }) as ReservationRow | undefined
-      if (row?.state !== 'held') {
-        return false
-      }
-      this.release(row.id)
-      return true
-    })
-  }
-
+  releaseHeldByReference(reference: string): Promise<boolean>
   /**
    * Releases every reservation held since before `heldBefore`: the holds of requests that
-   * crashed. Safe once `heldBefore` is older than the idempotency lease, because no live attempt
-   * can still own such a hold. The hold of an unfinished job is the job's, however old: a job
-   * may wait in its queue longer than any request runs (services/jobs closes it).
+   * crashed. Safe once `heldBefore` is older than the idempotency lease. The hold of an
+   * unfinished job is the job's, however old: a job may wait in its queue longer than any
+   * request runs (services/jobs closes it).
    */
-  releaseStale(heldBefore: Date): number {
-    return this.#write(() => {
-      const stale = this.#sql.staleHeld.all({ before: heldBefore.toISOString() }) as {
-        id: string
-      }[]
-      for (const { id } of stale) {
-        this.release(id)
-      }
-      return stale.length
-    })
-  }
-
-  getReservation(reservationId: string): Reservation | undefined {
-    const row = this.#sql.byId.get({ id: reservationId }) as ReservationRow | undefined
-    return row ? toReservation(row) : undefined
-  }
-
+  releaseStale(heldBefore: Date): Promise<number>
+  getReservation(reservationId: string): Promise<Reservation | undefined>
   /** Spending by UTC day and model (settled reservations), plus the workspace's totals. */
-  usageSummary(workspaceId: string): UsageSummary {
-    const totals = this.#sql.totals.get({ ws: workspaceId }) as {
-      granted: number
-      spent: number
-      held: number
-    }
-    const rows = this.#sql.usage.all({ ws: workspaceId }) as UsageRow[]
-    return { workspaceId, balance: this.balance(workspaceId), ...totals, byDayAndModel: rows }
-  }
-
+  usageSummary(workspaceId: string): Promise<UsageSummary>
   /** Workspaces whose balance is not the sum of their ledger rows (always empty when sound). */
-  audit(): { workspaceId: string; balance: number; ledgerSum: number }[] {
-    return this.#sql.audit.all() as { workspaceId: string; balance: number; ledgerSum: number }[]
-  }
-
-  #close(
-    reservationId: string,
-    state: 'settled' | 'released',
-    decide: (held: ReservationRow) => { settledAmount: number | null; images: number | null },
-  ) {
-    return this.#write(() => {
-      const held = this.#sql.byId.get({ id: reservationId }) as ReservationRow | undefined
-      if (!held) {
-        throw new ReservationNotFoundError(reservationId)
-      }
-      if (held.state !== 'held') {
-        throw new ReservationClosedError(reservationId, held.state)
-      }
-      const { settledAmount, images } = decide(held)
-      const refunded = held.amount - (settledAmount ?? 0)
-      const now = this.#now()
-      this.#sql.closeReservation.run({ id: reservationId, state, settledAmount, images, now })
-      this.#sql.credit.run({ ws: held.workspace_id, amount: refunded, now })
-      this.#sql.insertEntry.run({
-        ws: held.workspace_id,
-        kind: state === 'settled' ? 'settle' : 'release',
-        delta: refunded,
-        reservationId,
-        reference: held.reference,
-        model: held.model,
-        now,
-      })
-      return {
-        reservation: toReservation(this.#sql.byId.get({ id: reservationId }) as ReservationRow),
-        refunded,
-        balance: this.balance(held.workspace_id),
-      }
-    })
-  }
+  audit(): Promise<LedgerMismatch[]>
 }

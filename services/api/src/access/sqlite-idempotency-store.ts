@@ -5,6 +5,8 @@ import {
   type IdempotencyStore,
   planClaim,
 } from './idempotency-store.ts'
+import type { ReservationClose } from './ledger-types.ts'
+import type { SqliteLedgerCore } from './sqlite-ledger-core.ts'
 
 type Row = {
   token: string
@@ -44,15 +46,19 @@ const scopeParams = (scope: IdempotencyScope) => ({ ws: scope.workspaceId, key: 
 /**
  * The durable store. Claims run in an IMMEDIATE transaction (the write lock is taken at BEGIN),
  * so concurrent claims from any number of connections or processes serialise and exactly one
- * wins. Inside an outer transaction better-sqlite3 turns these into savepoints. The table
- * comes from the Drizzle migrations (`db/schema/idempotency.ts`).
+ * wins. A completion or release that carries a ReservationClose closes it with `ledger` (the
+ * synchronous ledger on the same connection) in the same transaction. Each method does its
+ * work synchronously when called; the Promise is the port's shape. The table comes from the
+ * Drizzle migrations (`db/schema/idempotency.ts`).
  */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   readonly #sqlite: Sqlite.Database
+  readonly #ledger: SqliteLedgerCore | undefined
   #statements?: ReturnType<typeof prepare>
 
-  constructor(sqlite: Sqlite.Database) {
+  constructor(sqlite: Sqlite.Database, ledger?: SqliteLedgerCore) {
     this.#sqlite = sqlite
+    this.#ledger = ledger
   }
 
   get #sql() {
@@ -60,60 +66,95 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     return this.#statements
   }
 
-  claim: IdempotencyStore['claim'] = (scope, attempt) =>
-    this.#sqlite
-      .transaction(() => {
-        const existing = this.get(scope)
-        const plan = planClaim(existing, attempt)
-        if (plan === 'blocked' && existing) {
-          return { claimed: false as const, record: existing }
-        }
-        const createdAtMs = plan === 'take_over' && existing ? existing.createdAtMs : attempt.nowMs
-        this.#sql.upsertInFlight.run({
-          ...scopeParams(scope),
-          token: attempt.token,
-          fingerprint: attempt.fingerprint,
-          createdAtMs,
-          expiresAtMs: attempt.expiresAtMs,
-          leaseUntilMs: attempt.leaseUntilMs,
-        })
-        const record = {
-          state: 'in_flight' as const,
-          token: attempt.token,
-          fingerprint: attempt.fingerprint,
-          createdAtMs,
-          expiresAtMs: attempt.expiresAtMs,
-          leaseUntilMs: attempt.leaseUntilMs,
-        }
-        return plan === 'take_over' && existing
-          ? { claimed: true as const, record, superseded: existing.token }
-          : { claimed: true as const, record }
-      })
-      .immediate()
+  #immediate<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#sqlite.transaction(work).immediate())
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
 
-  complete: IdempotencyStore['complete'] = (scope, token, response, expiresAtMs) =>
-    this.#sql.complete.run({
-      ...scopeParams(scope),
-      token,
-      expiresAtMs,
-      status: response.status,
-      headers: JSON.stringify(response.headers),
-      body: Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength),
-    }).changes === 1
-
-  release: IdempotencyStore['release'] = (scope, token) =>
-    this.#sql.release.run({ ...scopeParams(scope), token }).changes === 1
-
-  get: IdempotencyStore['get'] = (scope) => {
+  #record(scope: IdempotencyScope): IdempotencyRecord | undefined {
     const row = this.#sql.get.get(scopeParams(scope)) as Row | undefined
     return row ? toRecord(row) : undefined
   }
 
-  purgeExpired: IdempotencyStore['purgeExpired'] = (nowMs) => this.#sql.purge.run({ nowMs }).changes
-
-  transaction<T>(work: () => T): T {
-    return this.#sqlite.transaction(work).immediate()
+  /** Closes the reservation, in the caller's transaction, only while `token` owns the record. */
+  #closeIfOwned(scope: IdempotencyScope, token: string, reservation?: ReservationClose): boolean {
+    const record = this.#record(scope)
+    if (record?.state !== 'in_flight' || record.token !== token) {
+      return false
+    }
+    if (reservation) {
+      if (!this.#ledger) {
+        throw new Error('this idempotency store was opened without the ledger')
+      }
+      this.#ledger.close(reservation)
+    }
+    return true
   }
+
+  claim: IdempotencyStore['claim'] = (scope, attempt) =>
+    this.#immediate(() => {
+      const existing = this.#record(scope)
+      const plan = planClaim(existing, attempt)
+      if (plan === 'blocked' && existing) {
+        return { claimed: false as const, record: existing }
+      }
+      const createdAtMs = plan === 'take_over' && existing ? existing.createdAtMs : attempt.nowMs
+      this.#sql.upsertInFlight.run({
+        ...scopeParams(scope),
+        token: attempt.token,
+        fingerprint: attempt.fingerprint,
+        createdAtMs,
+        expiresAtMs: attempt.expiresAtMs,
+        leaseUntilMs: attempt.leaseUntilMs,
+      })
+      const record = {
+        state: 'in_flight' as const,
+        token: attempt.token,
+        fingerprint: attempt.fingerprint,
+        createdAtMs,
+        expiresAtMs: attempt.expiresAtMs,
+        leaseUntilMs: attempt.leaseUntilMs,
+      }
+      return plan === 'take_over' && existing
+        ? { claimed: true as const, record, superseded: existing.token }
+        : { claimed: true as const, record }
+    })
+
+  complete: IdempotencyStore['complete'] = (scope, token, response, expiresAtMs, reservation) =>
+    this.#immediate(() => {
+      if (!this.#closeIfOwned(scope, token, reservation)) {
+        return false
+      }
+      return (
+        this.#sql.complete.run({
+          ...scopeParams(scope),
+          token,
+          expiresAtMs,
+          status: response.status,
+          headers: JSON.stringify(response.headers),
+          body: Buffer.from(
+            response.body.buffer,
+            response.body.byteOffset,
+            response.body.byteLength,
+          ),
+        }).changes === 1
+      )
+    })
+
+  release: IdempotencyStore['release'] = (scope, token, reservation) =>
+    this.#immediate(
+      () =>
+        this.#closeIfOwned(scope, token, reservation) &&
+        this.#sql.release.run({ ...scopeParams(scope), token }).changes === 1,
+    )
+
+  get: IdempotencyStore['get'] = async (scope) => this.#record(scope)
+
+  purgeExpired: IdempotencyStore['purgeExpired'] = async (nowMs) =>
+    this.#sql.purge.run({ nowMs }).changes
 }
 
 function prepare(sqlite: Sqlite.Database) {

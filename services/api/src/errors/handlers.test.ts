@@ -105,7 +105,7 @@ describe('the real app', () => {
   })
 
   it('answers unknown routes with 404 not_found in the same shape', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const res = await t.app.request('/v1/nothing-here')
     expect(res.status).toBe(404)
     const body = ErrorBodySchema.parse(await res.json())

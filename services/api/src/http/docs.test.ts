@@ -4,7 +4,7 @@ import { createTestApp } from '../testing/test-app.ts'
 
 describe('/docs', () => {
   it('serves Swagger UI`s files without loading its browser bundle into the server', async () => {
-    const t = createTestApp()
+    const t = await createTestApp()
     try {
       const bundle = await t.app.request('/docs/swagger-ui-bundle.js')
       expect(bundle.status).toBe(200)

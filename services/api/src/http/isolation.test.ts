@@ -21,7 +21,7 @@ const idRoutes = (ids: { asset: string; hash: string; generation: string }) =>
 
 describe('S1: the ids of another workspace are 404 on every route', () => {
   it('for generate, read and admin keys of workspace B on the ids of workspace A', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const a = await t.newWorkspace('A')
     const b = await t.newWorkspace('B')
     const keyA = await t.newKey(a, ['generate'])
@@ -96,7 +96,7 @@ describe('S1: the ids of another workspace are 404 on every route', () => {
   })
 
   it('ids are random, never sequential', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const first = await t.newWorkspace('one')
     const second = await t.newWorkspace('two')
     expect(first).toMatch(/^ws_[0-9A-Z]{26}$/)

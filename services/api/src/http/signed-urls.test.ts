@@ -28,7 +28,7 @@ const codeOf = async (response: Response) =>
 
 describe('signed asset URLs', () => {
   it('serve the asset with no Authorization header, GET and HEAD', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { path, url } = await signedUrlAnswer()
     expect(url.searchParams.get('signature')).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const got = await noKey(path)
@@ -41,7 +41,7 @@ describe('signed asset URLs', () => {
 
   it('expire: 403 invalid_signature once the lifetime is over', async () => {
     const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'))
-    t = createAccessTestApp({ clock, env: { IMAGEGATE_SIGNED_URL_TTL_SECONDS: '60' } })
+    t = await createAccessTestApp({ clock, env: { IMAGEGATE_SIGNED_URL_TTL_SECONDS: '60' } })
     const { path } = await signedUrlAnswer()
     clock.advance(59_000)
     expect((await noKey(path)).status).toBe(200)
@@ -52,7 +52,7 @@ describe('signed asset URLs', () => {
   })
 
   it('refuse forged, moved and malformed signatures with the same 403', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { url, assetId } = await signedUrlAnswer()
     const other = await signedUrlAnswer(undefined, 'another image')
     expect(other.assetId).not.toBe(assetId)
@@ -79,7 +79,7 @@ describe('signed asset URLs', () => {
   })
 
   it("sign for the asset's own workspace only: the URL works whoever holds it, for that asset", async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const ws = await t.newWorkspace('Signer')
     const key = await t.newKey(ws, ['generate'])
     const { path, assetId } = await signedUrlAnswer(key)
@@ -89,7 +89,7 @@ describe('signed asset URLs', () => {
   })
 
   it('stop working when the asset is deleted', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { path, assetId } = await signedUrlAnswer()
     expect((await t.call('DELETE', `/v1/assets/${assetId}`)).status).toBe(204)
     expect((await noKey(path)).status).toBe(403)

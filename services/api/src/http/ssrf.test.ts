@@ -30,7 +30,7 @@ async function listenCanary() {
  */
 describe('S6: no client-supplied URL is ever fetched', () => {
   it('refuses or ignores loopback, metadata and encoded addresses in every body', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { hits, port } = await listenCanary()
     const targets = [
       `http://127.0.0.1:${port}/x.png`,

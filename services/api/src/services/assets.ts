@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import type { AssetFilter, AssetsRepository } from '../db/repositories/assets.ts'
+import type { AssetFilter, AssetsRepository } from '../db/ports.ts'
 import type { AssetRow } from '../db/schema/index.ts'
 import { AppError, InvalidRequestError, NotFoundError } from '../errors/app-error.ts'
 import { invalidRequestFromIssues } from '../errors/zod-issues.ts'
@@ -9,10 +9,10 @@ import type { Clock, IdGenerator } from '../ids.ts'
 import { inspectImage } from '../images/inspect.ts'
 import { checkedWhileRead, createIntegrityCheck, type IntegrityCheck } from '../images/integrity.ts'
 import { AssetKindSchema, FolderPathSchema } from '../schemas/asset.ts'
+import type { BlobPins } from '../storage/blob-pins.ts'
 import type { BlobStore, ByteRange, ByteSource, PutResult } from '../storage/blob-store.ts'
 import { chunksOf } from '../storage/byte-source.ts'
 import { BlobCorruptError, BlobNotFoundError } from '../storage/errors.ts'
-import type { BlobPins } from './blob-pins.ts'
 import { keysetPage, pageAfter } from './page-cursor.ts'
 
 const DIGEST = /^[0-9a-f]{64}$/
@@ -118,7 +118,11 @@ export function createAssetService(deps: AssetServiceDeps) {
 
   /** Drops bytes nobody references, right away (GC would, later). */
   async function discardIfOrphan(stored: PutResult) {
-    if (stored.created && pins.count(stored.sha256) <= 1 && !repo.isHashReferenced(stored.sha256)) {
+    if (
+      stored.created &&
+      (await pins.count(stored.sha256)) <= 1 &&
+      !(await repo.isHashReferenced(stored.sha256))
+    ) {
       await blobs.delete(stored.sha256).catch((err: unknown) => log.warn({ err }, 'discard failed'))
     }
   }
@@ -131,7 +135,7 @@ export function createAssetService(deps: AssetServiceDeps) {
      */
     async upload(workspaceId: string, declaredDigest: string | undefined, receive: UploadReceiver) {
       const expectedSha256 = parseDeclaredDigest(declaredDigest)
-      const release = pins.pin(expectedSha256)
+      const release = await pins.pin(expectedSha256)
       const intact = createIntegrityCheck({ maxPixels: limits.maxPixels })
       try {
         const { fields, stored } = await receive((bytes) =>
@@ -151,7 +155,7 @@ export function createAssetService(deps: AssetServiceDeps) {
           throw err
         }
       } finally {
-        release()
+        await release()
       }
     },
 
@@ -172,7 +176,8 @@ export function createAssetService(deps: AssetServiceDeps) {
       const { verified } = options
       // Awaited below; until then a rejection must not count as unhandled.
       verified?.catch(() => {})
-      const intact = verified ? undefined : createIntegrityCheck({ maxPixels: limits.maxPixels })
+      const intact =
+        verified === undefined ? createIntegrityCheck({ maxPixels: limits.maxPixels }) : undefined
       let stored: PutResult
       try {
         if (source instanceof Uint8Array) {
@@ -187,7 +192,7 @@ export function createAssetService(deps: AssetServiceDeps) {
         await verified
         throw err
       }
-      const release = pins.pin(stored.sha256)
+      const release = await pins.pin(stored.sha256)
       try {
         await verified
         return await record(workspaceId, stored, UploadMetaSchema.parse(meta), intact)
@@ -195,17 +200,17 @@ export function createAssetService(deps: AssetServiceDeps) {
         await discardIfOrphan(stored)
         throw err
       } finally {
-        release()
+        await release()
       }
     },
 
-    get(workspaceId: string, id: string): AssetRow {
+    async get(workspaceId: string, id: string): Promise<AssetRow> {
       const key = rowKey(workspaceId, id)
       const kept = rows.get(key)
       if (kept) {
         return kept
       }
-      const row = repo.get(workspaceId, id)
+      const row = await repo.get(workspaceId, id)
       if (!row) {
         throw new NotFoundError('asset', id)
       }
@@ -217,14 +222,15 @@ export function createAssetService(deps: AssetServiceDeps) {
       return row
     },
 
-    list(workspaceId: string, filter: AssetFilter, page: { limit: number; cursor?: string }) {
+    async list(workspaceId: string, filter: AssetFilter, page: { limit: number; cursor?: string }) {
       const beforeId = pageAfter(page.cursor)
-      return keysetPage(repo.list(workspaceId, filter, { limit: page.limit, beforeId }), page.limit)
+      const found = await repo.list(workspaceId, filter, { limit: page.limit, beforeId })
+      return keysetPage(found, page.limit)
     },
 
-    remove(workspaceId: string, id: string): AssetRow {
+    async remove(workspaceId: string, id: string): Promise<AssetRow> {
       rows.delete(rowKey(workspaceId, id))
-      const row = repo.delete(workspaceId, id)
+      const row = await repo.delete(workspaceId, id)
       if (!row) {
         throw new NotFoundError('asset', id)
       }
@@ -250,7 +256,8 @@ export function createAssetService(deps: AssetServiceDeps) {
     async collectGarbage(graceMs: number) {
       return blobs.collectGarbage({
         graceMs,
-        isReferenced: (sha256) => pins.count(sha256) > 0 || repo.isHashReferenced(sha256),
+        isReferenced: async (sha256) =>
+          (await pins.count(sha256)) > 0 || (await repo.isHashReferenced(sha256)),
       })
     },
   }

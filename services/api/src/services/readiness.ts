@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Database } from '../db/client.ts'
+import type { Store } from '../db/store.ts'
 import type { BlobStore } from '../storage/blob-store.ts'
 
 /**
@@ -57,13 +57,8 @@ export function runProbes(
   return Promise.all(probes.map((probe) => runProbe(probe, timeoutMs)))
 }
 
-export function databaseProbe(database: Database): ReadinessProbe {
-  return {
-    name: 'database',
-    check() {
-      database.sqlite.prepare('select 1').get()
-    },
-  }
+export function databaseProbe(store: Store): ReadinessProbe {
+  return { name: 'database', check: () => store.check() }
 }
 
 /** The file-system store's directory, or a HEAD of the S3 bucket. */

@@ -1,4 +1,5 @@
 import type Sqlite from 'better-sqlite3'
+import { sqliteStoreOf } from '../db/sqlite-store.ts'
 import { createLocalProvider } from '../providers/local.ts'
 import {
   type GenerateImagesRequest,
@@ -82,16 +83,16 @@ const json = (body: unknown) => JSON.stringify(body)
  * createTestApp with a paid provider and helpers to make workspaces and keys through the admin
  * API (as an operator would), and to read the ledger.
  */
-export function createAccessTestApp(
+export async function createAccessTestApp(
   options: TestAppOptions & { script?: PaidProviderScript } = {},
 ) {
   const { script, ...appOptions } = options
   const paid = paidProvider(script)
-  const t = createTestApp({
+  const t = await createTestApp({
     ...appOptions,
     providers: { openai: paid.provider, ...appOptions.providers },
   })
-  const sqlite: Sqlite.Database = t.deps.database.durable
+  const sqlite: Sqlite.Database = sqliteStoreOf(t.deps.store).database.durable
 
   /** A request as `key` (default: the admin key), JSON body if given. */
   async function call(
@@ -164,4 +165,4 @@ export function createAccessTestApp(
   }
 }
 
-export type AccessTestApp = ReturnType<typeof createAccessTestApp>
+export type AccessTestApp = Awaited<ReturnType<typeof createAccessTestApp>>

@@ -128,7 +128,7 @@ export function createRecordingBlobStore(
  * createTestApp on a recording blob store in its own temp dir: `blobCalls` shows whether a
  * request reached the store at all, `files()` what is on disk.
  */
-export function createAssetTestApp(
+export async function createAssetTestApp(
   options: TestAppOptions & {
     afterPut?: (sha256: string) => Promise<void>
     /** Blobs above this size are served as streams (the store's default is 8 MiB). */
@@ -142,7 +142,7 @@ export function createAssetTestApp(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(streamThresholdBytes === undefined ? {} : { streamThresholdBytes }),
   })
-  const t = createTestApp({ ...appOptions, blobs: recording.store })
+  const t = await createTestApp({ ...appOptions, blobs: recording.store })
   return {
     ...t,
     blobRoot,
@@ -157,4 +157,4 @@ export function createAssetTestApp(
   }
 }
 
-export type AssetTestApp = ReturnType<typeof createAssetTestApp>
+export type AssetTestApp = Awaited<ReturnType<typeof createAssetTestApp>>

@@ -39,7 +39,7 @@ function withKey(request: Request, key: string): Request {
  * workspace `default` and an admin key (`key`); `app.request`, `app.fetch` and `client` send it
  * unless a request carries its own Authorization header. `hono` is the app itself, keyless.
  */
-export function createTestApp(options: TestAppOptions = {}) {
+export async function createTestApp(options: TestAppOptions = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'imagegate-test-'))
   const config: Config = loadConfig({ IMAGEGATE_DATA_DIR: dataDir, ...GENEROUS, ...options.env })
   const logLines: Record<string, unknown>[] = []
@@ -53,7 +53,7 @@ export function createTestApp(options: TestAppOptions = {}) {
       done()
     },
   })
-  const deps = createDeps(config, {
+  const deps = await createDeps(config, {
     databaseFile: ':memory:',
     log: pino({ level: 'debug' }, sink),
     ...options,
@@ -97,4 +97,4 @@ export function createTestApp(options: TestAppOptions = {}) {
   }
 }
 
-export type TestApp = ReturnType<typeof createTestApp>
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>

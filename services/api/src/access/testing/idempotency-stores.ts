@@ -1,12 +1,38 @@
+import { manualClock } from '../../providers/resilience/testing/manual-clock.ts'
 import type { IdempotencyStore } from '../idempotency-store.ts'
+import type { Ledger } from '../ledger.ts'
 import { SqliteIdempotencyStore } from '../sqlite-idempotency-store.ts'
+import { createSqliteLedger } from '../sqlite-ledger.ts'
 import { accessDatabase } from './access-database.ts'
-import { createMemoryIdempotencyStore } from './memory-idempotency-store.ts'
 
-/** Both stores, so every behaviour test runs against each. */
-export const idempotencyStores: [name: string, create: () => IdempotencyStore][] = [
-  ['memory', () => createMemoryIdempotencyStore()],
-  ['sqlite', () => new SqliteIdempotencyStore(accessDatabase())],
+/** An idempotency store with the ledger its completions close reservations in. */
+export type IdempotencyFixture = {
+  store: IdempotencyStore
+  ledger: Ledger
+  close(): Promise<void>
+}
+
+/** The workspaces the idempotency suites use; a backend with foreign keys creates them first. */
+export const IDEMPOTENCY_SUITE_WORKSPACES = ['ws', 'ws_a', 'ws_b']
+
+export function sqliteIdempotencyFixture(): IdempotencyFixture {
+  const sqlite = accessDatabase()
+  const ledger = createSqliteLedger(sqlite, {
+    clock: manualClock(Date.parse('2030-01-01T12:00:00.000Z')),
+    newId: tokenSequence('rsv'),
+  })
+  return {
+    store: new SqliteIdempotencyStore(sqlite, ledger.core),
+    ledger,
+    close: async () => {
+      sqlite.close()
+    },
+  }
+}
+
+/** The stores every behaviour test runs against. */
+export const idempotencyStores: [name: string, create: () => Promise<IdempotencyFixture>][] = [
+  ['sqlite', async () => sqliteIdempotencyFixture()],
 ]
 
 /** Distinct tokens in order: tok_1, tok_2, … */

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
-import { CreditLedger } from '../ledger.ts'
 import { InsufficientCreditsError } from '../ledger-errors.ts'
 import { SqliteIdempotencyStore } from '../sqlite-idempotency-store.ts'
+import { SqliteLedgerCore } from '../sqlite-ledger-core.ts'
 
 /**
  * One racer for sqlite-races.test.ts: opens its own connection to the shared database file,
@@ -29,7 +29,7 @@ const outcomes: string[] = []
 if (task.kind === 'claim') {
   const store = new SqliteIdempotencyStore(sqlite)
   for (let index = 0; index < task.operations; index += 1) {
-    const result = store.claim(
+    const result = await store.claim(
       { workspaceId: 'ws', key: 'shared-key' },
       {
         token: `racer${task.racer}_${index}`,
@@ -44,7 +44,7 @@ if (task.kind === 'claim') {
 } else {
   const clock = { now: () => new Date(task.nowMs) }
   let next = 0
-  const ledger = new CreditLedger(sqlite, {
+  const ledger = new SqliteLedgerCore(sqlite, {
     clock,
     newId: () => `rsv_${task.racer}_${next++}`,
   })

@@ -1,11 +1,10 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
-import { type ApiKeyRow, apiKeys } from '../schema/index.ts'
+import type { ApiKeysRepository } from '../ports.ts'
+import { apiKeys } from '../schema/index.ts'
 
-export type NewApiKey = typeof apiKeys.$inferInsert
-
-/** API key rows. The hash lookup is prepared once: it runs on every authenticated request. */
-export function createApiKeysRepository(db: Db) {
+/** API key rows on SQLite. The hash lookup is prepared once: it runs on every authenticated request. */
+export function createApiKeysRepository(db: Db): ApiKeysRepository {
   let byHash: ReturnType<typeof prepareByHash> | undefined
   function prepareByHash() {
     return db
@@ -16,21 +15,20 @@ export function createApiKeysRepository(db: Db) {
   }
 
   return {
-    insert(row: NewApiKey): ApiKeyRow {
+    async insert(row) {
       return db.insert(apiKeys).values(row).returning().get()
     },
 
-    /** The live (not revoked) key with this sha256, if any. */
-    findActiveByHash(keyHash: string): ApiKeyRow | undefined {
+    async findActiveByHash(keyHash) {
       byHash ??= prepareByHash()
       return byHash.get({ keyHash })
     },
 
-    get(id: string): ApiKeyRow | undefined {
+    async get(id) {
       return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()
     },
 
-    listByWorkspace(workspaceId: string): ApiKeyRow[] {
+    async listByWorkspace(workspaceId) {
       return db
         .select()
         .from(apiKeys)
@@ -39,30 +37,29 @@ export function createApiKeysRepository(db: Db) {
         .all()
     },
 
-    /** Marks the key revoked (once); answers the row as it now stands. */
-    revoke(id: string, at: string): ApiKeyRow | undefined {
+    async revoke(id, at) {
       db.update(apiKeys)
         .set({ revokedAt: at })
         .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
         .run()
-      return this.get(id)
+      return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get()
     },
 
-    /** Live keys that hold the admin scope, in any workspace. */
-    countActiveAdmins(): number {
-      const row = db
-        .select({ n: sql<number>`count(*)` })
-        .from(apiKeys)
-        .where(
-          and(
-            isNull(apiKeys.revokedAt),
-            sql`exists (select 1 from json_each(${apiKeys.scopes}) where value = 'admin')`,
-          ),
-        )
-        .get()
-      return row?.n ?? 0
-    },
+    countActiveAdmins: async () => countActiveAdmins(db),
   }
 }
 
-export type ApiKeysRepository = ReturnType<typeof createApiKeysRepository>
+/** Live keys that hold the admin scope, in any workspace (bootstrap's question too). */
+export function countActiveAdmins(db: Db): number {
+  const row = db
+    .select({ n: sql<number>`count(*)` })
+    .from(apiKeys)
+    .where(
+      and(
+        isNull(apiKeys.revokedAt),
+        sql`exists (select 1 from json_each(${apiKeys.scopes}) where value = 'admin')`,
+      ),
+    )
+    .get()
+  return row?.n ?? 0
+}

@@ -1,18 +1,8 @@
 import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
-import { type AssetRow, assets } from '../schema/index.ts'
+import type { AssetsRepository } from '../ports.ts'
+import { assets } from '../schema/index.ts'
 import { storedInstant } from './stored-instant.ts'
-
-export type NewAsset = typeof assets.$inferInsert
-
-export type AssetFilter = {
-  kind?: string
-  folderPath?: string
-  sourceTaskId?: string
-  mediaType?: string
-  createdAfter?: string
-  createdBefore?: string
-}
 
 /** Which optional conditions a list query has; each combination is prepared once. */
 const LIST_FILTERS = [
@@ -32,7 +22,7 @@ type ListParams = Record<(typeof LIST_FILTERS)[number], string | undefined>
  * rebuilding a drizzle query and re-preparing its statement on each call cost tens of µs of CPU
  * (the upload path ran three such queries; the hot GET lookup ~70 µs before it was prepared).
  */
-export function createAssetsRepository(db: Db) {
+export function createAssetsRepository(db: Db): AssetsRepository {
   const placeholder = (name: string) => sql.placeholder(name)
   const prepareById = () =>
     db
@@ -89,6 +79,12 @@ export function createAssetsRepository(db: Db) {
       .where(eq(assets.contentHash, placeholder('contentHash')))
       .limit(1)
       .prepare()
+  const prepareWorkspaceOf = () =>
+    db
+      .select({ workspaceId: assets.workspaceId })
+      .from(assets)
+      .where(eq(assets.id, placeholder('id')))
+      .prepare()
   const prepareList = (present: ReadonlySet<string>) => {
     const conditions = [eq(assets.workspaceId, placeholder('workspaceId'))]
     if (present.has('beforeId')) {
@@ -127,11 +123,11 @@ export function createAssetsRepository(db: Db) {
   let byHash: ReturnType<typeof prepareByHash> | undefined
   let deleteById: ReturnType<typeof prepareDelete> | undefined
   let referenced: ReturnType<typeof prepareReferenced> | undefined
+  let workspaceOf: ReturnType<typeof prepareWorkspaceOf> | undefined
   const lists = new Map<string, ReturnType<typeof prepareList>>()
 
   return {
-    /** Inserts unless the workspace already has these bytes; answers the row that stands. */
-    insertOrGet(row: NewAsset): { asset: AssetRow; created: boolean } {
+    async insertOrGet(row) {
       insert ??= prepareInsert()
       const inserted = insert.get({
         id: row.id,
@@ -159,19 +155,13 @@ export function createAssetsRepository(db: Db) {
       return { asset: existing, created: false }
     },
 
-    get(workspaceId: string, id: string): AssetRow | undefined {
+    async get(workspaceId, id) {
       byId ??= prepareById()
       return byId.get({ workspaceId, id })
     },
 
-    getMany(workspaceId: string, ids: string[]): AssetRow[] {
-      return ids
-        .map((id) => this.get(workspaceId, id))
-        .filter((row): row is AssetRow => row !== undefined)
-    },
-
-    /** Newest first, keyset on the time-ordered id: each page costs the same however many rows exist. */
-    list(workspaceId: string, filter: AssetFilter, page: { limit: number; beforeId?: string }) {
+    /** Keyset on the time-ordered id: each page costs the same however many rows exist. */
+    async list(workspaceId, filter, page) {
       const params: ListParams = {
         beforeId: page.beforeId || undefined,
         kind: filter.kind || undefined,
@@ -197,17 +187,19 @@ export function createAssetsRepository(db: Db) {
       })
     },
 
-    delete(workspaceId: string, id: string): AssetRow | undefined {
+    async delete(workspaceId, id) {
       deleteById ??= prepareDelete()
       return deleteById.get({ workspaceId, id })
     },
 
-    /** Whether any workspace still references these bytes (the GC's mark phase). */
-    isHashReferenced(contentHash: string): boolean {
+    async isHashReferenced(contentHash) {
       referenced ??= prepareReferenced()
       return referenced.get({ contentHash }) !== undefined
     },
+
+    async workspaceOf(assetId) {
+      workspaceOf ??= prepareWorkspaceOf()
+      return workspaceOf.get({ id: assetId })?.workspaceId
+    },
   }
 }
-
-export type AssetsRepository = ReturnType<typeof createAssetsRepository>

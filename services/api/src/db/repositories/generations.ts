@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, gte, inArray, lt, lte, notExists, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
+import type { GenerationsRepository } from '../ports.ts'
 import {
   type GenerationRow,
   generationJobs,
@@ -7,22 +8,13 @@ import {
   type NewGeneration,
 } from '../schema/index.ts'
 
-export type GenerationFilter = {
-  status?: GenerationRow['status']
-  model?: string
-  provider?: string
-  rootId?: string
-  createdAfter?: string
-  createdBefore?: string
-}
-
 /**
  * The generation path's statements (insert, update, get by id) are built and prepared once per
  * set of columns, on first use, with placeholders: rebuilding a drizzle query and re-preparing it
  * on every call cost more than SQLite's own work. Columns a call leaves undefined are left out,
  * as `db.insert(…).values(row)` and `.set(changes)` leave them out.
  */
-export function createGenerationsRepository(db: Db) {
+export function createGenerationsRepository(db: Db): GenerationsRepository {
   const placeholder = (name: string) => sql.placeholder(name)
   // drizzle encodes placeholder values with the column's mapping (JSON columns included), but
   // its types admit placeholders in `values` only loosely and in `set` not at all.
@@ -76,18 +68,18 @@ export function createGenerationsRepository(db: Db) {
   }
 
   return {
-    insert(row: NewGeneration): GenerationRow {
+    async insert(row) {
       return statementFor(inserts, row, prepareInsert).get(row) as GenerationRow
     },
 
-    update(id: string, changes: Partial<NewGeneration>): void {
+    async update(id, changes) {
       updateReturning(id, changes)
     },
 
     /** `update` and `get` in one statement (UPDATE … RETURNING). */
-    updateReturning,
+    updateReturning: async (id, changes) => updateReturning(id, changes),
 
-    get(workspaceId: string, id: string): GenerationRow | undefined {
+    async get(workspaceId, id) {
       byId ??= prepareById()
       return byId.get({ workspaceId, id })
     },
@@ -96,7 +88,7 @@ export function createGenerationsRepository(db: Db) {
      * The newest generation of the workspace that returned this asset. Identical bytes are one
      * asset, so a deterministic renderer can return the same asset from several generations.
      */
-    findByAsset(workspaceId: string, assetId: string): GenerationRow | undefined {
+    async findByAsset(workspaceId, assetId) {
       return db
         .select()
         .from(generations)
@@ -117,7 +109,7 @@ export function createGenerationsRepository(db: Db) {
      * start-up every such row was left by a process that stopped (a crash), and at shutdown by
      * generations the grace period cut short. A job's generation is the job queue's to finish.
      */
-    failRunning(error: { code: string; message: string }, finishedAt: string): number {
+    async failRunning(error, finishedAt) {
       return db
         .update(generations)
         .set({ status: 'failed', error, finishedAt })
@@ -141,7 +133,7 @@ export function createGenerationsRepository(db: Db) {
     },
 
     /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
-    list(workspaceId: string, filter: GenerationFilter, page: { limit: number; afterId?: string }) {
+    async list(workspaceId, filter, page) {
       const chain = filter.rootId !== undefined
       const conditions = [eq(generations.workspaceId, workspaceId)]
       if (page.afterId) {
@@ -177,5 +169,3 @@ export function createGenerationsRepository(db: Db) {
     },
   }
 }
-
-export type GenerationsRepository = ReturnType<typeof createGenerationsRepository>

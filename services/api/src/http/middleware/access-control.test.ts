@@ -20,14 +20,14 @@ const fromAddress = (address: string) => ({ incoming: { socket: { remoteAddress:
 
 describe('public and protected routes', () => {
   it('answers /healthz, /readyz, /openapi.json and /docs without a key', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
       expect({ path, status: (await t.hono.request(path)).status }).toEqual({ path, status: 200 })
     }
   })
 
   it('needs a key on every /v1 route, unknown ones included, and an admin key for /metrics', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     for (const [method, path] of [
       ['GET', '/v1/models'],
       ['GET', '/v1/assets'],
@@ -45,7 +45,7 @@ describe('public and protected routes', () => {
   })
 
   it('lets read keys read and refuses them what creates or charges (403 insufficient_scope)', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const read = await t.newKey('default', ['read'])
     expect((await t.call('GET', '/v1/assets', { key: read })).status).toBe(200)
     const refused = await t.call('POST', '/v1/images/generations', {
@@ -59,7 +59,7 @@ describe('public and protected routes', () => {
   })
 
   it('accepts the scheme in any case and refuses other schemes', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     for (const [authorization, status] of [
       [`bearer ${t.key}`, 200],
       [`BEARER ${t.key}`, 200],
@@ -75,7 +75,7 @@ describe('public and protected routes', () => {
 
 describe('S7: keys', () => {
   it('keeps no raw key anywhere in the database', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const keys = [t.key]
     for (const scopes of [['admin'], ['generate'], ['read']]) {
       keys.push(await t.newKey('default', scopes))
@@ -95,7 +95,7 @@ describe('S7: keys', () => {
   })
 
   it('answers 1,000 random wrong keys with the same 401 body', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000' } })
     const wrong = Array.from({ length: 1000 }, (_, index) => {
       switch (index % 4) {
         case 0:
@@ -129,7 +129,7 @@ describe('S7: keys', () => {
   })
 
   it('refuses a key with a bad checksum without reading the database', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000' } })
     // Every statement of better-sqlite3 shares one prototype: count every read.
     const statement = t.sqlite.prepare('SELECT 1')
     const prototype = Object.getPrototypeOf(statement) as Sqlite.Statement
@@ -145,7 +145,7 @@ describe('S7: keys', () => {
 
 describe('S8: failed authentications per address', () => {
   it('throttles an address after N failures (429), others unaffected', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '5' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '5' } })
     const attacker = fromAddress('203.0.113.7')
     const wrong = { headers: { authorization: 'Bearer igk_wrong' } }
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -167,7 +167,7 @@ describe('S8: failed authentications per address', () => {
   })
 
   it('serves a valid key from a throttled address, counted against its own limits', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '10' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '10' } })
     const shared = fromAddress('203.0.113.7')
     const junk = { headers: { authorization: 'Bearer igk_junk' } }
     const statuses: number[] = []
@@ -190,7 +190,7 @@ describe('S8: failed authentications per address', () => {
   })
 
   it('counts IPv6 addresses per /64', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3' } })
     const wrong = { headers: { authorization: 'Bearer nope' } }
     for (const host of ['1', '2', '3']) {
       await t.hono.request('/v1/models', wrong, fromAddress(`2001:db8:1:2::${host}`))
@@ -213,7 +213,7 @@ describe('the client address behind proxies (IMAGEGATE_TRUSTED_PROXIES)', () => 
     )
 
   it('ignores X-Forwarded-For when no proxy is trusted: the peer is throttled', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3' } })
     for (let attempt = 0; attempt < 3; attempt++) {
       expect((await guessFrom('203.0.113.7', `198.51.100.${attempt}`)).status).toBe(401)
     }
@@ -221,7 +221,7 @@ describe('the client address behind proxies (IMAGEGATE_TRUSTED_PROXIES)', () => 
   })
 
   it('counts failures against the right-most untrusted X-Forwarded-For entry of a trusted peer', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '3', IMAGEGATE_TRUSTED_PROXIES: '10.0.0.0/8' },
     })
     // A client behind the proxy forges an entry on the left each time: it does not count.
@@ -246,7 +246,7 @@ describe('rate limits', () => {
     parseSfList(response.headers.get('ratelimit') ?? '').find((member) => member.value === name)
 
   it('R1: q=10 w=60, 15 back-to-back requests → 10 pass, 5 × 429 with Retry-After', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const key = await t.newKey('default', ['read'], { requestsPerMinute: 10 })
     const responses = []
     for (let index = 0; index < 15; index++) {
@@ -277,7 +277,7 @@ describe('rate limits', () => {
 
   it('R2: after exactly w/q seconds, exactly one more request passes', async () => {
     const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'))
-    t = createAccessTestApp({ clock })
+    t = await createAccessTestApp({ clock })
     const key = await t.newKey('default', ['read'], { requestsPerMinute: 10 })
     for (let index = 0; index < 10; index++) {
       expect((await t.call('GET', '/v1/models', { key })).status).toBe(200)
@@ -291,7 +291,7 @@ describe('rate limits', () => {
   })
 
   it('R4: exhausting key A leaves key B untouched; the workspace limit binds both', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: '8' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_WORKSPACE_REQUESTS_PER_MINUTE: '8' } })
     const ws = await t.newWorkspace('Shared')
     const a = await t.newKey(ws, ['read'], { requestsPerMinute: 3 })
     const b = await t.newKey(ws, ['read'], { requestsPerMinute: 100 })
@@ -313,7 +313,7 @@ describe('rate limits', () => {
   })
 
   it('limits images per minute: n counts n, more than the burst is never retryable', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const key = await t.newKey('default', ['generate'], { imagesPerMinute: 3 })
     const generate = (n: number) =>
       t.call('POST', '/v1/images/generations', {
@@ -336,7 +336,7 @@ describe('rate limits', () => {
   })
 
   it('R5: refused requests (401, 403, 429) cost nothing: no upstream call, no ledger row', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_AUTH_FAILURES_PER_MINUTE: '1000000' } })
     const ws = await t.newWorkspace('Refused', 100)
     const key = await t.newKey(ws, ['generate'], { requestsPerMinute: 1, imagesPerMinute: 1 })
     const read = await t.newKey(ws, ['read'])
@@ -351,6 +351,6 @@ describe('rate limits', () => {
     expect(statuses).toEqual([401, 403, 429, 429])
     expect(t.paid.calls).toHaveLength(0)
     expect(t.sqlite.prepare('SELECT COUNT(*) AS n FROM credit_ledger').get()).toEqual(rowsBefore)
-    expect(t.balance(ws)).toBe(100)
+    expect(await t.balance(ws)).toBe(100)
   })
 })

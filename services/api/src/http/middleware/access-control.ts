@@ -127,7 +127,10 @@ export function accessControl(deps: AccessControlDeps): MiddlewareHandler<AppEnv
       const expires = c.req.query('expires')
       const signature = c.req.query('signature')
       if (expires !== undefined || signature !== undefined) {
-        c.set('workspaceId', deps.signedUrls.verify(assetIdOf(c.req.path), expires, signature))
+        c.set(
+          'workspaceId',
+          await deps.signedUrls.verify(assetIdOf(c.req.path), expires, signature),
+        )
         return next()
       }
     }

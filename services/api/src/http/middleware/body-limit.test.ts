@@ -28,7 +28,7 @@ function chunkedBody(chunks: number, size: number) {
 
 describe('jsonBodyLimit', () => {
   it('refuses a declared Content-Length over the limit with 413 before reading the body', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
+    t = await createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
     let read = false
     // highWaterMark 0: nothing is pulled until someone reads.
     const body = new ReadableStream<Uint8Array>(
@@ -54,7 +54,7 @@ describe('jsonBodyLimit', () => {
   })
 
   it('stops reading a chunked body as soon as it passes the limit', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
+    t = await createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
     const { stream, pulledChunks } = chunkedBody(10_000, 1024)
     const res = await t.app.request('/v1/images/generations', {
       method: 'POST',
@@ -69,7 +69,7 @@ describe('jsonBodyLimit', () => {
   })
 
   it('answers the skill route in its own envelope', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
+    t = await createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
     const res = await t.app.request('/v1/skills/image-generate', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -80,7 +80,7 @@ describe('jsonBodyLimit', () => {
   })
 
   it('lets bodies within the limit through, chunked or not', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
+    t = await createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
     const json = JSON.stringify({ name: 'n'.repeat(100), initialCredits: 5 })
     const declared = await t.app.request('/v1/workspaces', {
       method: 'POST',
@@ -106,7 +106,7 @@ describe('jsonBodyLimit', () => {
   })
 
   it('leaves multipart bodies to the routes that read them under their own limits', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
+    t = await createTestApp({ env: { IMAGEGATE_MAX_JSON_BYTES: String(LIMIT) } })
     const form = new FormData()
     form.append('prompt', 'p'.repeat(2 * LIMIT))
     const res = await t.app.request('/v1/images/edits', { method: 'POST', body: form })

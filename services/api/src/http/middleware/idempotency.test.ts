@@ -40,7 +40,7 @@ async function snapshot(response: Response): Promise<Snapshot> {
 
 describe('Idempotency-Key on charged requests', () => {
   it('I1: five sends of one request → one upstream call, one debit, byte-identical answers', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { ws, key } = await paidWorkspace()
     const answers: Snapshot[] = []
     const replayed: (string | null)[] = []
@@ -54,11 +54,11 @@ describe('Idempotency-Key on charged requests', () => {
     expect(replayed).toEqual([null, 'true', 'true', 'true', 'true'])
     expect(t.paid.calls).toHaveLength(1)
     expect(t.debits(ws)).toBe(1)
-    expect(t.balance(ws)).toBeCloseTo(100 - GPT_IMAGE_1_PRICE, 6)
+    expect(await t.balance(ws)).toBeCloseTo(100 - GPT_IMAGE_1_PRICE, 6)
   })
 
   it('I1 for the skill and for uploads: replayed byte for byte, done once', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { ws, key } = await paidWorkspace()
     const skill = () =>
       t.call('POST', '/v1/skills/image-generate', {
@@ -89,7 +89,7 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('I2: the same key on a different body or route → 422, upstream not called', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { ws, key } = await paidWorkspace()
     expect((await generate(key, 'fox-2')).status).toBe(200)
     const otherBody = await generate(key, 'fox-2', { ...paid, prompt: 'another fox' })
@@ -108,7 +108,7 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('the same body with keys reordered and other spacing is the same request', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { key } = await paidWorkspace()
     expect((await generate(key, 'order', paid)).status).toBe(200)
     const reordered = await t.hono.request('/v1/images/generations', {
@@ -125,7 +125,7 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('I3: 20 concurrent requests, upstream 500 ms → one upstream call; the rest 409, then replays', async () => {
-    t = createAccessTestApp({ script: { delayMs: 500 } })
+    t = await createAccessTestApp({ script: { delayMs: 500 } })
     const { ws, key } = await paidWorkspace()
     const responses = await Promise.all(Array.from({ length: 20 }, () => generate(key, 'burst')))
     const statuses = responses.map((response) => response.status).sort()
@@ -149,7 +149,7 @@ describe('Idempotency-Key on charged requests', () => {
 
   it('I4: after 24 h and a second the key is new again', async () => {
     const clock = manualClock(Date.parse('2030-01-01T00:00:00Z'))
-    t = createAccessTestApp({ clock })
+    t = await createAccessTestApp({ clock })
     const { ws, key } = await paidWorkspace()
     expect((await generate(key, 'daily')).status).toBe(200)
     clock.advance(24 * 60 * 60 * 1000 - 1)
@@ -163,7 +163,7 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('I6: the same key in two workspaces names two requests', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const a = await paidWorkspace()
     const b = await paidWorkspace()
     const first = await generate(a.key, 'shared-key')
@@ -181,7 +181,7 @@ describe('Idempotency-Key on charged requests', () => {
     ['a non-ASCII character', 'clé'],
     ['a broken quoted string', '"abc'],
   ])('I7: a key with %s is 400 invalid_request, and nothing runs', async (_, value) => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { key } = await paidWorkspace()
     const response = await Promise.resolve()
       .then(() =>
@@ -208,7 +208,7 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('I7: the quoted (structured field) and bare forms are the same key; 255 characters are fine', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { key } = await paidWorkspace()
     expect((await generate(key, 'k-42')).status).toBe(200)
     const quoted = await generate(key, '"k-42"')
@@ -218,7 +218,7 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('does not keep a digest mismatch: the resend of the intact bytes may use the same key', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { key } = await paidWorkspace()
     const bytes = await noisePng('corrupted in flight', 16)
     const send = (digestOf: Uint8Array) => {
@@ -238,14 +238,14 @@ describe('Idempotency-Key on charged requests', () => {
   })
 
   it('does not keep a 400: the corrected request may use the same key', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { key } = await paidWorkspace()
     expect((await generate(key, 'fix-me', { ...paid, n: 99 })).status).toBe(400)
     expect((await generate(key, 'fix-me')).status).toBe(200)
   })
 
   it('keeps a 402 (top up, then use a new key) and releases a 5xx (the retry runs again)', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       script: {
         fail: () => (failing ? new UpstreamFailure('auth', 'openai', 'bad key') : undefined),
       },
@@ -264,7 +264,7 @@ describe('Idempotency-Key on charged requests', () => {
     failing = true
     const failed = await generate(rich.key, 'flaky')
     expect(failed.status).toBeGreaterThanOrEqual(500)
-    expect(t.balance(rich.ws)).toBe(100)
+    expect(await t.balance(rich.ws)).toBe(100)
     failing = false
     const retried = await generate(rich.key, 'flaky')
     expect(retried.status).toBe(200)

@@ -4,6 +4,7 @@ import { type FingerprintInput, requestFingerprint } from '../../access/fingerpr
 import type { Idempotency } from '../../access/idempotency-claims.ts'
 import { parseIdempotencyKey } from '../../access/idempotency-key.ts'
 import { captureResponse, replayResponse } from '../../access/idempotency-response.ts'
+import type { ReservationClose } from '../../access/ledger-types.ts'
 import { imageRules } from '../../access/rate-limit-policies.ts'
 import type { RateLimiter } from '../../access/rate-limiter.ts'
 import {
@@ -62,7 +63,7 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
     if (!parsed.ok) {
       throw invalidIdempotencyKeyError(parsed)
     }
-    const outcome = deps.idempotency.begin({
+    const outcome = await deps.idempotency.begin({
       workspaceId,
       key: parsed.key,
       fingerprint: requestFingerprint(await fingerprintInput(c, deps.config.maxUploadBytes)),
@@ -74,14 +75,14 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
       throw idempotencyConflictError(outcome)
     }
     const { claim } = outcome
-    let closeCharge: ((answerKept: boolean) => void) | undefined
+    let closeCharge: ((answerKept: boolean) => ReservationClose) | undefined
     const charge: ChargeContext = {
       reference: claim.token,
       requestReference: `idem:${claim.createdAtMs}:${parsed.key}`,
       ...(claim.superseded ? { supersededReference: claim.superseded } : {}),
       ...(limitImages ? { limitImages } : {}),
-      onCommit(close) {
-        closeCharge = close
+      onCommit(closing) {
+        closeCharge = closing
       },
     }
     c.set('charge', charge)
@@ -90,23 +91,23 @@ export function idempotencyLayer(deps: IdempotencyLayerDeps): MiddlewareHandler<
     if (streamed) {
       // The events go out as they come; the key keeps the completed event (what a replay
       // answers) or is released, once the generation has ended, connected client or not.
-      streamed
-        .then((stored) => {
+      void streamed
+        .then(async (stored) => {
           if (stored) {
-            deps.idempotency.finish(claim, stored, (way) => closeCharge?.(way === 'stored'))
+            await deps.idempotency.finish(claim, stored, (way) => closeCharge?.(way === 'stored'))
           } else {
-            deps.idempotency.abandon(claim, () => closeCharge?.(false))
+            await deps.idempotency.abandon(claim, () => closeCharge?.(false))
           }
         })
         .catch((err: unknown) => c.get('log')?.error({ err }, 'idempotency key not settled'))
       return
     }
     if (!worthKeeping(c.res)) {
-      deps.idempotency.abandon(claim, () => closeCharge?.(false))
+      await deps.idempotency.abandon(claim, () => closeCharge?.(false))
       return
     }
     const stored = await captureResponse(c.res)
-    deps.idempotency.finish(claim, stored, (way) => closeCharge?.(way === 'stored'))
+    await deps.idempotency.finish(claim, stored, (way) => closeCharge?.(way === 'stored'))
     c.res = replayResponse(stored, { replayed: false })
   }
 }

@@ -53,7 +53,7 @@ function listening(server: ServerType, t: TestApp, honoSaw: string[] = []): Prom
 }
 
 async function gatedServer(env: Record<string, string> = ENV): Promise<Served> {
-  const t = createTestApp({ env, clock: frozen })
+  const t = await createTestApp({ env, clock: frozen })
   const honoSaw: string[] = []
   const app = {
     fetch: (request: Request, env: object) => {
@@ -66,7 +66,7 @@ async function gatedServer(env: Record<string, string> = ENV): Promise<Served> {
 }
 
 async function plainServer(env: Record<string, string> = ENV): Promise<Served> {
-  const t = createTestApp({ env, clock: frozen })
+  const t = await createTestApp({ env, clock: frozen })
   const server = serve({ fetch: t.hono.fetch, port: 0, hostname: '127.0.0.1' })
   return listening(server, t)
 }

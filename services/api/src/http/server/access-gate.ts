@@ -49,44 +49,51 @@ const DISCARD_TIMEOUT_MS = 500
  */
 export function accessGate(deps: AccessGateDeps, next: RequestListener): RequestListener {
   return (req, res) => {
-    const started = performance.now()
     const row = plainRouteAccess(req)
     if (row === undefined) {
       return next(req, res)
     }
-    decideAccess(deps, row, {
-      peer: req.socket.remoteAddress,
-      forwardedFor: forwardedFor(req),
-      authorization: req.headers.authorization,
-    }).then(
-      (outcome) => answerDecided(deps, req, res, row, outcome, started, next),
-      // A failed key lookup: Hono decides again and answers the error the usual way.
-      () => next(req, res),
-    )
+    gate(deps, next, req, res, row).catch((err: unknown) => {
+      // Nothing above throws on purpose; should a write fail, the connection goes.
+      deps.log.error({ err }, 'access gate failed')
+      res.destroy()
+    })
   }
 }
 
-/** Hands an admitted request on (or answers its 304), or answers a refusal at once. */
-function answerDecided(
+/** Decides a request; answers a refusal or a revalidation here, or hands it on to Hono. */
+async function gate(
   deps: AccessGateDeps,
+  next: RequestListener,
   req: IncomingMessage,
   res: ServerResponse,
   row: RouteAccess,
-  outcome: AccessOutcome,
-  started: number,
-  next: RequestListener,
-): void {
+): Promise<void> {
+  const started = performance.now()
+  let outcome: AccessOutcome
+  try {
+    outcome = await decideAccess(deps, row, {
+      peer: req.socket.remoteAddress,
+      forwardedFor: forwardedFor(req),
+      authorization: req.headers.authorization,
+    })
+  } catch {
+    // A failed key lookup: Hono decides again and answers the error the usual way.
+    return next(req, res)
+  }
   if (outcome.allowed) {
     const headers = rateLimitHeaders(outcome.policies)
     for (const name in headers) {
       res.setHeader(name, headers[name] as string)
     }
-    if (row.route === CONTENT_ROUTE && answerNotModified(deps, req, res, outcome, started)) {
+    if (
+      row.route === CONTENT_ROUTE &&
+      (await answerNotModified(deps, req, res, outcome, started))
+    ) {
       return
     }
     admitBeforeHono(req, row, outcome)
-    next(req, res)
-    return
+    return next(req, res)
   }
   const method = req.method as string
   const requestId = requestIdOf(deps, req)
@@ -115,13 +122,13 @@ function answerDecided(
  * memory, and it is the same answer the content route gives (notModifiedHeaders). False, and
  * nothing sent, for anything else: another ETag, an id this workspace has no asset under.
  */
-function answerNotModified(
+async function answerNotModified(
   deps: AccessGateDeps,
   req: IncomingMessage,
   res: ServerResponse,
   admitted: Extract<AccessOutcome, { allowed: true }>,
   started: number,
-): boolean {
+): Promise<boolean> {
   const ifNoneMatch = req.headers['if-none-match']
   if (ifNoneMatch === undefined) {
     return false
@@ -131,7 +138,7 @@ function answerNotModified(
   let headers: Record<string, string> | undefined
   try {
     headers = notModifiedHeaders(
-      contentHeaders(deps.assets.get(admitted.principal.workspaceId, id)),
+      contentHeaders(await deps.assets.get(admitted.principal.workspaceId, id)),
       ifNoneMatch,
     )
   } catch {

@@ -16,7 +16,7 @@ afterEach(async () => {
 })
 
 async function listening(env: Record<string, string>) {
-  t = createTestApp({ env })
+  t = await createTestApp({ env })
   return new Promise<string>((resolve) => {
     server = serve({ fetch: t.hono.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
       resolve(`http://127.0.0.1:${info.port}`),

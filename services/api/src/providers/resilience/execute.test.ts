@@ -42,7 +42,7 @@ async function settle<T>(run: Promise<T>) {
     (error: unknown) => ({ value: undefined, error }),
   )
   let done = false
-  outcome.then(() => {
+  void outcome.then(() => {
     done = true
   })
   while (!done) {

@@ -15,7 +15,7 @@ export function createSingleflight<T>(): Singleflight<T> {
   return {
     do(key, fn) {
       const running = inFlight.get(key)
-      if (running) {
+      if (running !== undefined) {
         return running
       }
       // fn starts on the next microtask, after the key is registered, so even a caller that

@@ -11,7 +11,7 @@ describe('systemSleep', () => {
 
   it('resolves after the delay and not before', async () => {
     let done = false
-    systemSleep(1_000).then(() => {
+    void systemSleep(1_000).then(() => {
       done = true
     })
     await vi.advanceTimersByTimeAsync(999)
@@ -35,7 +35,7 @@ describe('systemSleep', () => {
 
   it('chains waits longer than the platform timer limit instead of firing at once', async () => {
     let done = false
-    systemSleep(2 ** 31 + 5_000).then(() => {
+    void systemSleep(2 ** 31 + 5_000).then(() => {
       done = true
     })
     await vi.advanceTimersByTimeAsync(2 ** 31)

@@ -20,7 +20,8 @@ export const systemSleep: Sleep = (ms, signal) =>
     function elapsed() {
       signal?.removeEventListener('abort', stop)
       if (delay > MAX_TIMER_MS) {
-        systemSleep(delay - MAX_TIMER_MS, signal).then(resolve)
+        // Never rejects (see above).
+        void systemSleep(delay - MAX_TIMER_MS, signal).then(resolve)
       } else {
         resolve()
       }

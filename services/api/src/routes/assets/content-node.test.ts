@@ -18,7 +18,7 @@ afterEach(async () => {
 })
 
 async function listening(): Promise<{ base: string; asset: Asset; bytes: Buffer }> {
-  t = createAssetTestApp()
+  t = await createAssetTestApp()
   const bytes = await noisePng('content-node', 40)
   const asset = AssetSchema.parse(await (await t.upload(bytes)).json())
   const base = await new Promise<string>((resolve) => {

@@ -16,7 +16,7 @@ afterEach(async () => {
 })
 
 async function stored(seed = 'content'): Promise<{ asset: Asset; bytes: Buffer }> {
-  t = createAssetTestApp()
+  t = await createAssetTestApp()
   const bytes = await noisePng(seed, 40)
   const asset = AssetSchema.parse(await (await t.upload(bytes)).json())
   return { asset, bytes }
@@ -59,7 +59,7 @@ describe('S5: GET and HEAD /v1/assets/{id}/content', () => {
 
 describe('content above the stream threshold', () => {
   async function streamed() {
-    t = createAssetTestApp({ streamThresholdBytes: 1024 })
+    t = await createAssetTestApp({ streamThresholdBytes: 1024 })
     const bytes = await noisePng('streamed', 64)
     const asset = AssetSchema.parse(await (await t.upload(bytes)).json())
     return { asset, bytes, blobPath: blobPathIn(t.blobRoot, asset.contentHash) }

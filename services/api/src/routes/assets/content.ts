@@ -88,7 +88,7 @@ export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests', s
 function serve(deps: Pick<AppDeps, 'assets'>) {
   return async (c: Context<AppEnv>) => {
     const withBody = c.req.method !== 'HEAD'
-    const row = deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
+    const row = await deps.assets.get(c.get('workspaceId'), c.req.param('id') ?? '')
     const headers = contentHeaders(row)
     const notModified = notModifiedHeaders(headers, c.req.header('if-none-match'))
     if (notModified) {

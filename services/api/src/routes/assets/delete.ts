@@ -22,8 +22,8 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'generate', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => (c) => {
-  deps.assets.remove(c.get('workspaceId'), c.req.valid('param').id)
+export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => async (c) => {
+  await deps.assets.remove(c.get('workspaceId'), c.req.valid('param').id)
   return c.body(null, 204)
 }
 

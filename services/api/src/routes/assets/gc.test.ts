@@ -27,7 +27,7 @@ async function uploadAndDelete(app: AssetTestApp, seed: string) {
 describe('blob GC after DELETE', () => {
   it('keeps an unreferenced blob through the grace period, then collects it', async () => {
     const clock = manualClock(Date.now())
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const asset = await uploadAndDelete(t, 'deleted')
     const blobPath = blobPathIn(t.blobRoot, asset.contentHash)
     expect((await t.deps.assets.collectGarbage(HOUR_MS)).deleted).toEqual([])
@@ -39,7 +39,7 @@ describe('blob GC after DELETE', () => {
 
   it('collects with grace 0 but never a blob another asset still references', async () => {
     const clock = manualClock(Date.now())
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const kept = AssetSchema.parse(await (await t.upload(await noisePng('kept', 16))).json())
     const gone = await uploadAndDelete(t, 'gone')
     clock.advance(1)
@@ -53,7 +53,7 @@ describe('blob GC after DELETE', () => {
     const clock = manualClock(Date.now())
     const bytes = await noisePng('in flight', 16)
     let collectedInWindow: string[] | undefined
-    t = createAssetTestApp({
+    t = await createAssetTestApp({
       clock,
       // Runs after the blob is durable and before its row is committed, the riskiest moment.
       afterPut: async () => {
@@ -73,7 +73,7 @@ describe('blob GC after DELETE', () => {
     const clock = manualClock(Date.now())
     let collectedInWindow: string[] | undefined
     let armed = false
-    t = createAssetTestApp({
+    t = await createAssetTestApp({
       clock,
       afterPut: async () => {
         if (armed) {
@@ -94,7 +94,7 @@ describe('blob GC after DELETE', () => {
 describe('C12: start-up maintenance', () => {
   it('sweeps temp files left by a crash and collects orphan blobs, keeping referenced ones', async () => {
     const clock = manualClock(Date.now())
-    t = createAssetTestApp({
+    t = await createAssetTestApp({
       clock,
       env: { IMAGEGATE_GC_GRACE_MS: '0', IMAGEGATE_GC_INTERVAL_MS: '0' },
     })
@@ -118,7 +118,7 @@ describe('C12: start-up maintenance', () => {
   })
 
   it('runs GC again on its timer', async () => {
-    t = createAssetTestApp({
+    t = await createAssetTestApp({
       env: { IMAGEGATE_GC_GRACE_MS: '0', IMAGEGATE_GC_INTERVAL_MS: '20' },
     })
     await t.deps.startMaintenance()

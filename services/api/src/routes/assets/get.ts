@@ -21,8 +21,8 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => (c) => {
-  const row = deps.assets.get(c.get('workspaceId'), c.req.valid('param').id)
+export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => async (c) => {
+  const row = await deps.assets.get(c.get('workspaceId'), c.req.valid('param').id)
   return c.json(toAssetDto(row), 200)
 }
 

@@ -1,8 +1,6 @@
 import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAssetsRepository } from '../../db/repositories/assets.ts'
-import { ensureWorkspace } from '../../db/repositories/workspaces.ts'
 import { manualClock } from '../../providers/resilience/testing/manual-clock.ts'
 import { type Asset, AssetSchema } from '../../schemas/asset.ts'
 import {
@@ -22,11 +20,14 @@ afterEach(async () => {
 
 /** Stores bytes and records them as an asset of workspace `other`, straight through the layers. */
 async function otherWorkspaceAsset(app: AssetTestApp, bytes: Uint8Array) {
-  ensureWorkspace(app.deps.database.db, { id: 'other', name: 'Other', createdAt: new Date() })
+  await app.deps.store.workspaces.createFunded(
+    { id: 'other', name: 'Other', createdAt: new Date().toISOString() },
+    { units: 0, reference: 'other' },
+  )
   const stored = await app.deps.blobs.put(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), {
     maxBytes: 1024 * 1024,
   })
-  return createAssetsRepository(app.deps.database.db).insertOrGet({
+  const { asset } = await app.deps.store.assets.insertOrGet({
     id: app.deps.ids('ast'),
     workspaceId: 'other',
     kind: 'image',
@@ -40,7 +41,8 @@ async function otherWorkspaceAsset(app: AssetTestApp, bytes: Uint8Array) {
     sourceTaskId: 'task_other',
     sourceAgentImUserId: null,
     createdAt: new Date().toISOString(),
-  }).asset
+  })
+  return asset
 }
 
 /** Every asset route that takes an id, with the variants that could short-cut a lookup. */
@@ -55,7 +57,7 @@ const idRoutes = (id: string, contentHash = '0'.repeat(64)): [string, string, Re
 
 describe('S1: another workspace’s ids are 404 on every asset route', () => {
   it('answers 404, never 403, 304 or 200, and leaves the asset alone', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const foreign = await otherWorkspaceAsset(t, await noisePng('foreign', 16))
     for (const [method, url, init] of idRoutes(foreign.id, foreign.contentHash)) {
       const res = await t.app.request(url, { ...init, method })
@@ -63,12 +65,12 @@ describe('S1: another workspace’s ids are 404 on every asset route', () => {
     }
     const listed = await t.app.request('/v1/assets?sourceTaskId=task_other&folderPath=/other')
     expect(await listed.json()).toEqual({ data: [], nextCursor: null, hasMore: false })
-    expect(createAssetsRepository(t.deps.database.db).get('other', foreign.id)).toEqual(foreign)
+    expect(await t.deps.store.assets.get('other', foreign.id)).toEqual(foreign)
   })
 
   it('C5: the same bytes uploaded here are a new asset on the one shared blob file', async () => {
     const clock = manualClock(Date.now())
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const bytes = await noisePng('shared', 16)
     const foreign = await otherWorkspaceAsset(t, bytes)
     const blobPath = blobPathIn(t.blobRoot, foreign.contentHash)
@@ -85,7 +87,7 @@ describe('S1: another workspace’s ids are 404 on every asset route', () => {
     clock.advance(60_000)
     expect((await t.deps.assets.collectGarbage(0)).deleted).toEqual([])
     expect(t.files().blobs).toEqual([blobPath])
-    createAssetsRepository(t.deps.database.db).delete('other', foreign.id)
+    await t.deps.store.assets.delete('other', foreign.id)
     expect((await t.deps.assets.collectGarbage(0)).deleted).toEqual([foreign.contentHash])
     expect(t.files().blobs).toEqual([])
   })
@@ -93,7 +95,7 @@ describe('S1: another workspace’s ids are 404 on every asset route', () => {
 
 describe('C10: malformed and path-like ids never reach the file system', () => {
   async function withOneAsset(): Promise<Asset> {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const asset = AssetSchema.parse(await (await t.upload(await noisePng('real', 16))).json())
     t.blobCalls.length = 0
     return asset

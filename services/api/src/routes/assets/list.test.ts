@@ -54,7 +54,7 @@ const newestFirst = (assets: Asset[]) => assets.map((asset) => asset.id).reverse
 describe('GET /v1/assets', () => {
   it('pages 25 assets 10 at a time, newest first, with no duplicate and no gap', async () => {
     const clock = manualClock(START_MS)
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const assets = await seed(25, clock)
     const first = await page('limit=10')
     expect(first).toMatchObject({ hasMore: true })
@@ -71,13 +71,13 @@ describe('GET /v1/assets', () => {
   })
 
   it('answers an empty page for an empty workspace', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     expect(await page('')).toEqual({ data: [], nextCursor: null, hasMore: false })
   })
 
   it('filters by kind, folder prefix, task, media type and creation range, across pages', async () => {
     const clock = manualClock(START_MS)
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const assets = await seed(20, clock)
     const expectFilter = async (query: string, keep: (asset: Asset) => boolean) => {
       const expected = newestFirst(assets.filter(keep))
@@ -111,7 +111,7 @@ describe('GET /v1/assets', () => {
 
   it('reads a creation bound written without milliseconds as the same instant', async () => {
     const clock = manualClock(START_MS)
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const assets = await seed(3, clock)
     const middle = assets[1] as Asset
     const instant = middle.createdAt.replace('.000Z', 'Z')
@@ -129,7 +129,7 @@ describe('GET /v1/assets', () => {
     ['createdAfter=yesterday', 'createdAfter'],
     ['kind=Not%20A%20Kind', 'kind'],
   ])('refuses %s with 400 invalid_request', async (query, param) => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.app.request(`/v1/assets?${query}`)
     expect(res.status).toBe(400)
     const { error } = ErrorBodySchema.parse(await res.json())
@@ -139,7 +139,7 @@ describe('GET /v1/assets', () => {
 
 describe('GET and DELETE /v1/assets/{id}', () => {
   it('GET answers the asset as the upload did', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const uploaded = AssetSchema.parse(
       await (await t.upload(await noisePng('meta'), { meta: { description: 'd' } })).json(),
     )
@@ -150,7 +150,7 @@ describe('GET and DELETE /v1/assets/{id}', () => {
   })
 
   it('DELETE answers 204, then the asset is gone from every route', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const asset = AssetSchema.parse(await (await t.upload(await noisePng('gone'))).json())
     const res = await t.app.request(`/v1/assets/${asset.id}`, { method: 'DELETE' })
     expect(res.status).toBe(204)
@@ -167,7 +167,7 @@ describe('GET and DELETE /v1/assets/{id}', () => {
   })
 
   it('an asset read just before its DELETE is gone right after it (no stale row served)', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const asset = AssetSchema.parse(await (await t.upload(await noisePng('read-then-gone'))).json())
     const paths = [`/v1/assets/${asset.id}`, `/v1/assets/${asset.id}/content`]
     for (const path of paths) {
@@ -180,7 +180,7 @@ describe('GET and DELETE /v1/assets/{id}', () => {
   })
 
   it('answers 404 not_found for an id of the right shape that does not exist', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.app.request('/v1/assets/ast_01J9Z7Q8R4M2XK5T3B6N8V0WQA')
     expect(res.status).toBe(404)
     const { error } = ErrorBodySchema.parse(await res.json())

@@ -57,9 +57,9 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => (c) => {
+export const handler: HandlerFactory<typeof route, 'assets'> = (deps) => async (c) => {
   const { limit, cursor, ...filter } = c.req.valid('query')
-  const page = deps.assets.list(c.get('workspaceId'), filter, { limit, cursor })
+  const page = await deps.assets.list(c.get('workspaceId'), filter, { limit, cursor })
   return c.json(
     { data: page.data.map(toAssetDto), nextCursor: page.nextCursor, hasMore: page.hasMore },
     200,

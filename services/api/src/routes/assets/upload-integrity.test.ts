@@ -49,7 +49,7 @@ describe('uploads pass the same integrity check as provider images', () => {
     ],
     ['a GIF without its trailer', async () => (await gif()).subarray(0, -1)],
   ])('refuses %s with 415 and keeps nothing', async (_label, make) => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(await make())
     expect(res.status).toBe(415)
     const { error } = ErrorBodySchema.parse(await res.json())
@@ -60,7 +60,7 @@ describe('uploads pass the same integrity check as provider images', () => {
   })
 
   it('checks a multi-megabyte upload as it streams, and stores it whole', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const png = await noisePng('large', 1024)
     expect(png.byteLength).toBeGreaterThan(3_000_000)
     const res = await t.upload(png)

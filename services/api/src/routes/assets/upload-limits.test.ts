@@ -58,7 +58,7 @@ describe('C3: upload size limit', () => {
   const limitBytes = 64 * 1024
 
   it('refuses a declared Content-Length over the limit before reading a byte', async () => {
-    t = createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
+    t = await createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
     const { body, stats } = endlessUpload()
     const res = await t.app.fetch(rawUpload(body, { 'content-length': String(10 * 1024 * 1024) }))
     expect(res.status).toBe(413)
@@ -69,7 +69,7 @@ describe('C3: upload size limit', () => {
   })
 
   it('stops reading an endless chunked body shortly after the limit and answers 413', async () => {
-    t = createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
+    t = await createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
     const { body, stats } = endlessUpload()
     const res = await t.app.fetch(rawUpload(body))
     expect(res.status).toBe(413)
@@ -83,7 +83,7 @@ describe('C3: upload size limit', () => {
   })
 
   it('accepts an image under the limit', async () => {
-    t = createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
+    t = await createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
     const png = await noisePng('small', 64)
     expect(png.byteLength).toBeLessThan(limitBytes)
     expect((await t.upload(png)).status).toBe(201)
@@ -91,7 +91,9 @@ describe('C3: upload size limit', () => {
 
   it('refuses a file one byte over the limit even when its digest is right', async () => {
     const png = await noisePng('just over', 64)
-    t = createAssetTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(png.byteLength - 1) } })
+    t = await createAssetTestApp({
+      env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(png.byteLength - 1) },
+    })
     const res = await t.upload(png)
     expect(res.status).toBe(413)
     expect((await errorOf(res)).code).toBe('payload_too_large')
@@ -101,7 +103,7 @@ describe('C3: upload size limit', () => {
 
 describe('a body that breaks off', () => {
   it('settles the request and leaves no temp file when the body fails mid-file', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     let pulls = 0
     const body = new ReadableStream<Uint8Array>(
       {
@@ -129,7 +131,7 @@ describe('S4: pixel bombs are refused from the header, before decoding', () => {
     ['a header-only PNG claiming 100000×100000', headerOnlyPng(100_000, 100_000), '100000×100000'],
     ['a complete tiny PNG claiming 14000×14000', pngBomb(14_000, 14_000), '14000×14000'],
   ])('%s', async (_, bytes, dimensions) => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const started = performance.now()
     const res = await t.upload(bytes)
     const elapsedMs = performance.now() - started
@@ -143,7 +145,7 @@ describe('S4: pixel bombs are refused from the header, before decoding', () => {
   })
 
   it('applies IMAGEGATE_MAX_PIXELS to ordinary images too', async () => {
-    t = createAssetTestApp({ env: { IMAGEGATE_MAX_PIXELS: String(32 * 32 - 1) } })
+    t = await createAssetTestApp({ env: { IMAGEGATE_MAX_PIXELS: String(32 * 32 - 1) } })
     const over = await t.upload(await noisePng('1024 pixels', 32))
     expect(over.status).toBe(413)
     expect((await errorOf(over)).message).toContain('32×32')

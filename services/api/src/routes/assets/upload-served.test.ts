@@ -31,7 +31,7 @@ afterEach(async () => {
 })
 
 async function served(options: Parameters<typeof createAssetTestApp>[0] = {}) {
-  t = createAssetTestApp(options)
+  t = await createAssetTestApp(options)
   const listening = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server
   server = listening
   await new Promise((resolve) => listening.once('listening', resolve))
@@ -101,7 +101,7 @@ describe('uploads served by @hono/node-server', () => {
     const url = await served({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: String(limitBytes) } })
     const { request, answer } = rawUpload(url)
     let answered = false
-    answer.finally(() => {
+    void answer.finally(() => {
       answered = true
     })
     const chunk = Buffer.alloc(16 * 1024, 0x41)

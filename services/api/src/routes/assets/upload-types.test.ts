@@ -40,7 +40,7 @@ describe('S3: the media type comes from the bytes, and only raster images are ac
     ['a PDF', async () => text('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n'), 'doc.png', 'image/png'],
     ['plain text', async () => text('just some words, no image here'), 'a.png', 'image/png'],
   ])('refuses %s with 415 and keeps nothing', async (_, makeBytes, filename, partType) => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(await makeBytes(), { filename, partType })
     expect(res.status).toBe(415)
     const { error } = ErrorBodySchema.parse(await res.json())
@@ -68,7 +68,7 @@ describe('S3: the media type comes from the bytes, and only raster images are ac
           .toBuffer(),
     ],
   ])('accepts %s, whatever the part claims to be', async (mediaType, makeBytes) => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(await makeBytes(), {
       filename: 'lies.svg',
       partType: 'image/svg+xml',
@@ -86,7 +86,7 @@ describe('S3: the media type comes from the bytes, and only raster images are ac
   })
 
   it('stores a JPEG sent as image/png named .png as image/jpeg', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(await noiseJpeg('liar'), {
       filename: 'photo.png',
       partType: 'image/png',

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createAssetsRepository } from '../../db/repositories/assets.ts'
 import { manualClock } from '../../providers/resilience/testing/manual-clock.ts'
 import { AssetSchema } from '../../schemas/asset.ts'
 import { ErrorBodySchema } from '../../schemas/error.ts'
@@ -18,8 +17,8 @@ afterEach(async () => {
   await t.close()
 })
 
-const rowCount = (app: AssetTestApp) =>
-  createAssetsRepository(app.deps.database.db).list('default', {}, { limit: 1000 }).length
+const rowCount = async (app: AssetTestApp) =>
+  (await app.deps.store.assets.list('default', {}, { limit: 1000 })).length
 
 async function errorOf(response: Response) {
   return ErrorBodySchema.parse(await response.json()).error
@@ -27,7 +26,7 @@ async function errorOf(response: Response) {
 
 describe('POST /v1/assets', () => {
   it('stores new bytes as a 201 asset typed and measured from the bytes, echoing the digest', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const png = await noisePng('new', 24)
     const res = await t.upload(png, {
       meta: {
@@ -62,7 +61,7 @@ describe('POST /v1/assets', () => {
 
   it('C4: answers a re-upload with 200 and the same asset, refreshing the one blob file', async () => {
     const clock = manualClock()
-    t = createAssetTestApp({ clock })
+    t = await createAssetTestApp({ clock })
     const png = await noisePng('again')
     const first = AssetSchema.parse(await (await t.upload(png)).json())
     const blobPath = blobPathIn(t.blobRoot, first.contentHash)
@@ -76,11 +75,11 @@ describe('POST /v1/assets', () => {
     expect(after.mtimeMs - before.mtimeMs).toBeCloseTo(60_000, -1)
     expect(after.ino).toBe(before.ino)
     expect(t.files().blobs).toEqual([blobPath])
-    expect(rowCount(t)).toBe(1)
+    expect(await rowCount(t)).toBe(1)
   })
 
   it('C1: refuses bytes that do not hash to the declared digest with 422 and stores nothing', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     await t.upload(await noisePng('already there'))
     const before = t.files()
     const png = await noisePng('sent')
@@ -91,7 +90,7 @@ describe('POST /v1/assets', () => {
     expect(error).toMatchObject({ code: 'digest_mismatch', param: 'x-content-sha256' })
     expect(error.message).toContain(sha256Hex(png))
     expect(res.headers.get('x-should-retry')).toBe('true')
-    expect(rowCount(t)).toBe(1)
+    expect(await rowCount(t)).toBe(1)
     expect(t.files()).toEqual({ ...before, temp: [] })
   })
 
@@ -108,7 +107,7 @@ describe('POST /v1/assets', () => {
   ])(
     'C2: a digest header that is %s answers 400 without touching the disk',
     async (_, digest, code) => {
-      t = createAssetTestApp()
+      t = await createAssetTestApp()
       const res = await t.upload(await noisePng('c2'), { digest })
       expect(res.status).toBe(400)
       expect(await errorOf(res)).toMatchObject({ code, param: 'x-content-sha256' })
@@ -118,7 +117,7 @@ describe('POST /v1/assets', () => {
   )
 
   it('C2: uppercase hex is refused, not normalised, even when it names the right bytes', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const png = await noisePng('upper')
     const res = await t.upload(png, { digest: sha256Hex(png).toUpperCase() })
     expect(res.status).toBe(400)
@@ -126,7 +125,7 @@ describe('POST /v1/assets', () => {
   })
 
   it('C6: 50 concurrent uploads of the same bytes make one asset, one blob and no error', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const png = await noisePng('herd', 64)
     const responses = await Promise.all(Array.from({ length: 50 }, () => t.upload(png)))
     const statuses = responses.map((res) => res.status)
@@ -141,21 +140,21 @@ describe('POST /v1/assets', () => {
       temp: [],
       quarantine: [],
     })
-    expect(rowCount(t)).toBe(1)
+    expect(await rowCount(t)).toBe(1)
     expect(t.logLines.filter((line) => Number(line.level) >= 40)).toEqual([])
   })
 
   it('C9: an empty file is not an image: 415, and the empty blob does not stay', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(new Uint8Array(0), { digest: EMPTY_SHA256 })
     expect(res.status).toBe(415)
     expect((await errorOf(res)).code).toBe('unsupported_media_type')
-    expect(rowCount(t)).toBe(0)
+    expect(await rowCount(t)).toBe(0)
     expect(t.files()).toEqual({ blobs: [], temp: [], quarantine: [] })
   })
 
   it('C9: an empty file declared as other bytes is a digest mismatch', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(new Uint8Array(0), { digest: sha256Hex(await noisePng('x')) })
     expect(res.status).toBe(422)
     expect((await errorOf(res)).code).toBe('digest_mismatch')
@@ -167,16 +166,16 @@ describe('POST /v1/assets', () => {
     ['kind', { kind: 'Not A Kind' }],
     ['description', { description: 'x'.repeat(2001) }],
   ])('refuses bad %s metadata with 400 and drops the bytes it stored', async (param, meta) => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const res = await t.upload(await noisePng('meta'), { meta })
     expect(res.status).toBe(400)
     expect(await errorOf(res)).toMatchObject({ code: 'invalid_request', param })
-    expect(rowCount(t)).toBe(0)
+    expect(await rowCount(t)).toBe(0)
     expect(t.files()).toEqual({ blobs: [], temp: [], quarantine: [] })
   })
 
   it('refuses a body without a file part (400), and one that is not multipart (415)', async () => {
-    t = createAssetTestApp()
+    t = await createAssetTestApp()
     const form = new FormData()
     form.append('kind', 'image')
     const noFile = await t.app.request('/v1/assets', {

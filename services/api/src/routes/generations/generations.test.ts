@@ -31,15 +31,15 @@ function scriptedLocal(): ImageProvider {
   }
 }
 
-describe('generation records', () => {
+describe('generation records', async () => {
   let t: TestApp
   afterEach(async () => {
     await t.close()
   })
 
   // random 0 makes every full-jitter backoff 0 ms, so a retry costs no wall time.
-  const open = (env: Record<string, string> = {}) =>
-    createTestApp({ env, providers: { local: scriptedLocal() }, random: () => 0 })
+  const open = async (env: Record<string, string> = {}) =>
+    await createTestApp({ env, providers: { local: scriptedLocal() }, random: () => 0 })
 
   const generate = (body: Record<string, unknown>) =>
     t.client.POST('/v1/images/generations', { body: { size: '256x256', ...body } as never })
@@ -51,7 +51,7 @@ describe('generation records', () => {
     )
 
   it('records a succeeded generation with what was asked, every attempt, timings and cost', async () => {
-    t = open()
+    t = await open()
     // The retry budget starts empty and earns 10 retries/s: a gateway 0 ms old has none to spend.
     await new Promise((resolve) => setTimeout(resolve, 150))
     const prompt = 'flaky: a windmill'
@@ -101,7 +101,7 @@ describe('generation records', () => {
   })
 
   it('records a failed generation with its error and the attempt that failed', async () => {
-    t = open()
+    t = await open()
     const error = await attempt({ prompt: 'fail: a storm' })
     expect(error?.status).toBe(502)
     expect(error?.code).toBe('upstream_error')
@@ -121,7 +121,7 @@ describe('generation records', () => {
   })
 
   it('leaves one record per request, successes and failures alike', async () => {
-    t = open()
+    t = await open()
     await generate({ prompt: 'one' })
     await attempt({ prompt: 'fail: two' })
     await t.client.POST('/v1/skills/image-generate', { body: { prompt: 'three' } })
@@ -136,7 +136,7 @@ describe('generation records', () => {
   })
 
   it('pages newest first with an opaque cursor, without gaps or repeats', async () => {
-    t = open()
+    t = await open()
     for (let index = 0; index < 5; index++) {
       await generate({ prompt: `page ${index}` })
     }
@@ -158,7 +158,7 @@ describe('generation records', () => {
   })
 
   it('filters by status, model, provider and creation time', async () => {
-    t = open({ IMAGEGATE_MOCK_IMAGES: 'true' })
+    t = await open({ IMAGEGATE_MOCK_IMAGES: 'true' })
     await generate({ prompt: 'sketch' })
     await generate({ prompt: 'mocked gpt', model: 'gpt-image-1' })
     await attempt({ prompt: 'fail: sketch' })
@@ -182,7 +182,7 @@ describe('generation records', () => {
   })
 
   it('compares creation times as instants, whatever their spelling', async () => {
-    t = createTestApp({ clock: { now: () => new Date('2026-11-21T10:00:00.000Z') } })
+    t = await createTestApp({ clock: { now: () => new Date('2026-11-21T10:00:00.000Z') } })
     await generate({ prompt: 'on the second' })
     const list = async (query: Record<string, string>) =>
       (await t.client.GET('/v1/generations', { params: { query } })).data?.data.length
@@ -198,7 +198,7 @@ describe('generation records', () => {
     ['an unknown status', '/v1/generations?status=paused', 400, 'invalid_request'],
     ['a limit out of range', '/v1/generations?limit=0', 400, 'invalid_request'],
   ])('answers %s with the error object', async (_name, url, status, code) => {
-    t = open()
+    t = await open()
     const response = await t.app.request(url)
     expect(response.status).toBe(status)
     expect(await response.json()).toEqual({
@@ -207,10 +207,10 @@ describe('generation records', () => {
   })
 
   it('never sends the stored model turn to clients', async () => {
-    t = open()
+    t = await open()
     const { data } = await generate({ prompt: 'turn' })
     const id = data?.generation_id ?? ''
-    t.deps.generationsRepo.update(id, {
+    await t.deps.generationsRepo.update(id, {
       modelTurn: [{ parts: [{ thoughtSignature: 'c2VjcmV0' }] }],
     })
     const text = await (await t.app.request(`/v1/generations/${id}`)).text()
@@ -219,14 +219,14 @@ describe('generation records', () => {
   })
 
   it('records the generations a stopped process left running as failed, and only those', async () => {
-    t = open()
+    t = await open()
     const { data } = await generate({ prompt: 'finished' })
     const finished = data?.generation_id ?? ''
     // What a process killed mid-generation leaves behind: the row it wrote before dispatch.
     const { data: copy } = await t.client.GET('/v1/generations/{id}', {
       params: { path: { id: finished } },
     })
-    const left = t.deps.generationsRepo.insert({
+    const left = await t.deps.generationsRepo.insert({
       id: 'gen_left_running',
       workspaceId: 'default',
       status: 'running',
@@ -247,7 +247,7 @@ describe('generation records', () => {
     })
     expect(left.status).toBe('running')
 
-    expect(t.deps.failInterruptedGenerations('start-up')).toBe(1)
+    expect(await t.deps.failInterruptedGenerations('start-up')).toBe(1)
     const { data: failed } = await t.client.GET('/v1/generations/{id}', {
       params: { path: { id: left.id } },
     })
@@ -264,13 +264,13 @@ describe('generation records', () => {
       params: { path: { id: finished } },
     })
     expect(untouched).toEqual(copy)
-    expect(t.deps.failInterruptedGenerations('start-up')).toBe(0)
+    expect(await t.deps.failInterruptedGenerations('start-up')).toBe(0)
   })
 })
 
 describe('requests refused before a provider is called', () => {
   it('leave a failed record with the error', async () => {
-    const t = createTestApp()
+    const t = await createTestApp()
     try {
       const failure = await t.client
         .POST('/v1/images/generations', { body: { prompt: 'a heron', model: 'no-such-model' } })

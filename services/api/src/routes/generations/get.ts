@@ -51,28 +51,28 @@ export const route = createRoute({
 export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
 
 export const handler: HandlerFactory<typeof route, 'generationsRepo' | 'assets'> =
-  (deps) => (c) => {
+  (deps) => async (c) => {
     const id = c.req.valid('param').id
-    const row = deps.generationsRepo.get(c.get('workspaceId'), id)
+    const row = await deps.generationsRepo.get(c.get('workspaceId'), id)
     if (!row) {
       throw new NotFoundError('generation', id)
     }
     const running = row.status === 'queued' || row.status === 'running'
     return c.json(
-      toGenerationDto(row, skillResultOf(deps, row)),
+      toGenerationDto(row, await skillResultOf(deps, row)),
       200,
       running ? { 'retry-after': String(POLL_AFTER_SECONDS) } : {},
     )
   }
 
 /** The skill's envelope of a succeeded skill generation whose image is still stored. */
-function skillResultOf(deps: Pick<AppDeps, 'assets'>, row: GenerationRow) {
+async function skillResultOf(deps: Pick<AppDeps, 'assets'>, row: GenerationRow) {
   const [assetId] = row.assetIds
   if (row.operation !== 'skill' || row.status !== 'succeeded' || !assetId) {
     return undefined
   }
   try {
-    return skillEnvelope(row, deps.assets.get(row.workspaceId, assetId))
+    return skillEnvelope(row, await deps.assets.get(row.workspaceId, assetId))
   } catch (err) {
     if (err instanceof NotFoundError) {
       return undefined

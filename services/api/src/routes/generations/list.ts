@@ -57,13 +57,11 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'read', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'generationsRepo'> = (deps) => (c) => {
+export const handler: HandlerFactory<typeof route, 'generationsRepo'> = (deps) => async (c) => {
   const { limit, cursor, ...filter } = c.req.valid('query')
   const afterId = pageAfter(cursor)
-  const page = keysetPage(
-    deps.generationsRepo.list(c.get('workspaceId'), filter, { limit, afterId }),
-    limit,
-  )
+  const rows = await deps.generationsRepo.list(c.get('workspaceId'), filter, { limit, afterId })
+  const page = keysetPage(rows, limit)
   return c.json(
     {
       data: page.data.map((row) => toGenerationDto(row)),

@@ -97,7 +97,7 @@ describe('the OpenAI answer of a route', () => {
     const recorded = fixture('openai-gpt-image-b64.json') as { data: { b64_json: string }[] }
     const answer = { ...recorded, data: [{ b64_json: await pngOf(1024, 1024) }] }
     const upstream = recordingFetch(() => jsonResponse(200, answer))
-    t = createTestApp({
+    t = await createTestApp({
       env: { IMAGEGATE_MODELS_FILE: catalog.file },
       providers: {
         openai: createOpenAIProvider({
@@ -141,7 +141,7 @@ describe('the OpenAI answer of a route', () => {
   it('carries an edit’s image tokens, and the size of the image it returns over the size claimed', async () => {
     const answer = fixture('openai-gpt-image-edit-b64.json')
     const upstream = recordingFetch(() => jsonResponse(200, answer))
-    t = createTestApp({
+    t = await createTestApp({
       providers: {
         openai: createOpenAIProvider({
           baseUrl: 'https://api.openai.example/v1',
@@ -176,7 +176,7 @@ describe('the OpenAI answer of a route', () => {
   })
 
   it('gives the size and format of what local-sketch returns, and nothing it cannot know', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await t.client.POST('/v1/images/generations', {
       body: { prompt: 'a paper boat', size: '512x512', output_format: 'webp', n: 2 },
     })
@@ -189,7 +189,7 @@ describe('the OpenAI answer of a route', () => {
 
   it('gives Gemini’s usage as reported, without details it did not split out', async () => {
     const upstream = recordingFetch(() => jsonResponse(200, fixture('gemini-image-success.json')))
-    t = createTestApp({
+    t = await createTestApp({
       providers: {
         gemini: createGeminiProvider({
           baseUrl: 'https://gemini.example/v1beta',

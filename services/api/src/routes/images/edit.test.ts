@@ -104,7 +104,7 @@ async function assetCount(app: TestApp) {
 
 describe('POST /v1/images/edits with the local renderer', () => {
   it('stores the upload, records it as the edit target and derives the picture from it', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const input = await noisePng('edit-input', 256)
     const answer = await ok<ImagesAnswer>(
       edit(t, { prompt: 'make it blue', model: 'local-sketch', size: '256x256', seed: '7' }, [
@@ -149,7 +149,7 @@ describe('POST /v1/images/edits with the local renderer', () => {
   })
 
   it('takes stored assets with roles and display names, after the uploads', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const logoBytes = await noisePng('logo', 64)
     const logo = await ok<{ id: string }>(
       t.app.request('/v1/assets', {
@@ -181,7 +181,7 @@ describe('POST /v1/images/edits with the local renderer', () => {
   })
 
   it('accepts a PNG mask with alpha the size of the first image and records it last', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const answer = await ok<ImagesAnswer>(
       edit(t, { prompt: 'add a hat', model: 'local-sketch', size: '256x256' }, [
         { field: 'image', bytes: await noisePng('portrait', 256) },
@@ -199,7 +199,7 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
     ['a PNG without alpha', () => maskPng(256, 256, 3), /this PNG has none/],
     ['a mask of another size', () => maskPng(128, 128), /mask is 128x128 but the image is 256x256/],
   ])('mask: %s → 400 on mask', async (_name, makeMask, message) => {
-    t = createTestApp()
+    t = await createTestApp()
     const error = await refused(
       edit(t, { prompt: 'add a hat', model: 'local-sketch' }, [
         { field: 'image', bytes: await noisePng('portrait', 256) },
@@ -212,13 +212,13 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
   })
 
   it('needs an image', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const error = await refused(edit(t, { prompt: 'anything' }, []), 400)
     expect(error).toMatchObject({ code: 'invalid_request', param: 'image' })
   })
 
   it('names an unknown field, and a stream value that is not a boolean', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const image = { field: 'image', bytes: await noisePng('x', 64) }
     const unknown = await refused(edit(t, { prompt: 'x', colour: 'red' }, [image]), 400)
     expect(unknown.message).toBe("Unknown field 'colour' for an image edit")
@@ -229,7 +229,7 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
   })
 
   it('refuses more input images than the model takes', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const first = await ok<ImagesAnswer>(
       edit(t, { prompt: 'seed', model: 'local-sketch', size: '256x256' }, [
         { field: 'image', bytes: await noisePng('one', 64) },
@@ -252,7 +252,7 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
   })
 
   it('refuses an upload that is not an image (415) or too big (413)', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: '20000' } })
+    t = await createTestApp({ env: { IMAGEGATE_MAX_UPLOAD_BYTES: '20000' } })
     const before = await assetCount(t)
     const text = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
     const svg = await refused(
@@ -269,7 +269,7 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
   })
 
   it('refuses a damaged input image (415) and keeps nothing', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const before = await assetCount(t)
     const png = await noisePng('damaged input', 64)
     const truncated = png.subarray(0, png.byteLength - 20)
@@ -282,7 +282,7 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
   })
 
   it('refuses a model that cannot edit before storing the upload', async () => {
-    t = createTestApp({
+    t = await createTestApp({
       env: {
         IMAGEGATE_OPENAI_API_KEY: 'sk-test',
         IMAGEGATE_OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
@@ -315,7 +315,7 @@ describe('POST /v1/images/edits refuses bad input with the reason, and stores no
 
 describe('refinements by reference', () => {
   it('chains parent → child → grandchild, each recording its parent, and lists the chain by rootId', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const root = await ok<ImagesAnswer>(
       json(t, '/v1/images/generations', {
         prompt: 'a lighthouse',
@@ -374,7 +374,7 @@ describe('refinements by reference', () => {
   })
 
   it('refuses a parent that is not a generation image, or both kinds of parent', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const upload = await edit(t, { prompt: 'x', model: 'local-sketch', size: '256x256' }, [
       { field: 'image', bytes: await noisePng('uploaded', 64) },
     ])
@@ -399,7 +399,7 @@ describe('refinements by reference', () => {
   })
 
   it('keeps the ids of another workspace out: 404 for parents, input images and masks', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const workspace = await ok<{ id: string }>(json(t, '/v1/workspaces', { name: 'Other' }), 201)
     const created = await t.app.request(`/v1/workspaces/${workspace.id}/keys`, {
       method: 'POST',
@@ -463,7 +463,7 @@ describe('refinements by reference', () => {
 
 describe('Idempotency-Key on edits', () => {
   it('replays the same form however it is encoded, and refuses the key for another form', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const image = { field: 'image', bytes: await noisePng('idem', 128) }
     const fields = { prompt: 'make it red', model: 'local-sketch', size: '256x256' }
     const headers = { 'idempotency-key': 'edit-key-1' }

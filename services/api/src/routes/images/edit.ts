@@ -161,7 +161,7 @@ export function register(
       webhook_url: webhookUrl,
       ...rest
     } = fields
-    const prepared = deps.generation.prepare(workspaceId, {
+    const prepared = await deps.generation.prepare(workspaceId, {
       ...rest,
       ...(webhookUrl ? { webhookUrl } : {}),
       ...(parentGenerationId ? { parentGenerationId } : {}),

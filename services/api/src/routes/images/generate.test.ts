@@ -33,7 +33,7 @@ describe('POST /v1/images/generations', () => {
     t.client.POST('/v1/images/generations', { body: body as never })
 
   it('answers from local-sketch by default with a stored PNG of the requested size', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data, response } = await generate({ prompt: 'a lighthouse at dusk', size: '256x256' })
     expect(data?.model).toBe('local-sketch')
     expect(data?.cost).toBe(0)
@@ -50,7 +50,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('is deterministic for a prompt and seed, and differs for another seed', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const body = { prompt: 'a red fox', size: '256x256', seed: 42 }
     const first = (await generate(body)).data?.data[0]
     const again = (await generate(body)).data?.data[0]
@@ -62,7 +62,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('returns n different images, each stored as an asset with the bytes it answered', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await generate({ prompt: 'three boats', n: 3, size: '256x256' })
     const images = data?.data ?? []
     expect(images).toHaveLength(3)
@@ -79,7 +79,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('answers url mode with a link to the stored asset, and no base64', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await generate({
       prompt: 'a url please',
       size: '256x256',
@@ -99,7 +99,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('uses IMAGEGATE_PUBLIC_URL as the origin of url answers', async () => {
-    t = createTestApp({ env: { IMAGEGATE_PUBLIC_URL: 'https://img.example.com/' } })
+    t = await createTestApp({ env: { IMAGEGATE_PUBLIC_URL: 'https://img.example.com/' } })
     const { data } = await generate({ prompt: 'public', size: '256x256', response_format: 'url' })
     expect(data?.data[0]?.url).toMatch(
       new RegExp(`^https://img\\.example\\.com/v1/assets/${data?.data[0]?.asset_id}/content\\?`),
@@ -110,7 +110,7 @@ describe('POST /v1/images/generations', () => {
     ['jpeg', 'image/jpeg', [0xff, 0xd8, 0xff]],
     ['webp', 'image/webp', [0x52, 0x49, 0x46, 0x46]],
   ])('answers output_format %s as %s, stored with that type', async (format, mediaType, magic) => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await generate({
       prompt: 'formats',
       size: '256x256',
@@ -127,7 +127,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('reports every setting the model cannot honour in warnings', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await generate({
       prompt: 'warn me',
       size: '256x256',
@@ -191,7 +191,7 @@ describe('POST /v1/images/generations', () => {
       /response_format/,
     ],
   ])('rejects %s', async (_name, change, status, code, param, message) => {
-    t = createTestApp()
+    t = await createTestApp()
     const error = await failure(generate({ prompt: 'a cat', size: '256x256', ...change }))
     expect(error.status).toBe(status)
     expect(error.code).toBe(code)
@@ -202,7 +202,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('answers every model from the local renderer at no cost in mock mode', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
+    t = await createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
     const { data } = await generate({ model: 'gpt-image-1', prompt: 'mocked', quality: 'high' })
     expect(data?.model).toBe('gpt-image-1')
     expect(data?.cost).toBe(0)
@@ -229,7 +229,7 @@ describe('POST /v1/images/generations', () => {
         return local.generate(request)
       },
     }
-    t = createTestApp({ providers: { local: counting } })
+    t = await createTestApp({ providers: { local: counting } })
     const body = { prompt: 'shared', size: '256x256', seed: 7 }
     const answers = await Promise.all([generate(body), generate(body), generate(body)])
     expect(calls).toBe(1)
@@ -247,7 +247,7 @@ describe('POST /v1/images/generations', () => {
   })
 
   it('never logs image bytes', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     await generate({ prompt: 'no bytes in logs', n: 2, size: '256x256' })
     for (const line of t.logLines) {
       expect(JSON.stringify(line)).not.toMatch(/[A-Za-z0-9+/]{200,}/)
@@ -266,7 +266,7 @@ describe('POST /v1/images/generations', () => {
         }
       },
     }
-    t = createTestApp({ providers: { local: provider } })
+    t = await createTestApp({ providers: { local: provider } })
     const response = await t.app.request('/v1/images/generations', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -292,7 +292,7 @@ describe('POST /v1/images/generations', () => {
         return { images: [{ bytes: png }], warnings: [] }
       },
     }
-    const a = createAssetTestApp({ providers: { local: provider } })
+    const a = await createAssetTestApp({ providers: { local: provider } })
     t = a
     const response = await a.app.request('/v1/images/generations', {
       method: 'POST',

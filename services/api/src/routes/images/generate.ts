@@ -69,12 +69,12 @@ export const handler: HandlerFactory<
     operation: 'generate' as const,
   }
   if (stream) {
-    const prepared = deps.generation.prepare(c.get('workspaceId'), input)
+    const prepared = await deps.generation.prepare(c.get('workspaceId'), input)
     const operation = 'image_generation'
     return streamAnswer(c, deps, prepared, { operation, partialImages }) as never
   }
   if (prefersRespondAsync(c.req.valid('header').prefer)) {
-    const prepared = deps.generation.prepareRecorded(c.get('workspaceId'), input)
+    const prepared = await deps.generation.prepareRecorded(c.get('workspaceId'), input)
     return acceptedAnswer(c, await deps.jobs.accept(prepared, c.get('charge')))
   }
   const outcome = await deps.generation.generate(c.get('workspaceId'), input, c.get('charge'))

@@ -47,7 +47,7 @@ async function serving(png: Buffer) {
       },
     }
   }
-  t = createTestApp({ env: { IMAGEGATE_OPENAI_API_KEY: 'sk-test' }, fetch: upstream })
+  t = await createTestApp({ env: { IMAGEGATE_OPENAI_API_KEY: 'sk-test' }, fetch: upstream })
   const app = t
   const base = await new Promise<string>((resolve) => {
     server = serveImagegate(app.hono, app.deps, { port: 0, hostname: '127.0.0.1' }, (info) =>

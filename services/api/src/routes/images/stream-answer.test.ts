@@ -85,7 +85,7 @@ async function record(id: string) {
 
 describe('stream: true on local-sketch', () => {
   it('streams real partial renders of the image, then the stored image', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const response = await post({
       prompt: 'a lighthouse at dusk',
       size: '256x256',
@@ -145,13 +145,13 @@ describe('stream: true on local-sketch', () => {
   })
 
   it('sends only the completed event when no partial images are asked for', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const events = await collect(await post({ prompt: 'a fox', size: '256x256', stream: true }))
     expect(events.map((event) => event.type)).toEqual(['image_generation.completed'])
   })
 
   it('writes a comment line while the model is quiet', async () => {
-    t = createTestApp({
+    t = await createTestApp({
       env: { IMAGEGATE_STREAM_KEEPALIVE_MS: '20' },
       providers: {
         local: {
@@ -176,7 +176,7 @@ describe('stream: true on local-sketch', () => {
 
 describe('stream: true refused before the stream starts', () => {
   it('answers 400 unsupported_parameter for a model that does not stream, and for n > 1', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
+    t = await createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
     const dalle = await post({ prompt: 'x', model: 'dall-e-3', stream: true })
     expect(dalle.status).toBe(400)
     expect(await dalle.json()).toMatchObject({
@@ -190,7 +190,7 @@ describe('stream: true refused before the stream starts', () => {
   })
 
   it('streams only the completed event where the catalog says so', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
+    t = await createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
     const events = await collect(
       await post({
         prompt: 'x',
@@ -203,7 +203,7 @@ describe('stream: true refused before the stream starts', () => {
   })
 
   it('says in the model list how each model streams', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await t.client.GET('/v1/models')
     const streaming = Object.fromEntries(
       (data?.data ?? []).map((model) => [model.id, model.capabilities.streaming]),
@@ -223,7 +223,7 @@ describe('stream: true through an OpenAI upstream', () => {
     const partials = [await noisePng('partial-0', 64), await noisePng('partial-1', 64)]
     const upstreams: ReturnType<typeof upstreamStream>[] = []
     const sentBodies: unknown[] = []
-    t = createTestApp({
+    t = await createTestApp({
       env: { IMAGEGATE_OPENAI_API_KEY: 'sk-test' },
       fetch: async (_url, init) => {
         sentBodies.push(JSON.parse(String(init.body)))

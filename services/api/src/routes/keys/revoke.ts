@@ -22,8 +22,8 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => (c) => {
-  deps.apiKeys.revoke(c.req.valid('param').keyId)
+export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => async (c) => {
+  await deps.apiKeys.revoke(c.req.valid('param').keyId)
   return c.body(null, 204)
 }
 

@@ -19,7 +19,7 @@ describe('GET /v1/models', () => {
   })
 
   it('lists the whole catalog in the OpenAI list shape, with capabilities and prices', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await t.client.GET('/v1/models')
     expect(data?.object).toBe('list')
     expect(data?.data.map((model) => model.id)).toEqual(builtIn.models.map((model) => model.id))
@@ -54,7 +54,7 @@ describe('GET /v1/models', () => {
   })
 
   it('says which models take input images, how many, and how long a refinement chain may be', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await t.client.GET('/v1/models')
     const capabilities = Object.fromEntries(
       (data?.data ?? []).map((model) => [
@@ -75,7 +75,7 @@ describe('GET /v1/models', () => {
   })
 
   it('marks only the models of configured providers as available', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     expect(await availability(t)).toEqual({
       'local-sketch': true,
       'gpt-image-1': false,
@@ -86,7 +86,7 @@ describe('GET /v1/models', () => {
     })
     await t.close()
 
-    t = createTestApp({ env: { IMAGEGATE_OPENAI_API_KEY: 'sk-test' } })
+    t = await createTestApp({ env: { IMAGEGATE_OPENAI_API_KEY: 'sk-test' } })
     const withOpenAI = await availability(t)
     expect(withOpenAI['gpt-image-1']).toBe(true)
     expect(withOpenAI['dall-e-3']).toBe(true)
@@ -94,7 +94,7 @@ describe('GET /v1/models', () => {
   })
 
   it('marks every model available in mock mode', async () => {
-    t = createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
+    t = await createTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
     expect(Object.values(await availability(t)).every(Boolean)).toBe(true)
   })
 
@@ -102,7 +102,7 @@ describe('GET /v1/models', () => {
     const sketch = builtIn.models.find((model) => model.id === 'local-sketch')
     const catalog = writeCatalogFile([{ ...sketch, id: 'house-sketch', maxN: 2 }])
     cleanups.push(catalog.remove)
-    t = createTestApp({ env: { IMAGEGATE_MODELS_FILE: catalog.file } })
+    t = await createTestApp({ env: { IMAGEGATE_MODELS_FILE: catalog.file } })
     const { data } = await t.client.GET('/v1/models')
     expect(data?.data.map((model) => [model.id, model.capabilities.max_n])).toEqual([
       ['house-sketch', 2],

@@ -36,7 +36,7 @@ describe('POST /v1/skills/image-generate', () => {
   })
 
   it('answers the envelope exactly, with one image block and no base64 anywhere', async () => {
-    t = createTestApp({ clock: { now: () => fixedNow } })
+    t = await createTestApp({ clock: { now: () => fixedNow } })
     const prompt = 'A lighthouse at dusk, watercolor'
     const { response, text, body } = await skill(t, { prompt, sourceTaskId: 'task-17' })
     expect(response.status).toBe(200)
@@ -89,7 +89,7 @@ describe('POST /v1/skills/image-generate', () => {
   })
 
   it('keeps alt within 100 characters and the description within 500', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const prompt = `${'a very long prompt about a harbour at night, '.repeat(14)}end`.slice(0, 620)
     const { body } = await skill(t, { prompt, size: '1536x1024', sourceAgentImUserId: 'agent-9' })
     const [block] = body.contentBlocks as { alt: string; assetId: string }[]
@@ -105,7 +105,7 @@ describe('POST /v1/skills/image-generate', () => {
   })
 
   it('logs the one-line report with hash and sizes, never bytes', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const prompt = 'Sixty-one characters and more: a quiet street in the rain, at night, neon'
     const { body } = await skill(t, { prompt })
     const result = body.result as Record<string, string>
@@ -128,7 +128,7 @@ describe('POST /v1/skills/image-generate', () => {
     ['an unknown model', { prompt: 'cat', model: 'nope' }, 400, 'model_not_found'],
     ['a model without its key', { prompt: 'cat', model: 'dall-e-3' }, 400, 'model_not_found'],
   ])('wraps the error of %s as { ok: false, error }', async (_name, request, status, code) => {
-    t = createTestApp()
+    t = await createTestApp()
     const { response, body } = await skill(t, request)
     expect(response.status).toBe(status)
     expect(body).toEqual({
@@ -172,7 +172,7 @@ describe('POST /v1/skills/image-generate', () => {
       { code: 'upstream_unavailable', reason: 'insufficient_quota' },
     ],
   ])('answers %s with the matching status, never retried', async (_name, thrown, status, error) => {
-    t = createTestApp({ providers: { local: failingLocal(thrown) } })
+    t = await createTestApp({ providers: { local: failingLocal(thrown) } })
     const { response, body } = await skill(t, { prompt: 'a cat' })
     expect(response.status).toBe(status)
     expect(response.headers.get('x-should-retry')).toBe('false')

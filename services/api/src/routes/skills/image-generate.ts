@@ -108,7 +108,7 @@ export function register(app: App, deps: Pick<AppDeps, 'generation' | 'jobs'>) {
     }
     if (prefersRespondAsync(c.req.valid('header').prefer)) {
       // The record carries the skill's envelope (`skillResult`) once the job has succeeded.
-      const prepared = deps.generation.prepareRecorded(c.get('workspaceId'), request)
+      const prepared = await deps.generation.prepareRecorded(c.get('workspaceId'), request)
       return acceptedAnswer(c, await deps.jobs.accept(prepared, c.get('charge')))
     }
     const outcome = await deps.generation.generate(c.get('workspaceId'), request, c.get('charge'))

@@ -12,14 +12,14 @@ describe('system routes', () => {
   })
 
   it('GET /healthz answers ok with a request id', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data, response } = await t.client.GET('/healthz')
     expect(data).toEqual({ status: 'ok' })
     expect(response.headers.get('x-request-id')).toMatch(/^req_[0-9A-Z]{26}$/)
   })
 
   it('keeps a caller-supplied x-request-id and logs it on the request line', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const res = await t.app.request('/healthz', { headers: { 'x-request-id': 'trace-abc-123' } })
     expect(res.headers.get('x-request-id')).toBe('trace-abc-123')
     const line = t.logLines.find((entry) => entry.msg === 'request')
@@ -27,7 +27,7 @@ describe('system routes', () => {
   })
 
   it('GET /readyz checks the database, the data dir and the blob store', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const { data } = await t.client.GET('/readyz')
     expect(data).toEqual({
       status: 'ready',
@@ -36,8 +36,8 @@ describe('system routes', () => {
   })
 
   it('GET /readyz answers 503 when the database is closed', async () => {
-    t = createTestApp()
-    t.deps.database.close()
+    t = await createTestApp()
+    await t.deps.store.close()
     const error = await t.client.GET('/readyz').catch((err: unknown) => err)
     expect(error).toBeInstanceOf(ImagegateError)
     expect((error as ImagegateError).status).toBe(503)
@@ -48,7 +48,7 @@ describe('system routes', () => {
   })
 
   it('GET /readyz answers 503 naming the blob store when it cannot be used', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     vi.spyOn(t.deps.blobs, 'probe').mockRejectedValue(
       new Error('The object store cannot be reached'),
     )
@@ -67,7 +67,7 @@ describe('system routes', () => {
     const server = await startOwnRedisServer()
     try {
       const keyPrefix = uniqueKeyPrefix()
-      t = createTestApp({
+      t = await createTestApp({
         env: {
           IMAGEGATE_REDIS_URL: server.url,
           IMAGEGATE_REDIS_KEY_PREFIX: keyPrefix,
@@ -109,7 +109,7 @@ describe('system routes', () => {
   })
 
   it('GET /metrics counts requests by route template and status', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     await t.app.request('/healthz')
     await t.app.request('/healthz')
     await t.app.request('/no/such/route')
@@ -126,7 +126,7 @@ describe('system routes', () => {
   })
 
   it('GET /metrics counts generated images by model and provider', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     await t.client.POST('/v1/images/generations', {
       body: { prompt: 'two foxes', n: 2, size: '256x256' },
     })
@@ -137,7 +137,7 @@ describe('system routes', () => {
   })
 
   it('GET /openapi.json serves the committed contract', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const res = await t.app.request('/openapi.json')
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> }
     expect(doc.openapi).toBe('3.1.0')
@@ -145,7 +145,7 @@ describe('system routes', () => {
   })
 
   it('GET /docs serves Swagger UI from the package, with no external URL', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const html = await (await t.app.request('/docs')).text()
     expect(html).toContain('/docs/swagger-ui-bundle.js')
     expect(html).not.toMatch(/https?:\/\//)

@@ -21,7 +21,7 @@ const resolve = async (name: string) => [
 
 async function setUp(options: Parameters<typeof createAccessTestApp>[0] = {}) {
   hook = await startReceiver()
-  t = createAccessTestApp({
+  t = await createAccessTestApp({
     env: { IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK: 'true' },
     webhookResolve: resolve,
     ...options,
@@ -246,7 +246,7 @@ describe("a request's own webhook_url", () => {
 
   it('an unsafe webhook_url is refused before anything is spent', async () => {
     await setUp()
-    const before = t.balance('default')
+    const before = await t.balance('default')
     const refused = await t.call('POST', '/v1/images/generations', {
       body: { model: 'gpt-image-1', prompt: 'x', webhook_url: 'https://hooks.internal/x' },
     })
@@ -257,7 +257,7 @@ describe("a request's own webhook_url", () => {
       body: { prompt: 'x', webhookUrl: 'ftp://example.com/' },
     })
     expect(((await skill.json()) as { error: { param: string } }).error.param).toBe('webhookUrl')
-    expect(t.balance('default')).toBe(before)
+    expect(await t.balance('default')).toBe(before)
     expect(t.paid.calls).toHaveLength(0)
   })
 })

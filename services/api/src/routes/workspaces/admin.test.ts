@@ -10,7 +10,7 @@ const paidGeneration = { model: 'gpt-image-1', prompt: 'a paid fox', size: '1024
 
 describe('admin routes', () => {
   it('creates a workspace with initial credits and lists it with its balance', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const created = await t.call('POST', '/v1/workspaces', {
       body: { name: 'Acme', initialCredits: 250 },
     })
@@ -27,13 +27,13 @@ describe('admin routes', () => {
   })
 
   it('starts a workspace at 0 credits when no initialCredits are given', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const created = await t.call('POST', '/v1/workspaces', { body: { name: 'Free' } })
     expect(await created.json()).toMatchObject({ balance: 0 })
   })
 
   it('S2: ignores balance, credits, workspaceId and owner sent in bodies', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const created = await t.call('POST', '/v1/workspaces', {
       body: { name: 'Sneaky', id: 'ws_mine', balance: 1e6, credits: 1e6, owner: 'me' },
     })
@@ -42,7 +42,7 @@ describe('admin routes', () => {
     expect(workspace.id).not.toBe('ws_mine')
     expect(workspace.balance).toBe(0)
     const key = await t.newKey(workspace.id, ['generate'])
-    const before = t.balance(workspace.id)
+    const before = await t.balance(workspace.id)
     const response = await t.call('POST', '/v1/images/generations', {
       key,
       body: {
@@ -56,13 +56,13 @@ describe('admin routes', () => {
     })
     expect(response.status).toBe(200)
     const { generation_id: id } = (await response.json()) as { generation_id: string }
-    expect(t.deps.generationsRepo.get(workspace.id, id)).toBeDefined()
-    expect(t.deps.generationsRepo.get('default', id)).toBeUndefined()
-    expect(t.balance(workspace.id)).toBe(before)
+    expect(await t.deps.generationsRepo.get(workspace.id, id)).toBeDefined()
+    expect(await t.deps.generationsRepo.get('default', id)).toBeUndefined()
+    expect(await t.balance(workspace.id)).toBe(before)
   })
 
   it('issues a key once: the answer has it, the list and the database never do', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const ws = await t.newWorkspace('Keys')
     const response = await t.call('POST', `/v1/workspaces/${ws}/keys`, {
       body: { name: 'worker', scopes: ['generate'], rateLimits: { imagesPerMinute: 5 } },
@@ -88,7 +88,7 @@ describe('admin routes', () => {
   })
 
   it('revokes a key: its next request is a 401; revoking again is fine; unknown ids are 404', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const key = await t.newKey('default', ['read'])
     const listed = (await (await t.call('GET', '/v1/workspaces/default/keys')).json()) as {
       data: { id: string; name: string | null }[]
@@ -102,7 +102,7 @@ describe('admin routes', () => {
   })
 
   it('grants credits; with an Idempotency-Key a retried grant is applied once', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const ws = await t.newWorkspace('Grants', 10)
     const grant = () =>
       t.call('POST', `/v1/workspaces/${ws}/credits`, {
@@ -116,12 +116,12 @@ describe('admin routes', () => {
     const again = await grant()
     expect(again.headers.get('idempotent-replayed')).toBe('true')
     expect(await again.text()).toBe(firstText)
-    expect(t.balance(ws)).toBe(100)
+    expect(await t.balance(ws)).toBe(100)
     expect(t.ledgerRows('grant', ws)).toBe(2)
   })
 
   it('summarises usage by day and model from the ledger', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const ws = await t.newWorkspace('Spender', 100)
     const key = await t.newKey(ws, ['generate'])
     const response = await t.call('POST', '/v1/images/generations', {
@@ -157,14 +157,14 @@ describe('admin routes', () => {
     ['POST', '/v1/workspaces/ws_nope/credits', { amount: 1 }],
     ['GET', '/v1/workspaces/ws_nope/usage', undefined],
   ])('%s %s: 404 for a workspace that does not exist', async (method, path, body) => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const response = await t.call(method, path, body === undefined ? {} : { body })
     expect(response.status).toBe(404)
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found')
   })
 
   it('refuses non-admin keys on every admin route with 403 insufficient_scope', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const generate = await t.newKey('default', ['generate'])
     const read = await t.newKey('default', ['read'])
     const routes: [string, string, unknown][] = [
@@ -186,7 +186,7 @@ describe('admin routes', () => {
         )
       }
     }
-    expect(t.balance('default')).toBe(1_000_000)
+    expect(await t.balance('default')).toBe(1_000_000)
   })
 })
 

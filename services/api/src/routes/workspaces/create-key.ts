@@ -36,9 +36,9 @@ export const access: RouteAccessRule = {
   // Not idempotent: a stored answer would keep the raw key in the database for 24 h.
 }
 
-export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => (c) => {
+export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => async (c) => {
   const { id } = c.req.valid('param')
-  const created = deps.apiKeys.create(id, c.req.valid('json'))
+  const created = await deps.apiKeys.create(id, c.req.valid('json'))
   return c.json({ ...created.info, key: created.key }, 201)
 }
 

@@ -27,10 +27,10 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests', idempotent: true }
 
-export const handler: HandlerFactory<typeof route, 'workspaces'> = (deps) => (c) => {
+export const handler: HandlerFactory<typeof route, 'workspaces'> = (deps) => async (c) => {
   const input = c.req.valid('json')
   const reference = c.get('charge')?.requestReference ?? c.get('requestId')
-  return c.json(deps.workspaces.create(input, reference), 201)
+  return c.json(await deps.workspaces.create(input, reference), 201)
 }
 
 export const register = mountRoute(route, handler)

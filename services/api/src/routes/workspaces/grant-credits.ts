@@ -33,17 +33,18 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests', idempotent: true }
 
-export const handler: HandlerFactory<typeof route, 'credits' | 'workspaces'> = (deps) => (c) => {
-  const { id } = c.req.valid('param')
-  const { amount } = c.req.valid('json')
-  deps.workspaces.get(id)
-  // Stable across retries of one Idempotency-Key: a grant committed just before a crash is not
-  // applied again by the retry that takes the key over.
-  const reference = `grant:${id}:${c.get('charge')?.requestReference ?? c.get('requestId')}`
-  const { balance } = deps.credits.grant(id, amount, reference)
-  // What the ledger booked, in credits: the amount as the ledger's whole units.
-  const granted = unitsToCredits(creditsToUnits(amount))
-  return c.json({ workspaceId: id, granted, balance }, 200)
-}
+export const handler: HandlerFactory<typeof route, 'credits' | 'workspaces'> =
+  (deps) => async (c) => {
+    const { id } = c.req.valid('param')
+    const { amount } = c.req.valid('json')
+    await deps.workspaces.get(id)
+    // Stable across retries of one Idempotency-Key: a grant committed just before a crash is not
+    // applied again by the retry that takes the key over.
+    const reference = `grant:${id}:${c.get('charge')?.requestReference ?? c.get('requestId')}`
+    const { balance } = await deps.credits.grant(id, amount, reference)
+    // What the ledger booked, in credits: the amount as the ledger's whole units.
+    const granted = unitsToCredits(creditsToUnits(amount))
+    return c.json({ workspaceId: id, granted, balance }, 200)
+  }
 
 export const register = mountRoute(route, handler)

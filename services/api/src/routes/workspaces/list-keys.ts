@@ -25,7 +25,7 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => (c) =>
-  c.json({ data: deps.apiKeys.list(c.req.valid('param').id) }, 200)
+export const handler: HandlerFactory<typeof route, 'apiKeys'> = (deps) => async (c) =>
+  c.json({ data: await deps.apiKeys.list(c.req.valid('param').id) }, 200)
 
 export const register = mountRoute(route, handler)

@@ -22,7 +22,7 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'workspaces'> = (deps) => (c) =>
-  c.json({ data: deps.workspaces.list() }, 200)
+export const handler: HandlerFactory<typeof route, 'workspaces'> = (deps) => async (c) =>
+  c.json({ data: await deps.workspaces.list() }, 200)
 
 export const register = mountRoute(route, handler)

@@ -25,10 +25,11 @@ export const route = createRoute({
 
 export const access: RouteAccessRule = { scope: 'admin', rateLimit: 'requests' }
 
-export const handler: HandlerFactory<typeof route, 'credits' | 'workspaces'> = (deps) => (c) => {
-  const { id } = c.req.valid('param')
-  deps.workspaces.get(id)
-  return c.json(deps.credits.usage(id), 200)
-}
+export const handler: HandlerFactory<typeof route, 'credits' | 'workspaces'> =
+  (deps) => async (c) => {
+    const { id } = c.req.valid('param')
+    await deps.workspaces.get(id)
+    return c.json(await deps.credits.usage(id), 200)
+  }
 
 export const register = mountRoute(route, handler)

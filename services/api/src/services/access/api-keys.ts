@@ -1,9 +1,4 @@
-import {
-  describeApiKey,
-  generateApiKey,
-  hashApiKey,
-  hasValidChecksum,
-} from '../../access/api-key-format.ts'
+import { generateApiKey, hashApiKey, hasValidChecksum } from '../../access/api-key-format.ts'
 import type { RandomBytes } from '../../access/base62.ts'
 import { bearerToken } from '../../access/bearer.ts'
 import {
@@ -13,7 +8,7 @@ import {
 } from '../../access/rate-limit-policies.ts'
 import type { RateLimitRule } from '../../access/rate-limiter.ts'
 import type { Scope } from '../../access/scopes.ts'
-import type { ApiKeysRepository } from '../../db/repositories/api-keys.ts'
+import type { ApiKeysRepository } from '../../db/ports.ts'
 import type { ApiKeyRow } from '../../db/schema/index.ts'
 import { NotFoundError } from '../../errors/app-error.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
@@ -108,19 +103,14 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
   }
 
   return {
-    /**
-     * A new key for the workspace (404 if there is none). The raw key is in the answer only.
-     * `chosenKey`, already checked for its format, replaces the random one (bootstrap.ts).
-     */
-    create(
+    /** A new key for the workspace (404 if there is none). The raw key is in the answer only. */
+    async create(
       workspaceId: string,
       input: NewApiKeyInput,
-      chosenKey?: string,
-    ): { key: string; info: ApiKeyInfo } {
-      deps.workspaces.get(workspaceId)
-      const generated =
-        chosenKey === undefined ? generateApiKey(deps.randomBytes) : describeApiKey(chosenKey)
-      const row = repo.insert({
+    ): Promise<{ key: string; info: ApiKeyInfo }> {
+      await deps.workspaces.get(workspaceId)
+      const generated = generateApiKey(deps.randomBytes)
+      const row = await repo.insert({
         id: deps.ids('key'),
         workspaceId,
         name: input.name ?? null,
@@ -135,14 +125,14 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
       return { key: generated.key, info: toApiKeyInfo(row) }
     },
 
-    list(workspaceId: string): ApiKeyInfo[] {
-      deps.workspaces.get(workspaceId)
-      return repo.listByWorkspace(workspaceId).map(toApiKeyInfo)
+    async list(workspaceId: string): Promise<ApiKeyInfo[]> {
+      await deps.workspaces.get(workspaceId)
+      return (await repo.listByWorkspace(workspaceId)).map(toApiKeyInfo)
     },
 
     /** Revokes the key (again is fine); 404 for an id that names no key. */
-    revoke(keyId: string): ApiKeyInfo {
-      const row = repo.revoke(keyId, deps.clock.now().toISOString())
+    async revoke(keyId: string): Promise<ApiKeyInfo> {
+      const row = await repo.revoke(keyId, deps.clock.now().toISOString())
       if (!row) {
         throw new NotFoundError('API key', keyId)
       }
@@ -158,7 +148,7 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
      * The principal for an Authorization header, or undefined for every kind of failure
      * (missing, not Bearer, bad checksum, unknown, revoked): the caller answers one 401.
      */
-    authenticate(authorization: string | undefined): Principal | undefined {
+    async authenticate(authorization: string | undefined): Promise<Principal | undefined> {
       const token = bearerToken(authorization)
       if (token === undefined || !hasValidChecksum(token)) {
         return undefined
@@ -169,7 +159,7 @@ export function createApiKeyService(deps: ApiKeyServiceDeps) {
       if (cached && cached.until > at) {
         return cached.principal
       }
-      const row = repo.findActiveByHash(keyHash)
+      const row = await repo.findActiveByHash(keyHash)
       if (!row) {
         cache.delete(keyHash)
         return undefined

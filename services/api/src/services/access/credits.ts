@@ -1,5 +1,5 @@
 import { creditsToUnits, unitsToCredits } from '../../access/credit-units.ts'
-import type { CreditLedger, UsageSummary } from '../../access/ledger.ts'
+import type { Ledger, UsageSummary } from '../../access/ledger.ts'
 
 /** A workspace's credits as the API states them (credits, not ledger units). */
 export type CreditUsage = {
@@ -32,16 +32,16 @@ function inCredits(summary: UsageSummary): CreditUsage {
 }
 
 /** The API's view of the ledger: amounts in credits in and out, units inside. */
-export function createCreditService(ledger: CreditLedger) {
+export function createCreditService(ledger: Ledger) {
   return {
     ledger,
-    balance: (workspaceId: string) => unitsToCredits(ledger.balance(workspaceId)),
+    balance: async (workspaceId: string) => unitsToCredits(await ledger.balance(workspaceId)),
     /** `reference` makes the grant happen once however often it is repeated. */
-    grant(workspaceId: string, credits: number, reference?: string) {
-      const result = ledger.grant(workspaceId, creditsToUnits(credits), { reference })
+    async grant(workspaceId: string, credits: number, reference?: string) {
+      const result = await ledger.grant(workspaceId, creditsToUnits(credits), { reference })
       return { granted: result.granted, balance: unitsToCredits(result.balance) }
     },
-    usage: (workspaceId: string) => inCredits(ledger.usageSummary(workspaceId)),
+    usage: async (workspaceId: string) => inCredits(await ledger.usageSummary(workspaceId)),
   }
 }
 

@@ -9,7 +9,7 @@ export type SignedUrlServiceDeps = {
   clock: Clock
   ttlSeconds: number
   /** Whose asset this is, by id alone (the URL carries no key). */
-  assetWorkspace(assetId: string): string | undefined
+  assetWorkspace(assetId: string): Promise<string | undefined>
 }
 
 export function createSignedUrlService(deps: SignedUrlServiceDeps) {
@@ -31,12 +31,16 @@ export function createSignedUrlService(deps: SignedUrlServiceDeps) {
      * malformed, expired, forged, or names an asset that no longer exists (the same answer for
      * all, so a signature probe learns nothing about which ids exist).
      */
-    verify(assetId: string, expires: string | undefined, signature: string | undefined): string {
+    async verify(
+      assetId: string,
+      expires: string | undefined,
+      signature: string | undefined,
+    ): Promise<string> {
       const params = parseSignedUrlParams(expires, signature)
       if (!params || params.expires <= nowSeconds()) {
         throw invalidSignatureError()
       }
-      const workspaceId = deps.assetWorkspace(assetId)
+      const workspaceId = await deps.assetWorkspace(assetId)
       if (
         workspaceId === undefined ||
         !verifyAssetUrl(deps.secret, workspaceId, assetId, params, nowSeconds())

@@ -1,5 +1,5 @@
-import type Sqlite from 'better-sqlite3'
-import type { WorkspacesRepository } from '../../db/repositories/workspaces.ts'
+import { creditsToUnits } from '../../access/credit-units.ts'
+import type { WorkspacesRepository } from '../../db/ports.ts'
 import type { WorkspaceRow } from '../../db/schema/index.ts'
 import { NotFoundError } from '../../errors/app-error.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
@@ -10,18 +10,16 @@ export type Workspace = { id: string; name: string; balance: number; createdAt: 
 export type WorkspaceServiceDeps = {
   repo: WorkspacesRepository
   credits: CreditService
-  /** The durable connection the repository and the ledger write on: one commit for both. */
-  durable: Sqlite.Database
   ids: IdGenerator
   clock: Clock
 }
 
 export function createWorkspaceService(deps: WorkspaceServiceDeps) {
   const { repo, credits } = deps
-  const withBalance = (row: WorkspaceRow): Workspace => ({
+  const withBalance = async (row: WorkspaceRow): Promise<Workspace> => ({
     id: row.id,
     name: row.name,
-    balance: credits.balance(row.id),
+    balance: await credits.balance(row.id),
     createdAt: row.createdAt,
   })
 
@@ -32,41 +30,29 @@ export function createWorkspaceService(deps: WorkspaceServiceDeps) {
      * logical request: if its grant was already made (a crash after the commit, then a retry
      * with the same Idempotency-Key), the workspace it made is answered instead of a second one.
      */
-    create(input: { name: string; initialCredits: number }, reference: string): Workspace {
-      const grantReference = `workspace:${reference}`
-      return deps.durable
-        .transaction(() => {
-          const earlier = credits.ledger.grantedTo(grantReference)
-          const made = earlier === undefined ? undefined : repo.get(earlier)
-          if (made) {
-            return withBalance(made)
-          }
-          const row = repo.insert({
-            id: deps.ids('ws'),
-            name: input.name,
-            createdAt: deps.clock.now().toISOString(),
-          })
-          credits.ledger.ensureAccount(row.id)
-          if (input.initialCredits > 0) {
-            credits.grant(row.id, input.initialCredits, grantReference)
-          }
-          return withBalance(row)
-        })
-        .immediate()
+    async create(
+      input: { name: string; initialCredits: number },
+      reference: string,
+    ): Promise<Workspace> {
+      const row = await repo.createFunded(
+        { id: deps.ids('ws'), name: input.name, createdAt: deps.clock.now().toISOString() },
+        { units: creditsToUnits(input.initialCredits), reference: `workspace:${reference}` },
+      )
+      return withBalance(row)
     },
 
-    list: (): Workspace[] => repo.list().map(withBalance),
+    list: async (): Promise<Workspace[]> => Promise.all((await repo.list()).map(withBalance)),
 
     /** The workspace, or 404 not_found. */
-    get(id: string): Workspace {
-      const row = repo.get(id)
+    async get(id: string): Promise<Workspace> {
+      const row = await repo.get(id)
       if (!row) {
         throw new NotFoundError('workspace', id)
       }
       return withBalance(row)
     },
 
-    exists: (id: string) => repo.get(id) !== undefined,
+    exists: async (id: string) => (await repo.get(id)) !== undefined,
   }
 }
 

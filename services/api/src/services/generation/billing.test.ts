@@ -20,7 +20,7 @@ const usage = async (ws: string) =>
 
 describe('credits around generation', () => {
   it('holds the worst case before dispatch and charges the images that came back', async () => {
-    t = createAccessTestApp({ script: { delayMs: 300, images: () => 1 } })
+    t = await createAccessTestApp({ script: { delayMs: 300, images: () => 1 } })
     const { ws, key } = await workspace(100)
     const running = t.call('POST', '/v1/images/generations', { key, body: paid(3) })
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -42,19 +42,19 @@ describe('credits around generation', () => {
   })
 
   it('releases everything when the generation fails', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       script: { fail: () => new UpstreamFailure('auth', 'openai', 'upstream key revoked') },
     })
     const { ws, key } = await workspace(100)
     const response = await t.call('POST', '/v1/images/generations', { key, body: paid(2) })
     expect(response.status).toBe(502)
-    expect(t.balance(ws)).toBe(100)
+    expect(await t.balance(ws)).toBe(100)
     expect([t.ledgerRows('reserve', ws), t.ledgerRows('release', ws)]).toEqual([1, 1])
     expect(t.debits(ws)).toBe(0)
   })
 
   it('refuses with 402 insufficient_credits (cost and balance) before any upstream call', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { ws, key } = await workspace(20)
     const response = await t.call('POST', '/v1/images/generations', { key, body: paid(2) })
     expect(response.status).toBe(402)
@@ -102,7 +102,7 @@ describe('credits around generation', () => {
   })
 
   it('never touches the ledger for the free local renderer, even at 0 credits', async () => {
-    t = createAccessTestApp()
+    t = await createAccessTestApp()
     const { ws, key } = await workspace(0)
     const response = await t.call('POST', '/v1/images/generations', {
       key,
@@ -117,15 +117,15 @@ describe('credits around generation', () => {
   })
 
   it('charges nothing in mock mode, where every model is the local renderer', async () => {
-    t = createAccessTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
+    t = await createAccessTestApp({ env: { IMAGEGATE_MOCK_IMAGES: 'true' } })
     const { ws, key } = await workspace(0)
     const response = await t.call('POST', '/v1/images/generations', { key, body: paid(1) })
     expect(response.status).toBe(200)
-    expect(t.balance(ws)).toBe(0)
+    expect(await t.balance(ws)).toBe(0)
   })
 
   it('D2: balance 100, 16.7 a request, 30 at once → exactly 5 succeed, never below zero', async () => {
-    t = createAccessTestApp({ script: { delayMs: 100 } })
+    t = await createAccessTestApp({ script: { delayMs: 100 } })
     const { ws, key } = await workspace(100)
     const responses = await Promise.all(
       Array.from({ length: 30 }, () =>
@@ -136,7 +136,7 @@ describe('credits around generation', () => {
     expect(statuses.filter((status) => status === 200)).toHaveLength(5)
     expect(statuses.filter((status) => status === 402)).toHaveLength(25)
     expect(t.paid.calls).toHaveLength(5)
-    expect(t.balance(ws)).toBeCloseTo(100 - 5 * GPT_IMAGE_1_PRICE, 6)
-    expect(t.deps.credits.ledger.audit()).toEqual([])
+    expect(await t.balance(ws)).toBeCloseTo(100 - 5 * GPT_IMAGE_1_PRICE, 6)
+    expect(await t.deps.credits.ledger.audit()).toEqual([])
   })
 })

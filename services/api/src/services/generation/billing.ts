@@ -1,8 +1,6 @@
-import type Sqlite from 'better-sqlite3'
 import { creditsToUnits } from '../../access/credit-units.ts'
-import { createGroupCommit } from '../../access/group-commit.ts'
-import type { CreditLedger } from '../../access/ledger.ts'
-import type { Reservation } from '../../access/ledger-types.ts'
+import type { Ledger } from '../../access/ledger.ts'
+import type { Reservation, ReservationClose } from '../../access/ledger-types.ts'
 
 /**
  * What the caller's layer tells a charged request, framework-neutral: the HTTP idempotency
@@ -23,39 +21,30 @@ export type ChargeContext = {
   limitImages?(images: number): Promise<void>
   /**
    * Present when the caller commits the answer itself (an idempotency claim): the charge hands
-   * it `close` instead of settling at once, and the caller runs `close` inside the transaction
-   * that keeps or drops the answer, telling it whether the answer was kept. Absent: the charge
-   * settles (or releases) on its own as soon as the generation ends.
+   * it `closing` instead of settling at once, and the caller asks it, telling it whether the
+   * answer is kept, for the ReservationClose to commit together with the answer. Absent: the
+   * charge settles (or releases) on its own as soon as the generation ends.
    */
-  onCommit?(close: (answerKept: boolean) => void): void
+  onCommit?(closing: (answerKept: boolean) => ReservationClose): void
 }
 
 /** What the images that came back cost, in ledger units. */
 export type Settlement = { units: number; images: number }
 
-export type BillingDeps = {
-  ledger: CreditLedger
-  /** The ledger's connection: the superseded release and the new hold commit together. */
-  durable: Sqlite.Database
-}
+export type BillingDeps = { ledger: Ledger }
 
 /**
  * Credits around a generation: the worst case is held before dispatch, the images actually
- * returned are charged, and a failure gives everything back.
+ * returned are charged, and a failure gives everything back. Each call resolves once its commit
+ * is durable, so a hold is durable before its provider call and a settlement before its answer.
  */
 export function createBilling(deps: BillingDeps) {
   const { ledger } = deps
-  /**
-   * The hold and the settlement (or release) of concurrent requests commit together, one fsync
-   * per turn of the event loop (access/group-commit.ts); each still awaits its own commit, so a
-   * hold is durable before its provider call and a settlement before its answer.
-   */
-  const commit = createGroupCommit(deps.durable)
 
   return {
     /**
-     * The superseded attempt's release and the new hold, in one savepoint of one commit;
-     * undefined when nothing is held (a free model). Throws InsufficientCreditsError.
+     * The superseded attempt's release and the new hold, in one commit; undefined when nothing
+     * is held (a free model). Throws InsufficientCreditsError.
      */
     async hold(
       workspaceId: string,
@@ -63,39 +52,37 @@ export function createBilling(deps: BillingDeps) {
       units: number,
       modelId: string,
     ): Promise<Reservation | undefined> {
-      if (units === 0 && !charge.supersededReference) {
+      if (units === 0) {
+        if (charge.supersededReference) {
+          await ledger.releaseHeldByReference(charge.supersededReference)
+        }
         return undefined
       }
-      return commit(() => {
-        if (charge.supersededReference) {
-          ledger.releaseHeldByReference(charge.supersededReference)
-        }
-        return units > 0
-          ? ledger.reserve(workspaceId, units, charge.reference, { model: modelId })
-          : undefined
+      return ledger.reserve(workspaceId, units, charge.reference, {
+        model: modelId,
+        ...(charge.supersededReference ? { supersedes: charge.supersededReference } : {}),
       })
     },
 
     async settle(reservation: Reservation, settlement: Settlement): Promise<void> {
-      await commit(() =>
-        ledger.settle(reservation.id, settlement.units, { images: settlement.images }),
-      )
+      await ledger.settle(reservation.id, settlement.units, { images: settlement.images })
     },
 
     async release(reservation: Reservation): Promise<void> {
-      await commit(() => ledger.release(reservation.id))
+      await ledger.release(reservation.id)
     },
 
     /**
-     * Settles or releases inside a transaction the caller already holds (no commit of its own):
-     * settled when there is something to charge, released otherwise.
+     * How to close the hold inside a commit the caller makes: settled when there is something
+     * to charge, released otherwise.
      */
-    close(reservation: Reservation, settlement: Settlement | undefined): void {
-      if (settlement) {
-        ledger.settle(reservation.id, settlement.units, { images: settlement.images })
-      } else {
-        ledger.release(reservation.id)
-      }
+    closing(reservation: Reservation, settlement: Settlement | undefined): ReservationClose {
+      return settlement
+        ? {
+            reservationId: reservation.id,
+            charge: { units: settlement.units, images: settlement.images },
+          }
+        : { reservationId: reservation.id }
     },
   }
 }

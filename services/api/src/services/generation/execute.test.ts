@@ -51,8 +51,8 @@ const records = () => t.deps.generationsRepo.list('default', {}, { limit: 20 })
 
 describe('execute', () => {
   it('stores and records what came back, costed by the images returned', async () => {
-    t = createAccessTestApp({ script: { images: () => 1 } })
-    const outcome = await executor()(t.deps.generation.prepare('default', request({ n: 3 })))
+    t = await createAccessTestApp({ script: { images: () => 1 } })
+    const outcome = await executor()(await t.deps.generation.prepare('default', request({ n: 3 })))
     expect(outcome.images).toHaveLength(1)
     expect(outcome.generation).toMatchObject({
       status: 'succeeded',
@@ -65,25 +65,25 @@ describe('execute', () => {
   })
 
   it('shares one upstream call between identical seeded requests in flight, not unseeded ones', async () => {
-    t = createAccessTestApp({ script: { delayMs: 50 } })
+    t = await createAccessTestApp({ script: { delayMs: 50 } })
     const execute = executor()
-    const seeded = t.deps.generation.prepare('default', request({ seed: 3 }))
+    const seeded = await t.deps.generation.prepare('default', request({ seed: 3 }))
     const [first, second] = await Promise.all([execute(seeded), execute(seeded)])
     expect(t.paid.calls).toHaveLength(1)
     expect(first.generation.id).toBe(second.generation.id)
     expect(first.releaseBuffers).toBeUndefined()
-    const unseeded = t.deps.generation.prepare('default', request())
+    const unseeded = await t.deps.generation.prepare('default', request())
     await Promise.all([execute(unseeded), execute(unseeded)])
     expect(t.paid.calls).toHaveLength(3)
   })
 
   it('records a failure for good, in the error table terms', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       script: { fail: () => new UpstreamFailure('auth', 'openai', 'upstream key revoked') },
     })
-    const prepared = t.deps.generation.prepare('default', request())
+    const prepared = await t.deps.generation.prepare('default', request())
     await expect(executor()(prepared)).rejects.toMatchObject({ code: 'upstream_error' })
-    expect(records()).toEqual([
+    expect(await records()).toEqual([
       expect.objectContaining({
         status: 'failed',
         provider: 'openai',
@@ -94,8 +94,8 @@ describe('execute', () => {
   })
 
   it('refuses a missing parent before any call, leaving a refusal and no running record', async () => {
-    t = createAccessTestApp()
-    const prepared = t.deps.generation.prepare(
+    t = await createAccessTestApp()
+    const prepared = await t.deps.generation.prepare(
       'default',
       request({ parentGenerationId: 'gen_missing' }),
     )
@@ -104,7 +104,7 @@ describe('execute', () => {
       param: 'parent_generation_id',
     })
     expect(t.paid.calls).toHaveLength(0)
-    expect(records()).toEqual([
+    expect(await records()).toEqual([
       expect.objectContaining({
         status: 'failed',
         error: expect.objectContaining({ code: 'not_found' }),

@@ -73,14 +73,14 @@ export function createExecutor(deps: ExecuteDeps) {
       })
     } catch (err) {
       if (job) {
-        recordFailure(deps, job.generationId, model.id, [], err, performance.now() - started)
+        await recordFailure(deps, job.generationId, model.id, [], err, performance.now() - started)
       } else {
-        recordRefusal(deps, workspaceId, input, err)
+        await recordRefusal(deps, workspaceId, input, err)
       }
       throw err
     }
     const provider = runtime.provider.name
-    const id = recordRunning(deps, prepared, provider, inputs, job?.generationId)
+    const id = await recordRunning(deps, prepared, provider, inputs, job?.generationId)
     const attempts: AttemptRecord[] = []
     const announced = {
       id,
@@ -91,7 +91,7 @@ export function createExecutor(deps: ExecuteDeps) {
     }
     const failed = async (err: unknown) => {
       const error = explainFailure(err, inputs.chain, input.params)
-      recordFailure(deps, id, model.id, attempts, error, performance.now() - started)
+      await recordFailure(deps, id, model.id, attempts, error, performance.now() - started)
       const { code, message } = toAppError(error)
       await deps.announce?.({
         ...announced,
@@ -157,7 +157,7 @@ export function createExecutor(deps: ExecuteDeps) {
     }
 
     const { usage, reported } = combineUpstreamReports(answers)
-    const generation = recordSuccess(deps, id, {
+    const generation = await recordSuccess(deps, id, {
       model: model.id,
       provider,
       assetIds: images.map((image) => image.asset.id),

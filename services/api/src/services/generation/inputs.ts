@@ -1,5 +1,5 @@
 import type { ModelEntry } from '../../catalog/model-entry.ts'
-import type { GenerationsRepository } from '../../db/repositories/generations.ts'
+import type { GenerationsRepository } from '../../db/ports.ts'
 import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import { AppError, NotFoundError } from '../../errors/app-error.ts'
 import type { ProviderName } from '../../providers/types.ts'
@@ -72,12 +72,12 @@ export function imageIndexOf(row: GenerationRow, assetId: string | null | undefi
 }
 
 /** The parent a refinement names, checked: in the caller's workspace, and with an image. */
-export function resolveParent(
+export async function resolveParent(
   deps: InputDeps,
   workspaceId: string,
   request: InputRequest,
   params: InputParams,
-): ParentImage | undefined {
+): Promise<ParentImage | undefined> {
   const { parentGenerationId, parentAssetId } = request
   if (parentGenerationId !== undefined && parentAssetId !== undefined) {
     throw new AppError(
@@ -87,7 +87,7 @@ export function resolveParent(
     )
   }
   if (parentGenerationId !== undefined) {
-    const generation = deps.repo.get(workspaceId, parentGenerationId)
+    const generation = await deps.repo.get(workspaceId, parentGenerationId)
     if (!generation) {
       throw new AppError('not_found', `No generation with id '${parentGenerationId}'`, {
         param: params.parentGenerationId,
@@ -105,7 +105,7 @@ export function resolveParent(
   }
   if (parentAssetId !== undefined) {
     try {
-      deps.assets.get(workspaceId, parentAssetId)
+      await deps.assets.get(workspaceId, parentAssetId)
     } catch (err) {
       if (err instanceof NotFoundError) {
         throw new AppError('not_found', `No asset with id '${parentAssetId}'`, {
@@ -114,7 +114,7 @@ export function resolveParent(
       }
       throw err
     }
-    const generation = deps.repo.findByAsset(workspaceId, parentAssetId)
+    const generation = await deps.repo.findByAsset(workspaceId, parentAssetId)
     if (!generation) {
       throw new AppError(
         'invalid_request',
@@ -140,7 +140,7 @@ export async function loadInput(
 ): Promise<InputImage> {
   let row: AssetRow
   try {
-    row = deps.assets.get(workspaceId, ref.assetId)
+    row = await deps.assets.get(workspaceId, ref.assetId)
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new AppError('not_found', `No asset with id '${ref.assetId}'`, { param })
@@ -235,7 +235,7 @@ export async function prepareInputs(
   request: InputRequest,
   params: InputParams,
 ): Promise<PreparedInputs> {
-  const parent = resolveParent(deps, workspaceId, request, params)
+  const parent = await resolveParent(deps, workspaceId, request, params)
   const given = request.inputs ?? []
   if (parent || given.length > 0 || request.maskAssetId !== undefined) {
     assertTakesInputImages(model)

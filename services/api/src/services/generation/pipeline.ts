@@ -49,8 +49,8 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
   const execute = createExecutor(deps)
 
   /** Prepares a request; a refusal is thrown in the error table's terms, and not recorded. */
-  function prepare(workspaceId: string, input: GenerationInput): PreparedGeneration {
-    const request = withRefinementDefaults(deps, workspaceId, input)
+  async function prepare(workspaceId: string, input: GenerationInput): Promise<PreparedGeneration> {
+    const request = await withRefinementDefaults(deps, workspaceId, input)
     try {
       return prepareGeneration(deps, workspaceId, request)
     } catch (err) {
@@ -80,7 +80,7 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
     } catch (err) {
       if (err instanceof InsufficientCreditsError) {
         // A refusal like any other before dispatch: the request still leaves its record.
-        recordRefusal(deps, workspaceId, { ...input, model: model.id }, fromAccessError(err))
+        await recordRefusal(deps, workspaceId, { ...input, model: model.id }, fromAccessError(err))
       }
       throw err
     }
@@ -108,7 +108,7 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
       return heldBy(prepared, held)
     }
     let made: Settlement | undefined
-    charge.onCommit((answerKept) => billing.close(held, answerKept ? made : undefined))
+    charge.onCommit((answerKept) => billing.closing(held, answerKept ? made : undefined))
     return {
       prepared,
       settle: async (outcome) => {
@@ -187,12 +187,15 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
     return outcome
   }
 
-  function prepareRecorded(workspaceId: string, input: GenerationInput): PreparedGeneration {
-    const request = withRefinementDefaults(deps, workspaceId, input)
+  async function prepareRecorded(
+    workspaceId: string,
+    input: GenerationInput,
+  ): Promise<PreparedGeneration> {
+    const request = await withRefinementDefaults(deps, workspaceId, input)
     try {
       return prepareGeneration(deps, workspaceId, request)
     } catch (err) {
-      recordRefusal(deps, workspaceId, request, err)
+      await recordRefusal(deps, workspaceId, request, err)
       throw toAppError(err, request.params)
     }
   }
@@ -226,7 +229,7 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
       input: GenerationInput,
       charge: ChargeContext | undefined,
     ): Promise<GenerationOutcome> {
-      return generatePrepared(prepareRecorded(workspaceId, input), charge)
+      return generatePrepared(await prepareRecorded(workspaceId, input), charge)
     },
   }
 }

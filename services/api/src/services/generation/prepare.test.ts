@@ -23,11 +23,11 @@ function deps(mockImages = false): PrepareDeps {
     catalog,
     mockImages,
     repo: {
-      get(workspaceId, id) {
+      async get(workspaceId, id) {
         lookups.push(`get:${id}`)
         return workspaceId === 'ws' && id === parent.id ? parent : undefined
       },
-      findByAsset(workspaceId, assetId) {
+      async findByAsset(workspaceId, assetId) {
         lookups.push(`asset:${assetId}`)
         return workspaceId === 'ws' && assetId === 'ast_parent' ? parent : undefined
       },
@@ -44,26 +44,27 @@ const request = (input: Partial<GenerationInput> = {}): GenerationInput => ({
 })
 
 describe('withRefinementDefaults', () => {
-  it("continues a refinement that names no model with its parent's", () => {
+  it("continues a refinement that names no model with its parent's", async () => {
     expect(
-      withRefinementDefaults(deps(), 'ws', request({ parentGenerationId: 'gen_parent' })).model,
+      (await withRefinementDefaults(deps(), 'ws', request({ parentGenerationId: 'gen_parent' })))
+        .model,
     ).toBe('gpt-image-1')
     expect(
-      withRefinementDefaults(deps(), 'ws', request({ parentAssetId: 'ast_parent' })).model,
+      (await withRefinementDefaults(deps(), 'ws', request({ parentAssetId: 'ast_parent' }))).model,
     ).toBe('gpt-image-1')
   })
 
-  it('keeps a named model, and looks nothing up for it or for a request that refines nothing', () => {
+  it('keeps a named model, and looks nothing up for it or for a request that refines nothing', async () => {
     lookups.length = 0
     const named = request({ model: 'local-sketch', parentGenerationId: 'gen_parent' })
-    expect(withRefinementDefaults(deps(), 'ws', named)).toBe(named)
-    expect(withRefinementDefaults(deps(), 'ws', request()).model).toBeUndefined()
+    expect(await withRefinementDefaults(deps(), 'ws', named)).toBe(named)
+    expect((await withRefinementDefaults(deps(), 'ws', request())).model).toBeUndefined()
     expect(lookups).toEqual([])
   })
 
-  it("never takes a model from another workspace's generation", () => {
+  it("never takes a model from another workspace's generation", async () => {
     const input = request({ parentGenerationId: 'gen_parent' })
-    expect(withRefinementDefaults(deps(), 'other', input).model).toBeUndefined()
+    expect((await withRefinementDefaults(deps(), 'other', input)).model).toBeUndefined()
   })
 })
 

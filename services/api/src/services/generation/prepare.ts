@@ -1,6 +1,6 @@
 import { creditsToUnits } from '../../access/credit-units.ts'
 import type { Catalog } from '../../catalog/catalog.ts'
-import type { GenerationsRepository } from '../../db/repositories/generations.ts'
+import type { GenerationsRepository } from '../../db/ports.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import { planGeneration } from './plan.ts'
 import type { GenerationInput, PreparedGeneration } from './types.ts'
@@ -16,20 +16,20 @@ export type PrepareDeps = {
  * The request with what a refinement implies filled in: a refinement that names no model
  * continues with its parent's, so the price quoted before dispatch is the one charged.
  */
-export function withRefinementDefaults(
+export async function withRefinementDefaults(
   deps: PrepareDeps,
   workspaceId: string,
   input: GenerationInput,
-): GenerationInput {
+): Promise<GenerationInput> {
   if (input.model !== undefined) {
     return input
   }
   const parentId = input.parentGenerationId
   const parent =
     parentId !== undefined
-      ? deps.repo.get(workspaceId, parentId)
+      ? await deps.repo.get(workspaceId, parentId)
       : input.parentAssetId !== undefined
-        ? deps.repo.findByAsset(workspaceId, input.parentAssetId)
+        ? await deps.repo.findByAsset(workspaceId, input.parentAssetId)
         : undefined
   return parent ? { ...input, model: parent.model } : input
 }

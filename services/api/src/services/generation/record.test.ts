@@ -19,8 +19,8 @@ afterEach(async () => {
 })
 
 /** Record deps on a test app's database, with counters that remember what they counted. */
-function recordDeps() {
-  t = createTestApp()
+async function recordDeps() {
+  t = await createTestApp()
   const counted: { images: unknown[]; failures: unknown[] } = { images: [], failures: [] }
   const deps: RecordDeps = {
     repo: t.deps.generationsRepo,
@@ -54,10 +54,15 @@ const noInputs: PreparedInputs = {
 }
 
 describe('recordRefusal', () => {
-  it('leaves a failed record with the requested settings and counts the failure', () => {
-    const { deps, counted } = recordDeps()
-    recordRefusal(deps, 'default', { ...input, model: undefined }, new InvalidRequestError('no'))
-    const [row] = t.deps.generationsRepo.list('default', {}, { limit: 10 })
+  it('leaves a failed record with the requested settings and counts the failure', async () => {
+    const { deps, counted } = await recordDeps()
+    await recordRefusal(
+      deps,
+      'default',
+      { ...input, model: undefined },
+      new InvalidRequestError('no'),
+    )
+    const [row] = await t.deps.generationsRepo.list('default', {}, { limit: 10 })
     expect(row).toMatchObject({
       status: 'failed',
       model: t.deps.catalog.defaultModelId,
@@ -76,11 +81,11 @@ describe('recordRefusal', () => {
 })
 
 describe('a generation from running to its end', () => {
-  it('records it running with the plan, then succeeded with its images and timings', () => {
-    const { deps, counted, row } = recordDeps()
-    const prepared = t.deps.generation.prepare('default', input)
-    const id = recordRunning(deps, prepared, 'local', noInputs)
-    expect(row(id)).toMatchObject({
+  it('records it running with the plan, then succeeded with its images and timings', async () => {
+    const { deps, counted, row } = await recordDeps()
+    const prepared = await t.deps.generation.prepare('default', input)
+    const id = await recordRunning(deps, prepared, 'local', noInputs)
+    expect(await row(id)).toMatchObject({
       status: 'running',
       model: 'local-sketch',
       provider: 'local',
@@ -90,7 +95,7 @@ describe('a generation from running to its end', () => {
       parameters: expect.objectContaining({ requestedN: 2, seed: 7 }),
       rootGenerationId: id,
     })
-    const generation = recordSuccess(deps, id, {
+    const generation = await recordSuccess(deps, id, {
       model: 'local-sketch',
       provider: 'local',
       assetIds: ['ast_a', 'ast_b'],
@@ -114,10 +119,15 @@ describe('a generation from running to its end', () => {
     expect(counted.images).toEqual([[{ model: 'local-sketch', provider: 'local' }, 2]])
   })
 
-  it('stores no image indexes when every image stored in order', () => {
-    const { deps } = recordDeps()
-    const id = recordRunning(deps, t.deps.generation.prepare('default', input), 'local', noInputs)
-    const generation = recordSuccess(deps, id, {
+  it('stores no image indexes when every image stored in order', async () => {
+    const { deps } = await recordDeps()
+    const id = await recordRunning(
+      deps,
+      await t.deps.generation.prepare('default', input),
+      'local',
+      noInputs,
+    )
+    const generation = await recordSuccess(deps, id, {
       model: 'local-sketch',
       provider: 'local',
       assetIds: ['ast_a'],
@@ -134,10 +144,15 @@ describe('a generation from running to its end', () => {
     expect(generation.imageIndexes ?? undefined).toBeUndefined()
   })
 
-  it('records a failure in the error table terms and counts it', () => {
-    const { deps, counted, row } = recordDeps()
-    const id = recordRunning(deps, t.deps.generation.prepare('default', input), 'local', noInputs)
-    recordFailure(
+  it('records a failure in the error table terms and counts it', async () => {
+    const { deps, counted, row } = await recordDeps()
+    const id = await recordRunning(
+      deps,
+      await t.deps.generation.prepare('default', input),
+      'local',
+      noInputs,
+    )
+    await recordFailure(
       deps,
       id,
       'local-sketch',
@@ -145,7 +160,7 @@ describe('a generation from running to its end', () => {
       new UpstreamFailure('auth', 'local', 'upstream key revoked'),
       5,
     )
-    expect(row(id)).toMatchObject({
+    expect(await row(id)).toMatchObject({
       status: 'failed',
       error: { code: 'upstream_error' },
       timings: { totalMs: 5 },

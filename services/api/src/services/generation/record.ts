@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Catalog } from '../../catalog/catalog.ts'
-import type { GenerationsRepository } from '../../db/repositories/generations.ts'
+import type { GenerationsRepository } from '../../db/ports.ts'
 import type { GenerationRow, NewGeneration } from '../../db/schema/index.ts'
 import type { Clock, IdGenerator } from '../../ids.ts'
 import type { AttemptRecord } from '../../providers/resilience/execute.ts'
@@ -28,16 +28,16 @@ export function roundMs(ms: number) {
 }
 
 /** A request refused before any provider was called still leaves its record. */
-export function recordRefusal(
+export async function recordRefusal(
   deps: RecordDeps,
   workspaceId: string,
   input: GenerationInput,
   err: unknown,
-): void {
+): Promise<void> {
   const error = toAppError(err, input.params)
   const now = deps.clock.now().toISOString()
   const id = deps.ids('gen')
-  deps.repo.insert({
+  await deps.repo.insert({
     id,
     workspaceId,
     status: 'failed',
@@ -71,20 +71,24 @@ export function recordRefusal(
  * The record of a generation about to call its provider; answers its id. A job's record exists
  * since it was accepted (`queued`): it becomes `running`, filled in with what the inputs resolved.
  */
-export function recordRunning(
+export async function recordRunning(
   deps: RecordDeps,
   prepared: PreparedGeneration,
   provider: ProviderName,
   inputs: PreparedInputs,
   queuedId?: string,
-): string {
+): Promise<string> {
   const id = queuedId ?? deps.ids('gen')
   const row = generationRow(prepared, id, provider, lineageOf(inputs))
   if (queuedId) {
     const { id: _id, workspaceId: _workspaceId, ...changes } = row
-    deps.repo.update(queuedId, { ...changes, status: 'running' })
+    await deps.repo.update(queuedId, { ...changes, status: 'running' })
   } else {
-    deps.repo.insert({ ...row, status: 'running', createdAt: deps.clock.now().toISOString() })
+    await deps.repo.insert({
+      ...row,
+      status: 'running',
+      createdAt: deps.clock.now().toISOString(),
+    })
   }
   return id
 }
@@ -97,7 +101,7 @@ export function recordQueued(
   deps: RecordDeps & { mockImages: boolean },
   prepared: PreparedGeneration,
   id: string,
-): GenerationRow {
+): Promise<GenerationRow> {
   const { input, model } = prepared
   return deps.repo.insert({
     ...generationRow(prepared, id, deps.mockImages ? 'local' : model.provider, {
@@ -181,9 +185,13 @@ export type Success = {
   totalMs: number
 }
 
-export function recordSuccess(deps: RecordDeps, id: string, success: Success): GenerationRow {
+export async function recordSuccess(
+  deps: RecordDeps,
+  id: string,
+  success: Success,
+): Promise<GenerationRow> {
   const { imageIndexes, usage, modelTurns, sentText } = success
-  const generation = deps.repo.updateReturning(id, {
+  const generation = (await deps.repo.updateReturning(id, {
     status: 'succeeded',
     assetIds: success.assetIds,
     attempts: success.attempts,
@@ -195,7 +203,7 @@ export function recordSuccess(deps: RecordDeps, id: string, success: Success): G
     ...(imageIndexes.some((imageIndex, at) => imageIndex !== at) ? { imageIndexes } : {}),
     ...(sentText === undefined ? {} : { sentText }),
     finishedAt: deps.clock.now().toISOString(),
-  }) as GenerationRow
+  })) as GenerationRow
   deps.metrics.images.inc(
     { model: success.model, provider: success.provider },
     success.assetIds.length,
@@ -203,17 +211,17 @@ export function recordSuccess(deps: RecordDeps, id: string, success: Success): G
   return generation
 }
 
-export function recordFailure(
+export async function recordFailure(
   deps: RecordDeps,
   id: string,
   model: string,
   attempts: AttemptRecord[],
   err: unknown,
   totalMs: number,
-): void {
+): Promise<void> {
   const error = toAppError(err)
   deps.metrics.generationFailures.inc({ model, code: error.code })
-  deps.repo.update(id, {
+  await deps.repo.update(id, {
     status: 'failed',
     attempts,
     error: { code: error.code, message: error.message },
@@ -231,7 +239,7 @@ export function recordStopped(
   id: string,
   status: 'failed' | 'cancelled',
   error: { code: string; message: string } | null,
-): GenerationRow | undefined {
+): Promise<GenerationRow | undefined> {
   return deps.repo.updateReturning(id, {
     status,
     error,

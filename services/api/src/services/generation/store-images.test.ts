@@ -32,7 +32,7 @@ async function truncatedPng(seed: string) {
 
 describe('storeImage', () => {
   it('stores a returned image as an asset of the month folder, described by the prompt', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const bytes = await noisePng('stored', 48)
     const image = await storeImage(
       t.deps,
@@ -56,7 +56,7 @@ describe('storeImage', () => {
   })
 
   it("refuses a damaged image as the provider's fault, and stores no asset", async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const refused = storeImage(
       t.deps,
       'default',
@@ -66,13 +66,13 @@ describe('storeImage', () => {
     )
     await expect(refused).rejects.toBeInstanceOf(UpstreamFailure)
     await expect(refused).rejects.toMatchObject({ kind: 'bad_response', provider: 'openai' })
-    expect(t.deps.assets.list('default', {}, { limit: 10 }).data).toEqual([])
+    expect((await t.deps.assets.list('default', {}, { limit: 10 })).data).toEqual([])
   })
 })
 
 describe('storeImages', () => {
   it('keeps the images that stored, with their indexes, and the first failure in order', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const failedCall = new UpstreamFailure('auth', 'openai', 'upstream key revoked')
     const stored = await storeImages(
       t.deps,
@@ -91,7 +91,7 @@ describe('storeImages', () => {
   })
 
   it('reports a failed call first when it came before any bad image', async () => {
-    t = createTestApp()
+    t = await createTestApp()
     const failedCall = new UpstreamFailure('auth', 'openai', 'upstream key revoked')
     const stored = await storeImages(
       t.deps,

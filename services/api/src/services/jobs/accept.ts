@@ -28,7 +28,7 @@ export async function acceptJob(
   const reservationId =
     (await deps.generation.holdForJob(prepared, charge, `job:${generationId}`)) ?? null
   try {
-    const generation = recordQueued(deps, prepared, generationId)
+    const generation = await recordQueued(deps, prepared, generationId)
     await deps.queue.enqueue(
       {
         generationId,
@@ -41,7 +41,7 @@ export async function acceptJob(
     return generation
   } catch (err) {
     await deps.generation.closeCutOff(reservationId, undefined)
-    recordStopped(deps, generationId, 'failed', {
+    await recordStopped(deps, generationId, 'failed', {
       code: 'internal_error',
       message: 'The job could not be queued; nothing was charged',
     })

@@ -1,4 +1,5 @@
 import type { JobQueue } from '../../db/jobs/job-queue.ts'
+import type { GenerationsRepository } from '../../db/ports.ts'
 import type { GenerationRow } from '../../db/schema/index.ts'
 import { AppError, NotFoundError } from '../../errors/app-error.ts'
 import type { GenerationPipeline } from '../generation/pipeline.ts'
@@ -10,7 +11,7 @@ export type CancelDeps = RecordDeps & {
   queue: JobQueue
   worker: Pick<JobWorker, 'cancel'>
   generation: Pick<GenerationPipeline, 'closeCutOff'>
-  generationsRepo: { get(workspaceId: string, id: string): GenerationRow | undefined }
+  generationsRepo: Pick<GenerationsRepository, 'get'>
   onFinished?: (finished: JobFinished) => void | Promise<void>
   /** How long a cancel waits for a job this instance runs to stop. */
   waitMs: number
@@ -30,8 +31,8 @@ export async function cancelJob(
   generationId: string,
 ): Promise<GenerationRow> {
   const cancelled = await deps.queue.cancel(workspaceId, generationId, deps.clock.now().getTime())
-  const record = () => {
-    const row = deps.generationsRepo.get(workspaceId, generationId)
+  const record = async () => {
+    const row = await deps.generationsRepo.get(workspaceId, generationId)
     if (!row) {
       throw new NotFoundError('generation', generationId)
     }
@@ -40,7 +41,7 @@ export async function cancelJob(
   switch (cancelled.outcome) {
     case 'not_found':
     case 'finished': {
-      const row = record()
+      const row = await record()
       throw new AppError(
         'generation_not_cancellable',
         cancelled.outcome === 'finished' || !['queued', 'running'].includes(row.status)
@@ -50,9 +51,9 @@ export async function cancelJob(
     }
     case 'cancelled': {
       await deps.generation.closeCutOff(cancelled.job.reservationId, undefined)
-      const row = recordStopped(deps, generationId, 'cancelled', null)
+      const row = await recordStopped(deps, generationId, 'cancelled', null)
       await deps.onFinished?.({ generationId, workspaceId, state: 'cancelled' })
-      return row ?? record()
+      return row ?? (await record())
     }
     case 'requested': {
       const stopped = deps.worker.cancel(generationId)
@@ -66,7 +67,7 @@ export async function cancelJob(
         ])
         clearTimeout(timer)
       }
-      return record()
+      return await record()
     }
   }
 }

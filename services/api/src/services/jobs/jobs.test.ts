@@ -59,7 +59,7 @@ const jobsEnv = (env: Record<string, string> = {}) => ({
 
 describe('asynchronous generations (Prefer: respond-async)', () => {
   it('answers 202 with the queued record, runs it, and charges it once', async () => {
-    t = createAccessTestApp({ env: jobsEnv(), script: { delayMs: 100 } })
+    t = await createAccessTestApp({ env: jobsEnv(), script: { delayMs: 100 } })
     const { ws, key } = await workspace(100)
     const { response, record: queued } = await accept(key, paid())
     expect(queued).toMatchObject({ status: 'queued', assetIds: [] })
@@ -75,7 +75,7 @@ describe('asynchronous generations (Prefer: respond-async)', () => {
     expect([t.ledgerRows('reserve', ws), t.ledgerRows('settle', ws), t.debits(ws)]).toEqual([
       1, 1, 1,
     ])
-    expect(t.balance(ws)).toBeCloseTo(100 - GPT_IMAGE_1_PRICE, 6)
+    expect(await t.balance(ws)).toBeCloseTo(100 - GPT_IMAGE_1_PRICE, 6)
     const asset = await t.call('GET', `/v1/assets/${done.assetIds[0]}`, { key })
     expect(asset.status).toBe(200)
     const { response: final } = await record(key, queued.id)
@@ -83,7 +83,7 @@ describe('asynchronous generations (Prefer: respond-async)', () => {
   })
 
   it('shows running while the provider works', async () => {
-    t = createAccessTestApp({ env: jobsEnv(), script: { delayMs: 400 } })
+    t = await createAccessTestApp({ env: jobsEnv(), script: { delayMs: 400 } })
     const { key } = await workspace(100)
     const { record: queued } = await accept(key, paid())
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -94,7 +94,7 @@ describe('asynchronous generations (Prefer: respond-async)', () => {
   })
 
   it('answers a skill job with the skill envelope on its record', async () => {
-    t = createAccessTestApp({ env: jobsEnv() })
+    t = await createAccessTestApp({ env: jobsEnv() })
     const { key } = await workspace(100)
     const { record: queued } = await accept(
       key,
@@ -111,7 +111,7 @@ describe('asynchronous generations (Prefer: respond-async)', () => {
   })
 
   it('shows the error of a failed job and releases its hold', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       env: jobsEnv(),
       script: { fail: () => new UpstreamFailure('auth', 'openai', 'upstream key revoked') },
     })
@@ -119,12 +119,12 @@ describe('asynchronous generations (Prefer: respond-async)', () => {
     const { record: queued } = await accept(key, paid())
     const done = await settled(key, queued.id)
     expect(done).toMatchObject({ status: 'failed', error: { code: 'upstream_error' } })
-    expect(t.balance(ws)).toBe(100)
+    expect(await t.balance(ws)).toBe(100)
     expect([t.ledgerRows('release', ws), t.debits(ws)]).toEqual([1, 0])
   })
 
   it('refuses at once when the credits do not cover the hold (402), queueing nothing', async () => {
-    t = createAccessTestApp({ env: jobsEnv() })
+    t = await createAccessTestApp({ env: jobsEnv() })
     const { key } = await workspace(10)
     const response = await t.call('POST', '/v1/images/generations', {
       key,
@@ -137,7 +137,7 @@ describe('asynchronous generations (Prefer: respond-async)', () => {
   })
 
   it('stores the uploads of an edit before the 202, so the job needs nothing of the request', async () => {
-    t = createAccessTestApp({ env: jobsEnv() })
+    t = await createAccessTestApp({ env: jobsEnv() })
     const { key } = await workspace(100)
     const form = new FormData()
     form.set('prompt', 'make it blue')
@@ -167,7 +167,7 @@ describe('cancelling a job', () => {
     t.call('POST', `/v1/generations/${id}/cancel`, { key })
 
   it('cancels a queued job: nothing is called, the hold goes back', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       env: jobsEnv({ IMAGEGATE_JOB_CONCURRENCY: '1' }),
       script: { delayMs: 300 },
     })
@@ -183,11 +183,11 @@ describe('cancelling a job', () => {
     expect([t.ledgerRows('reserve', ws), t.ledgerRows('release', ws), t.debits(ws)]).toEqual([
       2, 1, 1,
     ])
-    expect(t.balance(ws)).toBeCloseTo(100 - GPT_IMAGE_1_PRICE, 6)
+    expect(await t.balance(ws)).toBeCloseTo(100 - GPT_IMAGE_1_PRICE, 6)
   })
 
   it('cancels a running job by aborting its provider call; nothing is charged', async () => {
-    t = createAccessTestApp({ env: jobsEnv(), script: { delayMs: 10_000 } })
+    t = await createAccessTestApp({ env: jobsEnv(), script: { delayMs: 10_000 } })
     const { ws, key } = await workspace(100)
     const { record: queued } = await accept(key, paid())
     while (t.paid.calls.length === 0) {
@@ -198,7 +198,7 @@ describe('cancelling a job', () => {
     expect(Date.now() - started).toBeLessThan(2000)
     expect(await response.json()).toMatchObject({ status: 'cancelled' })
     expect(t.paid.concurrency.now).toBe(0)
-    expect(t.balance(ws)).toBe(100)
+    expect(await t.balance(ws)).toBe(100)
     expect(t.debits(ws)).toBe(0)
     expect(t.sqlite.prepare('SELECT state FROM generation_jobs').get()).toEqual({
       state: 'cancelled',
@@ -206,7 +206,7 @@ describe('cancelling a job', () => {
   })
 
   it('answers 409 generation_not_cancellable for a finished job and a synchronous generation', async () => {
-    t = createAccessTestApp({ env: jobsEnv() })
+    t = await createAccessTestApp({ env: jobsEnv() })
     const { key } = await workspace(100)
     const { record: queued } = await accept(key, paid())
     await settled(key, queued.id)
@@ -224,7 +224,7 @@ describe('cancelling a job', () => {
 
 describe('job concurrency', () => {
   it('runs at most IMAGEGATE_JOB_WORKSPACE_CONCURRENCY jobs of one workspace at once', async () => {
-    t = createAccessTestApp({
+    t = await createAccessTestApp({
       env: jobsEnv({ IMAGEGATE_JOB_CONCURRENCY: '8', IMAGEGATE_JOB_WORKSPACE_CONCURRENCY: '2' }),
       script: { delayMs: 150 },
     })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { JobQueue } from '../../db/jobs/job-queue.ts'
+import type { GenerationsRepository } from '../../db/ports.ts'
 import type { GenerationRow } from '../../db/schema/index.ts'
 import type { ChargeContext } from '../generation/billing.ts'
 import type { GenerationPipeline } from '../generation/pipeline.ts'
@@ -14,7 +15,7 @@ import { createJobWorker, type JobWorkerOptions } from './worker.ts'
 export type JobsDeps = RecordDeps & {
   mockImages: boolean
   generation: GenerationPipeline
-  generationsRepo: { get(workspaceId: string, id: string): GenerationRow | undefined }
+  generationsRepo: Pick<GenerationsRepository, 'get'>
   queue: JobQueue
   log: Logger
   /** Called once per job, after its final state is written (succeeded, failed or cancelled). */

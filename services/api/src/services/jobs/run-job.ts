@@ -19,7 +19,7 @@ export type RunJobDeps = RecordDeps & {
     get(
       workspaceId: string,
       id: string,
-    ): Pick<GenerationRow, 'status' | 'costCents' | 'assetIds'> | undefined
+    ): Promise<Pick<GenerationRow, 'status' | 'costCents' | 'assetIds'> | undefined>
   }
   queue: JobQueue
   clock: Clock
@@ -49,17 +49,17 @@ export async function runJob(
   }
 
   if (job.dispatchedAt !== null) {
-    const generation = deps.generationsRepo.get(workspaceId, generationId)
+    const generation = await deps.generationsRepo.get(workspaceId, generationId)
     await deps.generation.closeCutOff(job.reservationId, generation)
     if (generation?.status === 'succeeded') {
       return finish('succeeded')
     }
-    recordStopped(deps, generationId, 'failed', CUT_OFF_AFTER_DISPATCH)
+    await recordStopped(deps, generationId, 'failed', CUT_OFF_AFTER_DISPATCH)
     return finish('failed')
   }
   if (job.cancelRequested) {
     await deps.generation.closeCutOff(job.reservationId, undefined)
-    recordStopped(deps, generationId, 'cancelled', null)
+    await recordStopped(deps, generationId, 'cancelled', null)
     return finish('cancelled')
   }
 
@@ -94,7 +94,7 @@ export async function runJob(
       return
     }
     if (stoppedBy(signal) === 'cancelled') {
-      recordStopped(deps, generationId, 'cancelled', null)
+      await recordStopped(deps, generationId, 'cancelled', null)
       return finish('cancelled')
     }
     // The executor recorded the failure and the pipeline released the hold.
