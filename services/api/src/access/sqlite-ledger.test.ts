@@ -1,21 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeLedger } from './testing/describe-ledger.ts'
 import { ledgerFixture } from './testing/ledger-fixture.ts'
-
-describeLedger('SQLite', async () => {
-  const { ledger, clock, sqlite } = ledgerFixture()
-  const count = (sql: string, ...params: unknown[]) =>
-    (sqlite.prepare(sql).get(...params) as { n: number }).n
-  return {
-    ledger,
-    clock,
-    entries: async (kind) => count('SELECT COUNT(*) AS n FROM credit_ledger WHERE kind = ?', kind),
-    reservations: async () => count('SELECT COUNT(*) AS n FROM credit_reservations'),
-    close: async () => {
-      sqlite.close()
-    },
-  }
-})
 
 describe('the SQLite ledger', () => {
   it('keeps the ledger append-only', async () => {

@@ -1,9 +1,12 @@
 import { manualClock } from '../../providers/resilience/testing/manual-clock.ts'
 import type { IdempotencyStore } from '../idempotency-store.ts'
 import type { Ledger } from '../ledger.ts'
+import { PgIdempotencyStore } from '../pg-idempotency-store.ts'
+import { createPgLedger } from '../pg-ledger.ts'
 import { SqliteIdempotencyStore } from '../sqlite-idempotency-store.ts'
 import { createSqliteLedger } from '../sqlite-ledger.ts'
 import { accessDatabase } from './access-database.ts'
+import { pgAccessDatabase } from './pg-access-database.ts'
 
 /** An idempotency store with the ledger its completions close reservations in. */
 export type IdempotencyFixture = {
@@ -30,9 +33,20 @@ export function sqliteIdempotencyFixture(): IdempotencyFixture {
   }
 }
 
+export async function pgIdempotencyFixture(): Promise<IdempotencyFixture> {
+  const database = await pgAccessDatabase(IDEMPOTENCY_SUITE_WORKSPACES)
+  const { pool } = database.postgres
+  const ledger = createPgLedger(pool, {
+    clock: manualClock(Date.parse('2030-01-01T12:00:00.000Z')),
+    newId: tokenSequence('rsv'),
+  })
+  return { store: new PgIdempotencyStore(pool, ledger), ledger, close: database.close }
+}
+
 /** The stores every behaviour test runs against. */
 export const idempotencyStores: [name: string, create: () => Promise<IdempotencyFixture>][] = [
   ['sqlite', async () => sqliteIdempotencyFixture()],
+  ['postgresql', pgIdempotencyFixture],
 ]
 
 /** Distinct tokens in order: tok_1, tok_2, … */
