@@ -2,8 +2,10 @@ import type pg from 'pg'
 
 /**
  * Runs `work` in one READ COMMITTED transaction on a connection of its own, committing when it
- * resolves and rolling back when it throws. A connection whose ROLLBACK fails (the server went
- * away mid-transaction) is destroyed rather than handed back to the pool.
+ * resolves and rolling back when it throws. While the connection is checked out the pool does
+ * not listen for its errors, and pg raises an unheard one as an uncaught exception: a server
+ * that goes away between two statements would end the process. So the connection is listened
+ * to here, and one that broke, or whose ROLLBACK failed, is destroyed rather than handed back.
  */
 export async function inPgTransaction<T>(
   pool: pg.Pool,
@@ -11,6 +13,10 @@ export async function inPgTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect()
   let broken: Error | undefined
+  const onError = (error: Error) => {
+    broken = error
+  }
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const result = await work(client)
@@ -22,6 +28,7 @@ export async function inPgTransaction<T>(
     })
     throw error
   } finally {
+    client.off('error', onError)
     client.release(broken)
   }
 }
