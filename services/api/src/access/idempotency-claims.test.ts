@@ -142,13 +142,24 @@ describe.each(idempotencyStores)('idempotency over the %s store', (_name, create
   it('I3: 20 concurrent requests with one key → exactly one runs, the rest are told to wait', async () => {
     const { idempotency } = setup((await fixture()).store)
     let upstreamCalls = 0
+    let answered = 0
+    let othersAnswered: () => void = () => {}
+    const upstreamDone = new Promise<void>((resolve) => {
+      othersAnswered = resolve
+      // A bounded wait: a second winner would leave the others one short.
+      setTimeout(resolve, 5000)
+    })
     const handle = async () => {
       await Promise.resolve()
       const outcome = await idempotency.begin(request('k1'))
       if (outcome.outcome === 'claimed') {
         upstreamCalls += 1
-        await new Promise((resolve) => setTimeout(resolve, 20))
+        // The upstream call lasts until every other request has its answer, however slowly
+        // the store's claims are served.
+        await upstreamDone
         await idempotency.finish(outcome.claim, ok('{"one":true}'))
+      } else if (++answered === 19) {
+        othersAnswered()
       }
       return outcome
     }
