@@ -149,3 +149,16 @@ export const ModelSchema = z
 export const ModelListSchema = z
   .strictObject({ object: z.literal('list'), data: z.array(ModelSchema) })
   .openapi('ModelList')
+
+export const GENERATION_ID_EXAMPLE = 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB'
+
+/** The `{id}` of the routes under /v1/generations/{id}. */
+export const GenerationIdParamSchema = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({
+      param: { name: 'id', in: 'path', example: GENERATION_ID_EXAMPLE },
+      example: GENERATION_ID_EXAMPLE,
+    }),
+})

@@ -1,12 +1,14 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import type { RouteAccessRule } from '../../access/scopes.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
 import { ErrorBodySchema } from '../../schemas/error.ts'
-import { GenerationSchema } from '../../schemas/generation.ts'
+import {
+  GENERATION_ID_EXAMPLE,
+  GenerationIdParamSchema,
+  GenerationSchema,
+} from '../../schemas/generation.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
-
-const GENERATION_ID_EXAMPLE = 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB'
 
 export const route = createRoute({
   method: 'post',
@@ -23,15 +25,7 @@ export const route = createRoute({
     'the record as it stands once the job stopped (or after 5 s: poll it). A finished ' +
     'generation, or one that ran within its request, answers 409 generation_not_cancellable.',
   request: {
-    params: z.object({
-      id: z
-        .string()
-        .max(64)
-        .openapi({
-          param: { name: 'id', in: 'path', example: GENERATION_ID_EXAMPLE },
-          example: GENERATION_ID_EXAMPLE,
-        }),
-    }),
+    params: GenerationIdParamSchema,
   },
   responses: {
     200: {

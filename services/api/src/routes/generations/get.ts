@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
 import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { GenerationRow } from '../../db/schema/index.ts'
 import type { AppDeps } from '../../deps.ts'
@@ -6,11 +6,9 @@ import { NotFoundError } from '../../errors/app-error.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import { POLL_AFTER_SECONDS } from '../../http/respond-async.ts'
 import { type HandlerFactory, mountRoute } from '../../http/route-types.ts'
-import { GenerationSchema } from '../../schemas/generation.ts'
+import { GenerationIdParamSchema, GenerationSchema } from '../../schemas/generation.ts'
 import { toGenerationDto } from '../../services/generation/dto.ts'
 import { skillEnvelope } from '../../services/generation/skill-envelope.ts'
-
-const GENERATION_ID_EXAMPLE = 'gen_01J9Z7Q8R4M2XK5T3B6N8V0WQB'
 
 export const route = createRoute({
   method: 'get',
@@ -21,15 +19,7 @@ export const route = createRoute({
   description:
     'What was asked, every upstream attempt and its outcome, timings, cost and the assets produced.',
   request: {
-    params: z.object({
-      id: z
-        .string()
-        .max(64)
-        .openapi({
-          param: { name: 'id', in: 'path', example: GENERATION_ID_EXAMPLE },
-          example: GENERATION_ID_EXAMPLE,
-        }),
-    }),
+    params: GenerationIdParamSchema,
   },
   responses: {
     200: {
