@@ -21,10 +21,24 @@ async function asAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise
   }
 }
 
+export type TestDatabaseOptions = {
+  /**
+   * An ICU locale (`en-US`) for the database's default collation, instead of the server's
+   * (byte-wise C.UTF-8 here): proves that queries which must compare bytes do so anywhere.
+   */
+  icuLocale?: string
+}
+
 /** A fresh, uniquely named, empty database for one test file; drop it when done. */
-export async function createTestDatabase(adminUrl = TEST_POSTGRES_URL): Promise<TestDatabase> {
+export async function createTestDatabase(
+  adminUrl = TEST_POSTGRES_URL,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const name = `imagegate_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`
-  await asAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`))
+  const locale = options.icuLocale
+    ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${options.icuLocale.replaceAll("'", '')}' LOCALE 'C.UTF-8'`
+    : ''
+  await asAdmin(adminUrl, (client) => client.query(`CREATE DATABASE ${name}${locale}`))
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   let dropped: Promise<void> | undefined

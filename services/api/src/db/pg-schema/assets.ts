@@ -1,11 +1,13 @@
 import { bigint, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { byteOrderedText } from './columns.ts'
 import { workspaces } from './workspaces.ts'
 
 /** The PostgreSQL twin of schema/assets.ts. */
 export const assets = pgTable(
   'assets',
   {
-    id: text('id').primaryKey(),
+    // Byte-ordered: list pages are a keyset on the id, folders a range on the path.
+    id: byteOrderedText('id').primaryKey(),
     workspaceId: text('workspace_id')
       .notNull()
       .references(() => workspaces.id),
@@ -17,7 +19,7 @@ export const assets = pgTable(
     width: integer('width'),
     height: integer('height'),
     description: text('description'),
-    folderPath: text('folder_path').notNull(),
+    folderPath: byteOrderedText('folder_path').notNull(),
     sourceTaskId: text('source_task_id'),
     sourceAgentImUserId: text('source_agent_im_user_id'),
     createdAt: text('created_at').notNull(),

@@ -9,3 +9,16 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer }>({
     return 'bytea'
   },
 })
+
+/**
+ * Text that sorts and compares byte by byte (`COLLATE "C"`), as SQLite compares all text, for
+ * the columns a keyset page or a prefix range orders by: pages and ranges then mean the same
+ * on both backends whatever collation the database was created with. A `COLLATE "C"` in the
+ * query instead would stop the column's indexes from serving the order (every page would sort
+ * all of a workspace's rows). pg-core has no column collation of its own.
+ */
+export const byteOrderedText = customType<{ data: string; driverData: string }>({
+  dataType() {
+    return 'text COLLATE "C"'
+  },
+})

@@ -1,5 +1,6 @@
 export * from './api-keys.ts'
 export * from './assets.ts'
+export * from './blob-pins.ts'
 export * from './credits.ts'
 export * from './generation-jobs.ts'
 export * from './generations.ts'
