@@ -1,71 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase } from '../../testing/postgres.ts'
-import { openDatabase } from '../client.ts'
-import { openPostgres } from '../pg-client.ts'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createPgAssetsRepository } from '../pg-repositories/assets.ts'
 import type { AssetsRepository, NewAsset } from '../ports.ts'
 import type { AssetRow } from '../schema/index.ts'
-import { createAssetsRepository } from './assets.ts'
+import { type Adapters, adapterOn, type OpenBackend, testBackends } from './testing/backends.ts'
 
-/** Two connections (two instances) on one fresh, migrated database, with foreign keys on. */
-type Backend = {
-  repos: [AssetsRepository, AssetsRepository]
-  addWorkspace(id: string): Promise<void>
-  close(): Promise<void>
+const assetsOn: Adapters<AssetsRepository> = {
+  sqlite: (store) => store.assets,
+  postgres: ({ pool }) => createPgAssetsRepository(pool),
 }
-
-const WORKSPACE_CREATED_AT = '2030-01-01T00:00:00.000Z'
-
-async function sqliteBackend(): Promise<Backend> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-assets-contract-'))
-  const file = path.join(dir, 'imagegate.db')
-  const first = openDatabase(file)
-  const second = openDatabase(file)
-  return {
-    repos: [createAssetsRepository(first.db), createAssetsRepository(second.db)],
-    async addWorkspace(id) {
-      first.sqlite
-        .prepare('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)')
-        .run(id, id, WORKSPACE_CREATED_AT)
-    },
-    async close() {
-      first.close()
-      second.close()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-/**
- * The database's default collation is ICU en-US, not the server's byte-wise C.UTF-8: case and
- * accents then sort unlike bytes, so every ordering and range below proves it compares bytes.
- */
-async function pgBackend(): Promise<Backend> {
-  const database = await createTestDatabase(undefined, { icuLocale: 'en-US' })
-  const first = await openPostgres(database.url, { maxConnections: 4 })
-  const second = await openPostgres(database.url, { maxConnections: 4 })
-  return {
-    repos: [createPgAssetsRepository(first.pool), createPgAssetsRepository(second.pool)],
-    async addWorkspace(id) {
-      await first.pool.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $1, $2)', [
-        id,
-        WORKSPACE_CREATED_AT,
-      ])
-    },
-    async close() {
-      await Promise.all([first.close(), second.close()])
-      await database.drop()
-    },
-  }
-}
-
-const backends: [string, () => Promise<Backend>][] = [
-  ['SQLite', sqliteBackend],
-  ['PostgreSQL', pgBackend],
-]
 
 const hash = (n: number) => n.toString(16).padStart(64, '0')
 
@@ -86,8 +28,14 @@ function asset(workspaceId: string, id: string, overrides: Partial<NewAsset> = {
 
 const ids = (rows: AssetRow[]) => rows.map((row) => row.id)
 
-describe.each(backends)('AssetsRepository on %s', (_name, makeBackend) => {
-  let backend: Backend
+/**
+ * One database per backend for the whole suite, two instances on it (`repo`, `other`); each test
+ * works in workspaces of its own. On PostgreSQL the database's default collation is ICU en-US,
+ * not the server's byte-wise C.UTF-8: case and accents sort unlike bytes there, so every
+ * ordering and range below proves the adapter compares bytes, as SQLite does.
+ */
+describe.each(testBackends)('AssetsRepository on $name', (backend) => {
+  let database: OpenBackend
   let repo: AssetsRepository
   let other: AssetsRepository
   let workspaceCount = 0
@@ -95,16 +43,17 @@ describe.each(backends)('AssetsRepository on %s', (_name, makeBackend) => {
   const workspace = async () => {
     workspaceCount += 1
     const id = `ws_${workspaceCount}`
-    await backend.addWorkspace(id)
+    await database.addWorkspaces(id)
     return id
   }
 
   beforeAll(async () => {
-    backend = await makeBackend()
-    ;[repo, other] = backend.repos
+    database = await backend.open({ pgIcuLocale: 'en-US' })
+    repo = adapterOn(database.connection, assetsOn)
+    other = adapterOn(await database.openAnother(), assetsOn)
   })
   afterAll(async () => {
-    await backend?.close()
+    await database?.close()
   })
 
   it('inserts a row and answers it exactly: nulls for what was left out, sizes past 2^31', async () => {
@@ -354,5 +303,49 @@ describe.each(backends)('AssetsRepository on %s', (_name, makeBackend) => {
     expect(await repo.get(a, 'ast_61')).toStrictEqual(row)
     expect(await other.workspaceOf('ast_61')).toBe(a)
     expect(await other.workspaceOf('ast_missing')).toBeUndefined()
+  })
+})
+
+describe('AssetsRepository rows are the same on every backend', () => {
+  const opened: OpenBackend[] = []
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()))
+  })
+
+  it('answers the same rows from every method for the same writes', async () => {
+    const answers = []
+    for (const backend of testBackends) {
+      const database = await backend.open()
+      opened.push(database)
+      await database.addWorkspaces('ws_a', 'ws_b')
+      const assets = adapterOn(database.connection, assetsOn)
+      const full = asset('ws_a', 'ast_01', {
+        width: 1024,
+        height: 768,
+        description: 'Ünïcode',
+        folderPath: '/Set/ß',
+        sourceTaskId: 'task',
+        sourceAgentImUserId: 'agent',
+        sizeBytes: 2 ** 40,
+      })
+      answers.push({
+        created: await assets.insertOrGet(full),
+        bare: await assets.insertOrGet(asset('ws_a', 'ast_02')),
+        again: await assets.insertOrGet(asset('ws_a', 'ast_03', { contentHash: hash(1) })),
+        elsewhere: await assets.insertOrGet(asset('ws_b', 'ast_04', { contentHash: hash(1) })),
+        got: await assets.get('ws_a', 'ast_01'),
+        listed: await assets.list('ws_a', {}, { limit: 1 }),
+        folder: await assets.list('ws_a', { folderPath: '/Set' }, { limit: 5 }),
+        owner: await assets.workspaceOf('ast_04'),
+        referenced: await assets.isHashReferenced(hash(2)),
+        deleted: await assets.delete('ws_a', 'ast_02'),
+        unreferenced: await assets.isHashReferenced(hash(2)),
+      })
+    }
+    const [sqlite, ...others] = answers
+    for (const other of others) {
+      expect(other).toStrictEqual(sqlite)
+    }
+    expect(sqlite?.created.asset.sizeBytes).toBe(2 ** 40)
   })
 })

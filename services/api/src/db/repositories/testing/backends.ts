@@ -57,9 +57,17 @@ async function addWorkspacesWith(backend: Pick<OpenBackend, 'run'>, ids: string[
   }
 }
 
+export type OpenOptions = {
+  /**
+   * PostgreSQL only: the database's default collation from this ICU locale (`en-US`) instead
+   * of the server's byte-wise C.UTF-8, for suites that prove they compare text byte-wise.
+   */
+  pgIcuLocale?: string
+}
+
 export type TestBackend = {
   name: 'SQLite' | 'PostgreSQL'
-  open(): Promise<OpenBackend>
+  open(options?: OpenOptions): Promise<OpenBackend>
 }
 
 /** The moment the suites' stores start at (their clock moves only when a test moves it). */
@@ -116,8 +124,11 @@ const sqlite: TestBackend = {
 
 const postgres: TestBackend = {
   name: 'PostgreSQL',
-  async open() {
-    const database = await createTestDatabase()
+  async open(options = {}) {
+    const database = await createTestDatabase(
+      undefined,
+      options.pgIcuLocale ? { icuLocale: options.pgIcuLocale } : {},
+    )
     const pools: Postgres[] = []
     const connect = async () => {
       const opened = await openPostgres(database.url, { maxConnections: 4 })
