@@ -50,7 +50,10 @@ export async function runPhases(
         launched++
         const opStarted = performance.now()
         try {
-          bytes += await operation(sequence++)
+          // Awaited first: `bytes += await …` would read `bytes` before the wait and drop
+          // what the other lanes added meanwhile.
+          const moved = await operation(sequence++)
+          bytes += moved
           latencies.push(performance.now() - opStarted)
         } catch (err) {
           failures++
