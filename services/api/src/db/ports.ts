@@ -111,9 +111,16 @@ export type GenerationsRepository = {
   findByAsset(workspaceId: string, assetId: string): Promise<GenerationRow | undefined>
   /**
    * Marks every generation still `running` or `queued` that no unfinished job owns as failed
-   * with `error`, and answers how many. Only for a moment when no process runs any (deps.ts).
+   * with `error`, and answers how many. With `createdBefore`, only those created before that
+   * instant: on a database other processes share, theirs are live, so a process may mark only
+   * what was left before it started. Without it, every one: only for a moment when no process
+   * runs any (deps.ts, on SQLite, where one process owns the file).
    */
-  failRunning(error: { code: string; message: string }, finishedAt: string): Promise<number>
+  failRunning(
+    error: { code: string; message: string },
+    finishedAt: string,
+    scope?: { createdBefore?: string },
+  ): Promise<number>
   /** Newest first by id; a chain (rootId) oldest first. `limit + 1` rows. */
   list(
     workspaceId: string,

@@ -7,6 +7,7 @@ import {
   generations,
   type NewGeneration,
 } from '../schema/index.ts'
+import { storedInstant } from './stored-instant.ts'
 
 /**
  * The generation path's statements (insert, update, get by id) are built and prepared once per
@@ -104,18 +105,22 @@ export function createGenerationsRepository(db: Db): GenerationsRepository {
     },
 
     /**
-     * Marks every generation still `running` or `queued` that no unfinished job owns as failed
-     * with `error`, and answers how many. Only for a moment when this process runs none: at
-     * start-up every such row was left by a process that stopped (a crash), and at shutdown by
-     * generations the grace period cut short. A job's generation is the job queue's to finish.
+     * Marks every generation still `running` or `queued` that no unfinished job owns (created
+     * before `scope.createdBefore`, when given) as failed with `error`, and answers how many.
+     * Unbounded only for a moment when this process runs none: at start-up every such row was
+     * left by a process that stopped (a crash), and at shutdown by generations the grace period
+     * cut short. A job's generation is the job queue's to finish.
      */
-    async failRunning(error, finishedAt) {
+    async failRunning(error, finishedAt, scope = {}) {
       return db
         .update(generations)
         .set({ status: 'failed', error, finishedAt })
         .where(
           and(
             inArray(generations.status, ['running', 'queued']),
+            scope.createdBefore === undefined
+              ? undefined
+              : lt(generations.createdAt, storedInstant(scope.createdBefore)),
             notExists(
               db
                 .select({ id: generationJobs.generationId })
@@ -154,10 +159,10 @@ export function createGenerationsRepository(db: Db): GenerationsRepository {
       // Stored times are toISOString() strings; a bound spelled `…:00Z` or `…:00.5Z` must be
       // respelled that way, or comparing the strings does not compare the instants.
       if (filter.createdAfter) {
-        conditions.push(gte(generations.createdAt, new Date(filter.createdAfter).toISOString()))
+        conditions.push(gte(generations.createdAt, storedInstant(filter.createdAfter)))
       }
       if (filter.createdBefore) {
-        conditions.push(lte(generations.createdAt, new Date(filter.createdBefore).toISOString()))
+        conditions.push(lte(generations.createdAt, storedInstant(filter.createdBefore)))
       }
       const query = db
         .select()

@@ -1,0 +1,134 @@
+import { and, desc, eq, gt, gte, inArray, lt, lte, notExists, type SQL, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import type { Pool } from 'pg'
+import { generationJobs, generations } from '../pg-schema/index.ts'
+import type { GenerationsRepository } from '../ports.ts'
+import { storedInstant } from '../repositories/stored-instant.ts'
+import type { GenerationRow, NewGeneration } from '../schema/index.ts'
+
+/**
+ * Generation rows on PostgreSQL. The JSON columns are jsonb and come back parsed, times are the
+ * same ISO text as on SQLite and the numbers are int4 and float8, which node-postgres reads as
+ * numbers: rows have the SQLite adapter's shape. (jsonb keeps no key order: an object column
+ * reads back with its keys in jsonb's order, equal but not byte-identical once serialised.)
+ */
+export function createPgGenerationsRepository(pool: Pool): GenerationsRepository {
+  const db = drizzle({ client: pool })
+
+  async function updateReturning(
+    id: string,
+    changes: Partial<NewGeneration>,
+  ): Promise<GenerationRow | undefined> {
+    const [row] = await db
+      .update(generations)
+      .set(changes)
+      .where(eq(generations.id, id))
+      .returning()
+    return row
+  }
+
+  return {
+    async insert(row) {
+      const [inserted] = await db.insert(generations).values(row).returning()
+      if (!inserted) {
+        throw new Error(`generation ${row.id} was not inserted`)
+      }
+      return inserted
+    },
+
+    async update(id, changes) {
+      await db.update(generations).set(changes).where(eq(generations.id, id))
+    },
+
+    updateReturning,
+
+    async get(workspaceId, id) {
+      const [row] = await db
+        .select()
+        .from(generations)
+        .where(and(eq(generations.workspaceId, workspaceId), eq(generations.id, id)))
+      return row
+    },
+
+    /** The newest of the workspace's generations whose asset_ids contain `assetId` (jsonb @>). */
+    async findByAsset(workspaceId, assetId) {
+      const [row] = await db
+        .select()
+        .from(generations)
+        .where(
+          and(
+            eq(generations.workspaceId, workspaceId),
+            sql`${generations.assetIds} @> ${JSON.stringify([assetId])}::jsonb`,
+          ),
+        )
+        .orderBy(desc(generations.id))
+        .limit(1)
+      return row
+    },
+
+    /**
+     * Other instances' generations are live on a shared database, so a caller on PostgreSQL
+     * passes `createdBefore` (its own start): rows from before it were left by a process that
+     * stopped, rows after it may be running elsewhere.
+     */
+    async failRunning(error, finishedAt, scope = {}) {
+      const marked = await db
+        .update(generations)
+        .set({ status: 'failed', error, finishedAt })
+        .where(
+          and(
+            inArray(generations.status, ['running', 'queued']),
+            scope.createdBefore === undefined
+              ? undefined
+              : lt(generations.createdAt, storedInstant(scope.createdBefore)),
+            notExists(
+              db
+                .select({ id: generationJobs.generationId })
+                .from(generationJobs)
+                .where(
+                  and(
+                    eq(generationJobs.generationId, generations.id),
+                    inArray(generationJobs.state, ['queued', 'running']),
+                  ),
+                ),
+            ),
+          ),
+        )
+      return marked.rowCount ?? 0
+    },
+
+    /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
+    async list(workspaceId, filter, page) {
+      const chain = filter.rootId !== undefined
+      const conditions: SQL[] = [eq(generations.workspaceId, workspaceId)]
+      if (page.afterId) {
+        conditions.push(chain ? gt(generations.id, page.afterId) : lt(generations.id, page.afterId))
+      }
+      if (filter.status) {
+        conditions.push(eq(generations.status, filter.status))
+      }
+      if (filter.model) {
+        conditions.push(eq(generations.model, filter.model))
+      }
+      if (filter.provider) {
+        conditions.push(eq(generations.provider, filter.provider))
+      }
+      if (filter.rootId) {
+        conditions.push(eq(generations.rootGenerationId, filter.rootId))
+      }
+      // Stored times are toISOString() strings: a bound is respelled that way before comparing.
+      if (filter.createdAfter) {
+        conditions.push(gte(generations.createdAt, storedInstant(filter.createdAfter)))
+      }
+      if (filter.createdBefore) {
+        conditions.push(lte(generations.createdAt, storedInstant(filter.createdBefore)))
+      }
+      return db
+        .select()
+        .from(generations)
+        .where(and(...conditions))
+        .orderBy(chain ? generations.id : desc(generations.id))
+        .limit(page.limit + 1)
+    },
+  }
+}
