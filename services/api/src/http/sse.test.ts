@@ -25,6 +25,22 @@ describe('event streams', () => {
     expect(events.open).toBe(false)
   })
 
+  it('writes no comment line inside a frame sent in pieces', async () => {
+    const events = createEventStream({ keepAliveMs: 10 })
+    const body = new Response(events.body).text()
+    events.send([Buffer.from('event: partial\ndata: {"b64_json":"QU')], { more: true })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    events.send([Buffer.from('JD')], { more: true })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    events.send([Buffer.from('"}\n\n')])
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    events.close()
+    const frames = (await body).split('\n\n')
+    expect(frames[0]).toBe('event: partial\ndata: {"b64_json":"QUJD"}')
+    expect(frames.slice(1, -1).every((frame) => frame === ': keep-alive')).toBe(true)
+    expect(frames.length).toBeGreaterThan(2)
+  })
+
   it('drops what is sent after the reader went away, and sends no more comments', async () => {
     const events = createEventStream({ keepAliveMs: 10 })
     const reader = events.body.getReader()

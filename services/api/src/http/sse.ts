@@ -23,7 +23,11 @@ export type EventStream = {
   readonly body: ReadableStream<Uint8Array>
   /** False once the client has gone or the stream was closed: sending is then a no-op. */
   readonly open: boolean
-  send(frame: readonly Uint8Array[]): void
+  /**
+   * Sends a frame, or with `more` the start of one whose rest follows in later sends: no
+   * comment line goes out until the frame is complete, since it would land inside it.
+   */
+  send(frame: readonly Uint8Array[], options?: { more?: boolean }): void
   close(): void
 }
 
@@ -36,6 +40,7 @@ export function createEventStream(options: { keepAliveMs: number }): EventStream
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined
   let open = true
   let timer: NodeJS.Timeout | undefined
+  let midFrame = false
 
   const stop = () => {
     open = false
@@ -44,7 +49,7 @@ export function createEventStream(options: { keepAliveMs: number }): EventStream
   const keepAlive = () => {
     clearTimeout(timer)
     timer = setTimeout(() => {
-      if (open) {
+      if (open && !midFrame) {
         controller?.enqueue(KEEP_ALIVE)
         keepAlive()
       }
@@ -66,13 +71,14 @@ export function createEventStream(options: { keepAliveMs: number }): EventStream
     get open() {
       return open
     },
-    send(frame) {
+    send(frame, options) {
       if (!open) {
         return
       }
       for (const piece of frame) {
         controller?.enqueue(piece)
       }
+      midFrame = options?.more === true
       keepAlive()
     },
     close() {

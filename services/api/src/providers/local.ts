@@ -5,6 +5,7 @@ import { type LocalRenderPlan, planLocalRender } from './local/request-options.t
 import {
   type GenerateImagesRequest,
   type GenerateImagesResult,
+  handOnPartial,
   type ImageProvider,
   type ProviderImage,
   UpstreamFailure,
@@ -83,7 +84,7 @@ async function streamPartials(
   const { width, height, format } = plan
   let index = 0
   for await (const partial of partialRenders(finished, { width, height, format, count })) {
-    onPartialImage({
+    handOnPartial(onPartialImage, {
       index: index++,
       base64: Buffer.from(Buffer.from(partial).toString('base64'), 'latin1'),
       size: `${width}x${height}`,

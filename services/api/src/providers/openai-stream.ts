@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { readEventStream } from './event-stream.ts'
+import { MalformedEventError, type PassThrough, readEventParts } from './event-stream.ts'
 import {
   type ErrorAnswer,
   type FetchResponse,
@@ -10,7 +10,12 @@ import {
   type UpstreamPost,
 } from './http-errors.ts'
 import { parseJsonBytes } from './json-bytes.ts'
-import { type PartialImage, UpstreamFailure } from './types.ts'
+import {
+  handOnPartial,
+  type PartialImage,
+  type PartialImageWriter,
+  UpstreamFailure,
+} from './types.ts'
 
 /**
  * OpenAI's streamed Images answer (`stream: true`): `image_generation.partial_image` /
@@ -31,35 +36,69 @@ const partialFieldsSchema = z.object({
 const eventTypeSchema = z.object({ type: z.string().optional() })
 
 /**
- * Posts a streamed request and hands each partial image to `onPartialImage` the moment its event
- * has arrived; resolves to the completed event as an Images answer (`{ data: [{ b64_json }],
+ * Posts a streamed request and hands each partial image on as it arrives: its base64 goes to
+ * the writer chunk by chunk while the upstream is still sending it, and its fields once its
+ * event has ended. Resolves to the completed event as an Images answer (`{ data: [{ b64_json }],
  * size, quality, … }`) that the adapter reads as it reads an answer that did not stream. An
  * upstream that answers JSON instead (it ignored `stream`) is read as such.
  */
 export async function postImageEvents(
   post: UpstreamPost,
   init: RequestInit,
-  onPartialImage: (partial: PartialImage) => void,
+  onPartialImage: () => PartialImageWriter,
 ): Promise<unknown> {
   const response = await sendUpstream(post, init)
   const contentType = response.headers.get('content-type') ?? ''
   if (!/^text\/event-stream/i.test(contentType)) {
     return readJsonAnswer(post, response)
   }
+  // The partial being passed through: its writer, its JSON's start, how much base64 went by.
+  let passing: { writer: PartialImageWriter; head: Buffer; length: number } | undefined
   try {
-    for await (const received of readEventStream(bodyChunks(response))) {
-      const type = eventType(received.event, received.data)
+    for await (const part of readEventParts(bodyChunks(response), PASS_PARTIALS)) {
+      if (part.kind === 'begin') {
+        passing = { writer: onPartialImage(), head: part.head, length: 0 }
+        continue
+      }
+      if (part.kind === 'piece') {
+        if (passing) {
+          passing.length += part.piece.length
+          passing.writer.base64(part.piece)
+        }
+        continue
+      }
+      if (part.kind === 'end') {
+        const passed = passing
+        passing = undefined
+        if (passed) {
+          const fields = timed(post.processing, () =>
+            readPartialFields(post, Buffer.concat([passed.head, part.rest]), passed.length),
+          )
+          passed.writer.end(fields)
+        }
+        continue
+      }
+      const type = eventType(part.event, part.data)
       if (type?.endsWith('.partial_image')) {
-        onPartialImage(timed(post.processing, () => readPartial(post, received.data)))
+        handOnPartial(
+          onPartialImage,
+          timed(post.processing, () => readPartial(post, part.data)),
+        )
       } else if (type?.endsWith('.completed')) {
-        return timed(post.processing, () => completedAnswer(post, received.data))
-      } else if (type === 'error' || received.event === 'error') {
-        throw post.classifyError(errorAnswer(received.data))
+        return timed(post.processing, () => completedAnswer(post, part.data))
+      } else if (type === 'error' || part.event === 'error') {
+        throw post.classifyError(errorAnswer(part.data))
       }
     }
   } catch (error) {
     if (error instanceof UpstreamFailure) {
       throw error
+    }
+    if (error instanceof MalformedEventError) {
+      throw new UpstreamFailure('bad_response', post.provider, error.message, {
+        status: 200,
+        cause: error,
+      })
     }
     throw transportFailure(post.provider, error, post.signal, 'body')
   }
@@ -69,6 +108,49 @@ export async function postImageEvents(
     'The upstream ended its event stream before the completed image',
     { status: response.status },
   )
+}
+
+/** Partial image events are passed through from their `b64_json`; others are read whole. */
+const PASS_PARTIALS: PassThrough = {
+  key: 'b64_json',
+  accept(event, json) {
+    const type = event !== undefined && event !== 'message' ? event : json.type
+    return typeof type === 'string' && type.endsWith('.partial_image')
+  },
+}
+
+/** The fields of a passed-through partial image's event (its JSON with `b64_json` empty). */
+function readPartialFields(
+  post: UpstreamPost,
+  json: Buffer,
+  base64Length: number,
+): Omit<PartialImage, 'base64'> {
+  const fields = partialFieldsSchema.safeParse(safeJson(json.toString('utf8')))
+  if (!fields.success || base64Length === 0) {
+    throw new UpstreamFailure(
+      'bad_response',
+      post.provider,
+      'The upstream sent a partial image event without its image',
+      { status: 200, cause: fields.error },
+    )
+  }
+  return partialOf(fields.data)
+}
+
+function partialOf({
+  partial_image_index: index,
+  size,
+  quality,
+  background,
+  output_format,
+}: z.infer<typeof partialFieldsSchema>): Omit<PartialImage, 'base64'> {
+  return {
+    index,
+    ...(size ? { size } : {}),
+    ...(quality ? { quality } : {}),
+    ...(background ? { background } : {}),
+    ...(output_format ? { outputFormat: output_format } : {}),
+  }
 }
 
 /** The event's `type`: the `event:` line's, or the data's own when the line was absent. */
@@ -99,15 +181,7 @@ function readPartial(post: UpstreamPost, data: Buffer): PartialImage {
       { status: 200, cause: fields.error },
     )
   }
-  const { partial_image_index: index, size, quality, background, output_format } = fields.data
-  return {
-    index,
-    base64,
-    ...(size ? { size } : {}),
-    ...(quality ? { quality } : {}),
-    ...(background ? { background } : {}),
-    ...(output_format ? { outputFormat: output_format } : {}),
-  }
+  return { base64, ...partialOf(fields.data) }
 }
 
 function base64OfParsed(json: Record<string, unknown> | undefined): Buffer | undefined {

@@ -50,11 +50,33 @@ export type GenerateImagesRequest = {
   /** Aborts the call when the request deadline passes. */
   signal: AbortSignal
   /**
-   * Streaming: partial images (1–3) to hand to `onPartialImage` as they are made, before the
-   * call resolves with the completed image. A provider that cannot stream ignores both.
+   * Streaming: partial images (1–3) to hand on as they are made, before the call resolves with
+   * the completed image: `onPartialImage` is called as a partial begins, and its writer is
+   * given the base64 as it arrives. A provider that cannot stream ignores both.
    */
   partialImages?: number
-  onPartialImage?: (partial: PartialImage) => void
+  onPartialImage?: () => PartialImageWriter
+}
+
+/**
+ * One partial image handed on while it arrives, so that megabytes of base64 go out to the
+ * client as they come in rather than once the provider's whole event is in.
+ */
+export type PartialImageWriter = {
+  /** More of the image's standard base64, as ASCII bytes, in order (a view the writer keeps). */
+  base64(piece: Uint8Array): void
+  /** The partial is complete: its index and what the provider said of it. */
+  end(fields: Omit<PartialImage, 'base64'>): void
+}
+
+/** Hands on a partial image the provider has whole. */
+export function handOnPartial(
+  onPartialImage: () => PartialImageWriter,
+  { base64, ...fields }: PartialImage,
+): void {
+  const writer = onPartialImage()
+  writer.base64(base64)
+  writer.end(fields)
 }
 
 /**

@@ -24,15 +24,22 @@ function upstreamStream() {
   return {
     response: new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
     send(frame: Frame) {
-      controller.enqueue(
-        encoder.encode(`event: ${frame.event}\ndata: ${JSON.stringify(frame.data)}\n\n`),
-      )
+      controller.enqueue(encoder.encode(frameText(frame)))
+    },
+    /** Raw bytes: part of an event, as a slow upstream's socket hands them over. */
+    write(text: string) {
+      controller.enqueue(encoder.encode(text))
+    },
+    fail(reason: Error) {
+      controller.error(reason)
     },
     end() {
       controller.close()
     },
   }
 }
+
+const frameText = (frame: Frame) => `event: ${frame.event}\ndata: ${JSON.stringify(frame.data)}\n\n`
 
 const SETTINGS = { size: '1024x1024', quality: 'low', background: 'opaque', output_format: 'png' }
 const USAGE = {
@@ -305,6 +312,86 @@ describe('stream: true through an OpenAI upstream', () => {
     const after = await usage()
     expect(after?.held).toBe(0)
     expect(after?.spent).toBeCloseTo((before?.spent ?? 0) + 1.1, 6)
+  })
+
+  it('passes a partial image’s bytes on before the upstream has finished writing its event', async () => {
+    const s = await streamingApp()
+    const response = await post({
+      prompt: 'a harbour',
+      model: 'gpt-image-1',
+      quality: 'low',
+      stream: true,
+      partial_images: 2,
+    })
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    let received = ''
+    const readUntil = async (done: (text: string) => boolean) => {
+      while (!done(received)) {
+        const { value, done: ended } = await reader.read()
+        if (ended) {
+          throw new Error(`the stream ended after: ${received.slice(0, 200)}`)
+        }
+        received += Buffer.from(value).toString('latin1')
+      }
+    }
+    const upstream = await s.upstream()
+    const text = frameText(s.partialFrame(0))
+    const base64 = String(s.partialFrame(0).data.b64_json)
+    // The upstream has written the event's start and a third of its base64, and waits.
+    const cut = text.indexOf(base64) + Math.floor(base64.length / 3)
+    upstream.write(text.slice(0, cut))
+    await readUntil((seen) => seen.includes(base64.slice(0, 64)))
+    expect(received).toMatch(
+      /^event: image_generation\.partial_image\ndata: \{"type":"image_generation\.partial_image","b64_json":"/,
+    )
+    expect(received).not.toContain('partial_image_index')
+    // The rest arrives in pieces; the client's event is then whole and what a whole one says.
+    upstream.write(text.slice(cut, cut + 7))
+    upstream.write(text.slice(cut + 7))
+    await readUntil((seen) => seen.includes('\n\n'))
+    const [frame] = received.split('\n\n')
+    expect(frame?.split('\n')[0]).toBe('event: image_generation.partial_image')
+    expect(JSON.parse(frame?.split('\n')[1]?.slice('data: '.length) ?? '')).toEqual({
+      type: 'image_generation.partial_image',
+      b64_json: base64,
+      partial_image_index: 0,
+      created_at: expect.any(Number),
+      ...SETTINGS,
+    })
+    upstream.send(s.completedFrame)
+    upstream.end()
+    await readUntil((seen) => seen.includes('image_generation.completed') && seen.endsWith('\n\n'))
+  })
+
+  it('closes a partial whose upstream broke off mid-event, then ends with the error event', async () => {
+    const s = await streamingApp()
+    const response = await post({
+      prompt: 'a harbour',
+      model: 'gpt-image-1',
+      quality: 'low',
+      stream: true,
+      partial_images: 2,
+    })
+    const collected = collect(response)
+    const upstream = await s.upstream()
+    const text = frameText(s.partialFrame(0))
+    upstream.write(text.slice(0, text.indexOf('"partial_image_index"') - 40))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    upstream.fail(new Error('socket hang up'))
+    const events = await collected
+    expect(events.map((event) => event.type)).toEqual(['image_generation.partial_image', 'error'])
+    // Closed with what was asked for: the upstream's fields never came.
+    expect(events[0]).toMatchObject({
+      partial_image_index: 0,
+      size: '1024x1024',
+      quality: 'low',
+      background: 'auto',
+      output_format: 'png',
+    })
+    const { data: page } = await t.client.GET('/v1/generations', {
+      params: { query: { limit: 1 } },
+    })
+    expect(page?.data[0]).toMatchObject({ status: 'failed' })
   })
 
   it('finishes, stores, records and charges the image of a client that hung up', async () => {

@@ -39,24 +39,30 @@ function withBase64(type: string, base64: Uint8Array, fields: object): Uint8Arra
   ]
 }
 
-export function partialFrame(
-  operation: StreamOperation,
-  partial: PartialImage,
+/**
+ * A partial image's event in two parts, so that its base64 can go out between them as it
+ * arrives: the head ends inside the `b64_json` string, the tail closes it and carries the
+ * fields.
+ */
+export function partialHead(operation: StreamOperation): Uint8Array {
+  const type = `${operation}.partial_image`
+  return Buffer.from(`event: ${type}\ndata: {"type":${JSON.stringify(type)},"b64_json":"`)
+}
+
+export function partialTail(
+  fields: Omit<PartialImage, 'base64'>,
   requested: Settings,
   createdAt: number,
-): Uint8Array[] {
-  const type = `${operation}.partial_image`
-  return eventFrame(
-    type,
-    withBase64(type, partial.base64, {
-      partial_image_index: partial.index,
-      created_at: createdAt,
-      size: partial.size ?? requested.size,
-      quality: partial.quality ?? requested.quality,
-      background: partial.background ?? requested.background,
-      output_format: partial.outputFormat ?? requested.output_format,
-    }),
-  )
+): Uint8Array {
+  const rest = JSON.stringify({
+    partial_image_index: fields.index,
+    created_at: createdAt,
+    size: fields.size ?? requested.size,
+    quality: fields.quality ?? requested.quality,
+    background: fields.background ?? requested.background,
+    output_format: fields.outputFormat ?? requested.output_format,
+  })
+  return Buffer.from(`",${rest.slice(1)}\n\n`)
 }
 
 /**

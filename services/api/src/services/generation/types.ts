@@ -2,7 +2,7 @@ import type { ModelEntry } from '../../catalog/model-entry.ts'
 import type { AssetRow, GenerationRow } from '../../db/schema/index.ts'
 import type { CircuitBreaker } from '../../providers/resilience/circuit-breaker.ts'
 import type { RetryBudget } from '../../providers/resilience/retry-budget.ts'
-import type { ImageProvider, PartialImage, ProviderImage } from '../../providers/types.ts'
+import type { ImageProvider, PartialImageWriter, ProviderImage } from '../../providers/types.ts'
 import type { InputImageRef } from '../../refinement/types.ts'
 import type { ImageGenerationRequest } from '../../schemas/images.ts'
 import type { InputParams } from './inputs.ts'
@@ -105,5 +105,6 @@ export type GenerationOutcome = {
 export type PartialImageSink = {
   /** Partial images asked of the provider (1–3). */
   partialImages: number
-  onPartialImage(partial: PartialImage): void
+  /** A partial image begins: its writer is given the base64 as it arrives, then its fields. */
+  onPartialImage(): PartialImageWriter
 }
