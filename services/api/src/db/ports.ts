@@ -112,8 +112,9 @@ export type GenerationsRepository = {
   /**
    * Marks every generation still `running` or `queued` that no unfinished job owns as failed
    * with `error`, and answers how many. With `createdBefore`, only those created before that
-   * instant: on a database other processes share, theirs are live, so a process may mark only
-   * what was left before it started. Without it, every one: only for a moment when no process
+   * instant: on a database other processes share, theirs are live, so the bound must be one no
+   * live generation can be older than (now minus the longest a generation may run, as the
+   * ledger's stale-hold sweep uses). Without it, every one: only for a moment when no process
    * runs any (deps.ts, on SQLite, where one process owns the file).
    */
   failRunning(

@@ -68,8 +68,9 @@ export function createPgGenerationsRepository(pool: Pool): GenerationsRepository
 
     /**
      * Other instances' generations are live on a shared database, so a caller on PostgreSQL
-     * passes `createdBefore` (its own start): rows from before it were left by a process that
-     * stopped, rows after it may be running elsewhere.
+     * passes `createdBefore`: an instant older than any generation still running anywhere (now
+     * minus the longest model deadline and a margin). A row older than that was left by a
+     * process that stopped; a younger one may be running on another instance.
      */
     async failRunning(error, finishedAt, scope = {}) {
       const marked = await db
