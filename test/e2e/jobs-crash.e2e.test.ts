@@ -21,7 +21,8 @@ type JobRecord = { id: string; status: string; prompt: string; error?: { message
 /**
  * Exactly once in effect, on real processes: a server is killed (SIGKILL) with jobs queued and
  * running against a slow upstream; the next server on the same data finishes every job, calls
- * the upstream at most once per job, and charges each succeeded job once and nothing else.
+ * the upstream at most once per job, charges each succeeded job once and nothing else, and
+ * writes one webhook delivery per job.
  */
 describe('jobs across a crash', () => {
   it(`kill -9 with ${JOBS} queued and running jobs: each finishes once and is charged once`, async () => {
@@ -30,6 +31,7 @@ describe('jobs across a crash', () => {
         IMAGEGATE_JOB_CONCURRENCY: '10',
         IMAGEGATE_JOB_WORKSPACE_CONCURRENCY: '10',
         IMAGEGATE_JOB_LEASE_MS: '1500',
+        IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK: 'true',
       },
       (cleanup) => cleanups.push(cleanup),
     )
@@ -44,7 +46,12 @@ describe('jobs across a crash', () => {
           'content-type': 'application/json',
           prefer: 'respond-async',
         },
-        body: JSON.stringify({ model: 'gpt-image-1', prompt: `job ${index}` }),
+        // Nothing listens there: the deliveries are counted in the outbox.
+        body: JSON.stringify({
+          model: 'gpt-image-1',
+          prompt: `job ${index}`,
+          webhook_url: 'http://127.0.0.1:9/hook',
+        }),
       })
       expect(response.status).toBe(202)
       accepted.push((await response.json()) as JobRecord)
@@ -124,6 +131,16 @@ describe('jobs across a crash', () => {
         ...(failed.length > 0 ? [{ state: 'failed', n: failed.length }] : []),
         { state: 'succeeded', n: succeeded.length },
       ])
+
+      // Every job announced its end once, closed after the crash or not.
+      const deliveries = db
+        .prepare('SELECT generation_id AS id, event_type AS type FROM webhook_deliveries')
+        .all() as { id: string; type: string }[]
+      expect(deliveries).toHaveLength(JOBS)
+      const announced = new Map(deliveries.map((row) => [row.id, row.type]))
+      for (const record of records) {
+        expect(announced.get(record.id)).toBe(`generation.${record.status}`)
+      }
     } finally {
       db.close()
     }

@@ -1584,7 +1584,7 @@ export interface components {
              */
             disabledAt: string | null;
             disabledReason: string | null;
-            events: ("generation.succeeded" | "generation.failed")[];
+            events: ("generation.succeeded" | "generation.failed" | "generation.cancelled")[];
             /** @example whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE */
             id: string;
             url: string;
@@ -1612,7 +1612,7 @@ export interface components {
          */
         WebhookCreate: {
             description?: string;
-            events: ("generation.succeeded" | "generation.failed")[];
+            events: ("generation.succeeded" | "generation.failed" | "generation.cancelled")[];
             /** @description https, on a host that resolves to public addresses only */
             url: string;
         };
@@ -1642,7 +1642,7 @@ export interface components {
              */
             disabledAt: string | null;
             disabledReason: string | null;
-            events: ("generation.succeeded" | "generation.failed")[];
+            events: ("generation.succeeded" | "generation.failed" | "generation.cancelled")[];
             /** @example whk_01J9Z7Q8R4M2XK5T3B6N8V0WQE */
             id: string;
             /**

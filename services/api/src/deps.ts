@@ -64,6 +64,7 @@ import {
   createConfiguredBlobStore,
 } from './storage/configured-blob-store.ts'
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts'
+import type { FinishedGeneration } from './webhooks/events.ts'
 import { sendWebhook } from './webhooks/send.ts'
 import { newWebhookSecret } from './webhooks/signature.ts'
 import { type Resolve, systemResolve } from './webhooks/target.ts'
@@ -282,6 +283,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     newSecret: () => newWebhookSecret(),
     onEnqueued: () => webhookDispatcher.notify(),
   })
+  /**
+   * The generation's record is final already: a failure to write its deliveries is logged,
+   * not turned into a failed answer for an image that was made, stored and is being charged.
+   */
+  const announce = (finished: FinishedGeneration) =>
+    webhooks.announce(finished).catch((err: unknown) => {
+      log.error({ err, generationId: finished.id }, 'webhook deliveries not written')
+    })
   const generation = createGenerationPipeline({
     catalog,
     providers,
@@ -296,14 +305,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     ledger,
     newReference: () => ids('att'),
     checkWebhookUrl: webhooks.checkUrl,
-    /**
-     * The generation's record is final already: a failure to write its deliveries is logged,
-     * not turned into a failed answer for an image that was made, stored and is being charged.
-     */
-    announce: (finished) =>
-      webhooks.announce(finished).catch((err: unknown) => {
-        log.error({ err, generationId: finished.id }, 'webhook deliveries not written')
-      }),
+    announce,
   })
 
   // main.ts passes the connection it checked at start; opened here it still needs connectRedis.
@@ -329,6 +331,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       generation,
       queue: createSqliteJobQueue(database.durable),
       log,
+      assetsRepo: store.assets,
+      announce,
     },
     {
       concurrency: config.jobs.concurrency,

@@ -1,5 +1,13 @@
-/** The events a delivery announces; an endpoint subscribes to a subset. */
-export const WEBHOOK_EVENTS = ['generation.succeeded', 'generation.failed'] as const
+/**
+ * The events a delivery announces; an endpoint subscribes to a subset. A cancelled generation
+ * (POST /v1/generations/{id}/cancel) is its own event, not a failure: nothing went wrong, and
+ * an endpoint that alerts on failures need not hear of it.
+ */
+export const WEBHOOK_EVENTS = [
+  'generation.succeeded',
+  'generation.failed',
+  'generation.cancelled',
+] as const
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number]
 
 /** An image a generation stored, as the event names it: never its bytes. */
@@ -9,7 +17,7 @@ export type WebhookAssetRef = { assetId: string; contentHash: string; cdnUrl: st
 export type FinishedGeneration = {
   id: string
   workspaceId: string
-  status: 'succeeded' | 'failed'
+  status: 'succeeded' | 'failed' | 'cancelled'
   operation: string
   model: string
   assets: WebhookAssetRef[]
@@ -26,8 +34,7 @@ export function webhookBody(
   generation: FinishedGeneration,
   at: Date,
 ): { type: WebhookEventType; body: string } {
-  const type: WebhookEventType =
-    generation.status === 'succeeded' ? 'generation.succeeded' : 'generation.failed'
+  const type: WebhookEventType = `generation.${generation.status}`
   const body = JSON.stringify({
     type,
     timestamp: at.toISOString(),

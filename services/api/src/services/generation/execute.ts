@@ -44,7 +44,8 @@ export type ExecuteDeps = DispatchDeps &
     repo: InputDeps['repo'] & RecordDeps['repo']
     /**
      * Writes the webhook deliveries of a generation that reached its final status (the outbox),
-     * before its answer is sent.
+     * before its answer is sent. Not for a job's: its final state is the job's to decide (a
+     * cancel, a lost lease), and services/jobs announces it once the job row has ended.
      */
     announce?: (generation: FinishedGeneration) => Promise<void>
   }
@@ -82,6 +83,7 @@ export function createExecutor(deps: ExecuteDeps) {
     const provider = runtime.provider.name
     const id = await recordRunning(deps, prepared, provider, inputs, job?.generationId)
     const attempts: AttemptRecord[] = []
+    const announce = job ? undefined : deps.announce
     const announced = {
       id,
       workspaceId,
@@ -93,7 +95,7 @@ export function createExecutor(deps: ExecuteDeps) {
       const error = explainFailure(err, inputs.chain, input.params)
       await recordFailure(deps, id, model.id, attempts, error, performance.now() - started)
       const { code, message } = toAppError(error)
-      await deps.announce?.({
+      await announce?.({
         ...announced,
         status: 'failed',
         assets: [],
@@ -171,7 +173,7 @@ export function createExecutor(deps: ExecuteDeps) {
       upstreamMs,
       totalMs: performance.now() - started,
     })
-    await deps.announce?.({
+    await announce?.({
       ...announced,
       status: 'succeeded',
       assets: images.map(({ asset }) => ({

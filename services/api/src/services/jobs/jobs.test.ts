@@ -244,3 +244,108 @@ describe('job concurrency', () => {
     expect(t.paid.concurrency.max).toBe(3)
   })
 })
+
+describe('webhooks of a job: one delivery for each end', () => {
+  // Nothing listens there: the deliveries are counted in the outbox, not received.
+  const HOOK = 'http://127.0.0.1:9/hook'
+  const hooked = (prompt: string) => ({ ...paid(prompt), webhook_url: HOOK })
+  const cancel = (key: string, id: string) =>
+    t.call('POST', `/v1/generations/${id}/cancel`, { key })
+  const deliveries = (generationId: string) =>
+    (
+      t.sqlite
+        .prepare('SELECT event_type, body FROM webhook_deliveries WHERE generation_id = ?')
+        .all(generationId) as { event_type: string; body: string }[]
+    ).map((row) => ({ type: row.event_type, data: JSON.parse(row.body).data }))
+  const webhookEnv = (env: Record<string, string> = {}) =>
+    jobsEnv({ IMAGEGATE_WEBHOOKS_ALLOW_LOOPBACK: 'true', ...env })
+
+  it('a job that succeeds: generation.succeeded with its asset', async () => {
+    t = await createAccessTestApp({ env: webhookEnv() })
+    const { key } = await workspace(100)
+    const { record: queued } = await accept(key, hooked('done'))
+    const done = await settled(key, queued.id)
+    expect(done.status).toBe('succeeded')
+    await expect.poll(() => deliveries(queued.id).length).toBe(1)
+    expect(deliveries(queued.id)).toEqual([
+      {
+        type: 'generation.succeeded',
+        data: expect.objectContaining({
+          generationId: queued.id,
+          status: 'succeeded',
+          assets: [expect.objectContaining({ assetId: done.assetIds[0] })],
+          error: null,
+        }),
+      },
+    ])
+  })
+
+  it('a job cancelled while queued: one generation.cancelled', async () => {
+    t = await createAccessTestApp({
+      env: webhookEnv({ IMAGEGATE_JOB_CONCURRENCY: '1' }),
+      script: { delayMs: 300 },
+    })
+    const { key } = await workspace(100)
+    const { record: first } = await accept(key, hooked('first'))
+    const { record: second } = await accept(key, hooked('second'))
+    expect((await cancel(key, second.id)).status).toBe(200)
+    expect((await settled(key, first.id)).status).toBe('succeeded')
+    await expect.poll(() => deliveries(first.id).length).toBe(1)
+    expect(deliveries(second.id)).toEqual([
+      {
+        type: 'generation.cancelled',
+        data: expect.objectContaining({ status: 'cancelled', assets: [], error: null }),
+      },
+    ])
+  })
+
+  it('a job cancelled while running: one generation.cancelled, not a failure', async () => {
+    t = await createAccessTestApp({ env: webhookEnv(), script: { delayMs: 10_000 } })
+    const { key } = await workspace(100)
+    const { record: queued } = await accept(key, hooked('slow'))
+    while (t.paid.calls.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(await (await cancel(key, queued.id)).json()).toMatchObject({ status: 'cancelled' })
+    await expect.poll(() => deliveries(queued.id).length).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(deliveries(queued.id)).toEqual([
+      {
+        type: 'generation.cancelled',
+        data: expect.objectContaining({ status: 'cancelled', error: null }),
+      },
+    ])
+  })
+
+  it('a job closed after its worker lost it mid-call: one generation.failed, from the closer', async () => {
+    t = await createAccessTestApp({ env: webhookEnv(), script: { delayMs: 10_000 } })
+    const { key } = await workspace(100)
+    const { record: queued } = await accept(key, hooked('cut off'))
+    while (t.paid.calls.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    // As if its worker had died after the dispatched mark: another owner, a lease run out.
+    // The worker here loses the lease at its next renewal and stops; the job is claimed again
+    // and closed, not sent again.
+    t.sqlite
+      .prepare(
+        `UPDATE generation_jobs SET lease_owner = 'wrk_dead', lease_expires_at = 0
+         WHERE generation_id = ?`,
+      )
+      .run(queued.id)
+    const done = await settled(key, queued.id)
+    expect(done).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringMatching(/not sent again/) },
+    })
+    await expect.poll(() => deliveries(queued.id).length).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(deliveries(queued.id)).toEqual([
+      {
+        type: 'generation.failed',
+        data: expect.objectContaining({ status: 'failed', assets: [] }),
+      },
+    ])
+    expect(t.paid.calls).toHaveLength(1)
+  })
+})

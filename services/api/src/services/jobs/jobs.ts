@@ -8,6 +8,7 @@ import type { GenerationPipeline } from '../generation/pipeline.ts'
 import type { RecordDeps } from '../generation/record.ts'
 import type { PreparedGeneration } from '../generation/types.ts'
 import { acceptJob } from './accept.ts'
+import { type AnnounceJobDeps, announceJob } from './announce.ts'
 import { cancelJob } from './cancel.ts'
 import { type JobFinished, runJob } from './run-job.ts'
 import { createJobWorker, type JobWorkerOptions } from './worker.ts'
@@ -18,8 +19,12 @@ export type JobsDeps = RecordDeps & {
   generationsRepo: Pick<GenerationsRepository, 'get'>
   queue: JobQueue
   log: Logger
-  /** Called once per job, after its final state is written (succeeded, failed or cancelled). */
-  onFinished?: (finished: JobFinished) => void | Promise<void>
+  assetsRepo: AnnounceJobDeps['assetsRepo']
+  /**
+   * Writes the webhook deliveries of a generation that reached its final status: called once
+   * per job, after its final state is written (succeeded, failed or cancelled).
+   */
+  announce?: AnnounceJobDeps['announce']
 }
 
 export type JobsOptions = Omit<JobWorkerOptions, 'owner'>
@@ -33,12 +38,20 @@ const CANCEL_WAIT_MS = 5000
  */
 export function createJobs(deps: JobsDeps, options: JobsOptions) {
   const owner = `wrk_${randomUUID()}`
+  const { announce } = deps
+  const onFinished = announce
+    ? (finished: JobFinished) =>
+        announceJob({ ...deps, announce }, finished).catch((err: unknown) => {
+          // The job has ended either way; its deliveries not being written is logged.
+          deps.log.error({ err, generationId: finished.generationId }, 'job not announced')
+        })
+    : undefined
   const worker = createJobWorker(
     {
       queue: deps.queue,
       clock: deps.clock,
       log: deps.log,
-      run: (job, signal) => runJob(deps, owner, job, signal),
+      run: (job, signal) => runJob({ ...deps, onFinished }, owner, job, signal),
     },
     { ...options, owner },
   )
@@ -53,7 +66,11 @@ export function createJobs(deps: JobsDeps, options: JobsOptions) {
       return generation
     },
     cancel(workspaceId: string, generationId: string): Promise<GenerationRow> {
-      return cancelJob({ ...deps, worker, waitMs: CANCEL_WAIT_MS }, workspaceId, generationId)
+      return cancelJob(
+        { ...deps, onFinished, worker, waitMs: CANCEL_WAIT_MS },
+        workspaceId,
+        generationId,
+      )
     },
   }
 }
