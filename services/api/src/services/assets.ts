@@ -116,14 +116,61 @@ export function createAssetService(deps: AssetServiceDeps) {
     })
   }
 
-  /** Drops bytes nobody references, right away (GC would, later). */
-  async function discardIfOrphan(stored: PutResult) {
-    if (
-      stored.created &&
-      (await pins.count(stored.sha256)) <= 1 &&
-      !(await repo.isHashReferenced(stored.sha256))
-    ) {
-      await blobs.delete(stored.sha256).catch((err: unknown) => log.warn({ err }, 'discard failed'))
+  /**
+   * Discards run one at a time: each holds a database connection for its pin lock while it asks
+   * for another for the reference check, so a burst of them must not take the whole pool.
+   */
+  let discarding: Promise<void> = Promise.resolve()
+
+  /**
+   * Drops bytes this request wrote and nobody references, right away (GC would, later). The
+   * caller has released its own pin; a request that pins the digest meanwhile, on any instance,
+   * either keeps the bytes or waits for the delete and then stores them again (unlessPinned).
+   */
+  function discardIfOrphan(stored: PutResult): Promise<void> {
+    if (!stored.created) {
+      return Promise.resolve()
+    }
+    discarding = discarding.then(() =>
+      pins
+        .unlessPinned(stored.sha256, async () => {
+          if (!(await repo.isHashReferenced(stored.sha256))) {
+            await blobs.delete(stored.sha256)
+          }
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => log.warn({ err }, 'discard failed'),
+        ),
+    )
+    return discarding
+  }
+
+  /**
+   * Pins bytes a put stored before they could be pinned. A put that found them stored only
+   * refreshed them, and GC on another instance may have deleted them between that refresh and
+   * the pin; from the pin on, no GC can, so one look now settles it, and lost bytes are stored
+   * again while they are still at hand.
+   */
+  async function pinStored(
+    stored: PutResult,
+    source: Uint8Array | ByteSource,
+  ): Promise<{ stored: PutResult; release: () => Promise<void> }> {
+    const release = await pins.pin(stored.sha256)
+    try {
+      if (stored.created || (await blobs.has(stored.sha256))) {
+        return { stored, release }
+      }
+      if (!(source instanceof Uint8Array)) {
+        throw new Error('stored bytes were collected before they were pinned')
+      }
+      return {
+        stored: await blobs.putBytes(source, { maxBytes: limits.maxUploadBytes }),
+        release,
+      }
+    } catch (err) {
+      await release()
+      throw err
     }
   }
 
@@ -151,6 +198,7 @@ export function createAssetService(deps: AssetServiceDeps) {
           const meta = parseMeta(fields)
           return await record(workspaceId, stored, meta, intact)
         } catch (err) {
+          await release()
           await discardIfOrphan(stored)
           throw err
         }
@@ -192,15 +240,16 @@ export function createAssetService(deps: AssetServiceDeps) {
         await verified
         throw err
       }
-      const release = await pins.pin(stored.sha256)
+      const pinned = await pinStored(stored, source)
       try {
         await verified
-        return await record(workspaceId, stored, UploadMetaSchema.parse(meta), intact)
+        return await record(workspaceId, pinned.stored, UploadMetaSchema.parse(meta), intact)
       } catch (err) {
-        await discardIfOrphan(stored)
+        await pinned.release()
+        await discardIfOrphan(pinned.stored)
         throw err
       } finally {
-        await release()
+        await pinned.release()
       }
     },
 
@@ -253,11 +302,18 @@ export function createAssetService(deps: AssetServiceDeps) {
       }
     },
 
+    /**
+     * Mark and sweep. A pin counts as a reference, and each delete runs only while the digest
+     * is unpinned, holding back new pins (BlobPins.unlessPinned), so no request on any instance
+     * that shares the pins is left naming bytes this deletes. Expired pins are purged first.
+     */
     async collectGarbage(graceMs: number) {
+      await pins.purgeExpired()
       return blobs.collectGarbage({
         graceMs,
         isReferenced: async (sha256) =>
           (await pins.count(sha256)) > 0 || (await repo.isHashReferenced(sha256)),
+        guardDelete: (sha256, work) => pins.unlessPinned(sha256, work),
       })
     },
   }

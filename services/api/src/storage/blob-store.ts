@@ -62,6 +62,13 @@ export type GarbageCollectionOptions = {
   graceMs: number
   /** Defaults to the store's clock. */
   now?: Date
+  /**
+   * Wraps the last check and the delete of each candidate (BlobPins.unlessPinned): answers
+   * undefined, keeping the blob, when the digest is in use elsewhere, and keeps new users of
+   * the digest waiting until `work` is done. It is entered before the store's own lock on the
+   * digest, which `work` takes. Default: `work` runs as it is.
+   */
+  guardDelete?<T>(sha256: string, work: () => Promise<T>): Promise<T | undefined>
 }
 
 export type GarbageCollectionResult = {

@@ -64,6 +64,7 @@ export async function collectGarbage(
     const mtimeMs = await modifiedAtMs(blobPath)
     return mtimeMs !== undefined && mtimeMs < cutoffMs
   }
+  const guardDelete = options.guardDelete ?? ((_sha256, work) => work())
   const result: GarbageCollectionResult = { scanned: 0, deleted: [] }
   for await (const sha256 of listBlobHashes(context.layout)) {
     result.scanned += 1
@@ -71,22 +72,25 @@ export async function collectGarbage(
     if (!(await isDeletable(blobPath, sha256)) || (await options.isReferenced(sha256))) {
       continue
     }
-    const deleted = await context.withLock(sha256, async () => {
-      if (!(await isDeletable(blobPath, sha256))) {
-        return false
-      }
-      context.verified.forget(sha256)
-      try {
-        await unlink(blobPath)
-        return true
-      } catch (error) {
-        if (hasErrorCode(error, 'ENOENT')) {
+    // The guard outside the digest's lock, as a discard takes them: never the other way round.
+    const deleted = await guardDelete(sha256, () =>
+      context.withLock(sha256, async () => {
+        if (!(await isDeletable(blobPath, sha256))) {
           return false
         }
-        throw error
-      }
-    })
-    if (deleted) {
+        context.verified.forget(sha256)
+        try {
+          await unlink(blobPath)
+          return true
+        } catch (error) {
+          if (hasErrorCode(error, 'ENOENT')) {
+            return false
+          }
+          throw error
+        }
+      }),
+    )
+    if (deleted === true) {
       result.deleted.push(sha256)
     }
   }

@@ -55,17 +55,19 @@ export async function* listS3BlobHashes(context: S3StoreContext): AsyncGenerator
  * LastModified and the stored-at stamp), because a put that lands on it meanwhile refreshes it
  * under that same lock.
  *
- * Across instances the lock does not reach: a put on another instance that finds the object
- * and refreshes it between that HEAD and the delete loses it. Shared pins close that gap and
- * plug in at the marked line: a put records its digest in the database before it looks for the
- * object, and GC skips pinned digests while holding a database lock on the digest (for
- * example pg_advisory_xact_lock on it) across the final check and the delete.
+ * Across instances that lock does not reach: a put on another instance that finds the object
+ * and refreshes it between that HEAD and the delete would lose it. Shared pins close that gap
+ * through `options.guardDelete` (BlobPins.unlessPinned): a request pins its digest in the
+ * database before it looks for the object (or checks the object is still there after pinning),
+ * and the final check and the delete run only while the digest is unpinned, under a database
+ * lock on the digest that holds new pins back until the delete is done.
  */
 export async function collectS3Garbage(
   context: S3StoreContext,
   options: GarbageCollectionOptions,
 ): Promise<GarbageCollectionResult> {
   const cutoffMs = (options.now ?? context.clock.now()).getTime() - options.graceMs
+  const guardDelete = options.guardDelete ?? ((_sha256, work) => work())
   const result: GarbageCollectionResult = { scanned: 0, deleted: [] }
   for await (const { key, lastModified } of listObjects(context, context.keys.blobsPrefix)) {
     const sha256 = context.keys.hashFromKey(key)
@@ -79,25 +81,28 @@ export async function collectS3Garbage(
     if (await options.isReferenced(sha256)) {
       continue
     }
-    const deleted = await context.withLock(sha256, async () => {
-      // Shared pins (see above) are checked here, under a lock shared by every instance.
-      if (context.writing.has(sha256)) {
-        return false
-      }
-      const current = await headObject(context, key)
-      if (current === undefined || current.modifiedAt.getTime() >= cutoffMs) {
-        return false
-      }
-      context.verified.forget(sha256)
-      await send(context, (options) =>
-        context.client.send(
-          new DeleteObjectCommand({ Bucket: context.keys.bucket, Key: key }),
-          options,
-        ),
-      )
-      return true
-    })
-    if (deleted) {
+    // Shared pins (see above) are checked here, under a lock shared by every instance, taken
+    // outside the digest's lock, as a discard takes them: never the other way round.
+    const deleted = await guardDelete(sha256, () =>
+      context.withLock(sha256, async () => {
+        if (context.writing.has(sha256)) {
+          return false
+        }
+        const current = await headObject(context, key)
+        if (current === undefined || current.modifiedAt.getTime() >= cutoffMs) {
+          return false
+        }
+        context.verified.forget(sha256)
+        await send(context, (options) =>
+          context.client.send(
+            new DeleteObjectCommand({ Bucket: context.keys.bucket, Key: key }),
+            options,
+          ),
+        )
+        return true
+      }),
+    )
+    if (deleted === true) {
       result.deleted.push(sha256)
     }
   }

@@ -36,6 +36,32 @@ export function gcCases(current: () => BlobStoreHarness) {
     expect(await store.has(young.sha256)).toBe(true)
   })
 
+  it('deletes a candidate only inside guardDelete, and keeps it when the guard refuses', async () => {
+    const { store, elapse } = current()
+    const refused = await store.put(singleChunk(text('the guard refuses')), { maxBytes: 100 })
+    const allowed = await store.put(singleChunk(text('the guard allows')), { maxBytes: 100 })
+    await elapse()
+    const guarded: string[] = []
+    const result = await store.collectGarbage({
+      graceMs: GC_GRACE_MS,
+      isReferenced: () => false,
+      guardDelete: async (sha256, work) => {
+        guarded.push(sha256)
+        if (sha256 === refused.sha256) {
+          return undefined
+        }
+        const present = await store.has(sha256)
+        const deleted = await work()
+        expect([present, await store.has(sha256)]).toEqual([true, false])
+        return deleted
+      },
+    })
+    expect(result.deleted).toEqual([allowed.sha256])
+    expect(guarded.sort()).toEqual([refused.sha256, allowed.sha256].sort())
+    expect(await store.has(refused.sha256)).toBe(true)
+    expect(await store.has(allowed.sha256)).toBe(false)
+  })
+
   it('keeps a blob that a put re-stored while GC was checking its references', async () => {
     const { store, elapse } = current()
     const bytes = text('re-uploaded during GC')
