@@ -329,7 +329,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       metrics,
       mockImages: config.mockImages,
       generation,
-      queue: createSqliteJobQueue(database.durable),
+      queue: createSqliteJobQueue(database.durable, store.ledger),
       log,
       assetsRepo: store.assets,
       announce,

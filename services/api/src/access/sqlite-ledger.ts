@@ -1,6 +1,6 @@
 import type Sqlite from 'better-sqlite3'
 import type { Clock } from '../ids.ts'
-import { createGroupCommit } from './group-commit.ts'
+import { createGroupCommit, type GroupCommit } from './group-commit.ts'
 import type { Ledger } from './ledger.ts'
 import { SqliteLedgerCore } from './sqlite-ledger-core.ts'
 
@@ -9,16 +9,20 @@ import { SqliteLedgerCore } from './sqlite-ledger-core.ts'
  * (group-commit.ts): the holds and settlements of concurrent requests share a transaction and
  * its one fsync per turn of the event loop, and each caller still hears of its own result only
  * once that commit is durable. Reads run at once on the connection. `core` is the synchronous
- * ledger on the same connection, for SQLite writes that must share a commit with the ledger.
+ * ledger on the same connection, for SQLite writes that must share a commit with the ledger;
+ * `commit` the group commit its own writes go through, for such writes to join.
  */
+export type SqliteLedgerWriter = { core: SqliteLedgerCore; commit: GroupCommit }
+
 export function createSqliteLedger(
   sqlite: Sqlite.Database,
   options: { clock: Clock; newId: () => string },
-): Ledger & { core: SqliteLedgerCore } {
+): Ledger & SqliteLedgerWriter {
   const core = new SqliteLedgerCore(sqlite, options)
   const commit = createGroupCommit(sqlite)
   return {
     core,
+    commit,
     balance: async (workspaceId) => core.balance(workspaceId),
     ensureAccount: (workspaceId) => commit(() => core.ensureAccount(workspaceId)),
     grant: (workspaceId, amount, grantOptions) =>

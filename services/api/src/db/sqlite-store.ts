@@ -1,5 +1,6 @@
+import type { Ledger } from '../access/ledger.ts'
 import { SqliteIdempotencyStore } from '../access/sqlite-idempotency-store.ts'
-import { createSqliteLedger } from '../access/sqlite-ledger.ts'
+import { createSqliteLedger, type SqliteLedgerWriter } from '../access/sqlite-ledger.ts'
 import type { Clock } from '../ids.ts'
 import { createMemoryBlobPins } from '../storage/memory-blob-pins.ts'
 import type { Database } from './client.ts'
@@ -16,7 +17,12 @@ import type { Store } from './store.ts'
  * generations on the NORMAL one (db/client.ts says why). One process owns the file, so blob pins
  * stay in its memory.
  */
-export type SqliteStore = Store & { kind: 'sqlite'; database: Database }
+export type SqliteStore = Store & {
+  kind: 'sqlite'
+  database: Database
+  /** The Ledger, and its connection's group commit for writes that share it (a job's accept). */
+  ledger: Ledger & SqliteLedgerWriter
+}
 
 export function createSqliteStore(
   database: Database,

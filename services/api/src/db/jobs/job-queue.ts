@@ -8,6 +8,9 @@
  * the job claimable again. Times are epoch milliseconds given by the caller, so every instance
  * and every test judges a lease by the same clock it was written with.
  */
+import type { Reservation } from '../../access/ledger-types.ts'
+import type { GenerationRow, NewGeneration } from '../schema/index.ts'
+
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 export type FinalJobState = 'succeeded' | 'failed' | 'cancelled'
 
@@ -32,6 +35,22 @@ export type Job = NewJob & {
   finishedAt: number | null
 }
 
+/** The credit hold a job is accepted with: what Ledger.reserve takes, for the job's workspace. */
+export type JobHold = {
+  amount: number
+  reference: string
+  model?: string
+  /** An earlier attempt's reference whose hold, if still held, is released in the same commit. */
+  supersedes?: string
+}
+
+/** A job to accept: its row, its generation's queued record, and the hold it runs on, if any. */
+export type AcceptedJob = {
+  job: Omit<NewJob, 'reservationId'>
+  generation: NewGeneration
+  hold: JobHold | undefined
+}
+
 export type ClaimOptions = {
   /** Claim at most this many jobs. */
   limit: number
@@ -53,6 +72,17 @@ export type CancelOutcome =
 
 export type JobQueue = {
   enqueue(job: NewJob, now: number): Promise<void>
+  /**
+   * Accepts a job in one commit: the credit hold (as Ledger.reserve makes it), the generation's
+   * queued record and the job row naming the hold, so an accepted job is never without its
+   * hold nor a hold without its job. A hold refused (InsufficientCreditsError,
+   * ReservationConflictError) writes none of them. One commit rather than three is also what
+   * makes the 202 fast: on SQLite it is the one fsync of the accept.
+   */
+  accept(
+    accepted: AcceptedJob,
+    now: number,
+  ): Promise<{ generation: GenerationRow; reservation: Reservation | undefined }>
   /**
    * Takes the oldest claimable jobs for `owner`, oldest first: queued ones, and running ones
    * whose lease ran out (their worker died). Each comes back with its `attempts` counted and

@@ -1,4 +1,9 @@
+import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool, PoolClient } from 'pg'
+import { reserveIn } from '../../access/pg-ledger-core.ts'
+import * as pgSchema from '../pg-schema/index.ts'
+import { inPgTransaction } from '../pg-transaction.ts'
+import type { GenerationRow } from '../schema/index.ts'
 import type { CancelOutcome, Job, JobQueue, JobState } from './job-queue.ts'
 import { emptyCounts, FINAL_STATES, type JobRecord, toJob } from './job-rows.ts'
 
@@ -15,6 +20,11 @@ const CANDIDATE = `
   ORDER BY j.created_at, j.generation_id
   LIMIT 1
   FOR UPDATE SKIP LOCKED`
+
+const INSERT_JOB = `
+  INSERT INTO generation_jobs (generation_id, workspace_id, state, payload, reservation_id,
+    attempts, cancel_requested, created_at)
+  VALUES ($1, $2, 'queued', $3, $4, 0, false, $5)`
 
 const RUNNING_IN_WORKSPACE = `
   SELECT count(*) AS count FROM generation_jobs
@@ -44,9 +54,10 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
  * a row lock (two claimers could each lock a different job of one workspace and both count
  * the same running jobs), so the claim also takes a transaction advisory lock on the workspace
  * and counts again under it: claims of one workspace commit one after the other, claims of
- * different workspaces never wait on each other.
+ * different workspaces never wait on each other. An accept's hold (pg-ledger-core.ts, `ids`
+ * naming its reservation), generation record and job row are one transaction.
  */
-export function createPgJobQueue(pool: Pool): JobQueue {
+export function createPgJobQueue(pool: Pool, ids: { newId: () => string }): JobQueue {
   async function claimOne(
     owner: string,
     until: number,
@@ -94,12 +105,36 @@ export function createPgJobQueue(pool: Pool): JobQueue {
 
   return {
     async enqueue(job, now) {
-      await pool.query(
-        `INSERT INTO generation_jobs (generation_id, workspace_id, state, payload, reservation_id,
-           attempts, cancel_requested, created_at)
-         VALUES ($1, $2, 'queued', $3, $4, 0, false, $5)`,
-        [job.generationId, job.workspaceId, JSON.stringify(job.payload), job.reservationId, now],
-      )
+      await pool.query(INSERT_JOB, [
+        job.generationId,
+        job.workspaceId,
+        JSON.stringify(job.payload),
+        job.reservationId,
+        now,
+      ])
+    },
+    accept({ job, generation, hold }, now) {
+      return inPgTransaction(pool, async (client) => {
+        const reservation = hold
+          ? await reserveIn(
+              client,
+              { workspaceId: job.workspaceId, ...hold },
+              { newId: ids.newId, now: new Date(now).toISOString() },
+            )
+          : undefined
+        const [row] = await drizzle(client, { schema: pgSchema })
+          .insert(pgSchema.generations)
+          .values(generation)
+          .returning()
+        await client.query(INSERT_JOB, [
+          job.generationId,
+          job.workspaceId,
+          JSON.stringify(job.payload),
+          reservation?.id ?? null,
+          now,
+        ])
+        return { generation: row as GenerationRow, reservation }
+      })
     },
     async claim(owner, options) {
       const claimed: Job[] = []

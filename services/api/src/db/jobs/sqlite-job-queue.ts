@@ -1,13 +1,23 @@
 import type Sqlite from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import type { SqliteLedgerWriter } from '../../access/sqlite-ledger.ts'
+import { createGenerationInsert } from '../repositories/generations.ts'
+import * as schema from '../schema/index.ts'
 import type { CancelOutcome, JobQueue, JobState } from './job-queue.ts'
 import { emptyCounts, FINAL_STATES, type JobRecord, toJob } from './job-rows.ts'
 
 /**
  * The embedded job queue: generation_jobs in the SQLite file, on the durable (synchronous=FULL)
  * connection, so an accepted job survives power loss. One process owns the file, and each
- * claim is one IMMEDIATE transaction, so claims never interleave.
+ * claim is one IMMEDIATE transaction, so claims never interleave. `ledger` is the Ledger on the
+ * same connection: an accept's hold, generation record and job row join its group commit
+ * (access/group-commit.ts), one fsync for all three and for whatever else commits in that turn.
  */
-export function createSqliteJobQueue(sqlite: Sqlite.Database): JobQueue {
+export function createSqliteJobQueue(
+  sqlite: Sqlite.Database,
+  ledger: SqliteLedgerWriter,
+): JobQueue {
+  const insertGeneration = createGenerationInsert(drizzle({ client: sqlite, schema }))
   const statements = {
     insert: sqlite.prepare(
       `INSERT INTO generation_jobs (generation_id, workspace_id, state, payload, reservation_id,
@@ -116,6 +126,24 @@ export function createSqliteJobQueue(sqlite: Sqlite.Database): JobQueue {
   return {
     async enqueue(job, now) {
       statements.insert.run({ ...job, payload: JSON.stringify(job.payload), now })
+    },
+    accept({ job, generation, hold }, now) {
+      return ledger.commit(() => {
+        const reservation = hold
+          ? ledger.core.reserve(job.workspaceId, hold.amount, hold.reference, {
+              ...(hold.model === undefined ? {} : { model: hold.model }),
+              ...(hold.supersedes === undefined ? {} : { supersedes: hold.supersedes }),
+            })
+          : undefined
+        const row = insertGeneration(generation)
+        statements.insert.run({
+          ...job,
+          payload: JSON.stringify(job.payload),
+          reservationId: reservation?.id ?? null,
+          now,
+        })
+        return { generation: row, reservation }
+      })
     },
     async claim(owner, options) {
       if (options.limit < 1) {

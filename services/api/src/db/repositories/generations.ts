@@ -15,6 +15,36 @@ import { storedInstant } from './stored-instant.ts'
  * on every call cost more than SQLite's own work. Columns a call leaves undefined are left out,
  * as `db.insert(…).values(row)` and `.set(changes)` leave them out.
  */
+/**
+ * A synchronous insert of generation rows on `db`'s connection, prepared once per set of
+ * columns: for a transaction that writes a generation together with other rows (a job's).
+ */
+export function createGenerationInsert(db: Db): (row: NewGeneration) => GenerationRow {
+  const prepare = (columns: string[]) =>
+    db
+      .insert(generations)
+      .values(
+        Object.fromEntries(
+          columns.map((column) => [column, sql.placeholder(column)]),
+        ) as unknown as NewGeneration,
+      )
+      .returning()
+      .prepare()
+  const statements = new Map<string, ReturnType<typeof prepare>>()
+  return (row) => {
+    const columns = Object.keys(row).filter(
+      (column) => row[column as keyof NewGeneration] !== undefined,
+    )
+    const key = columns.join(',')
+    let statement = statements.get(key)
+    if (!statement) {
+      statement = prepare(columns)
+      statements.set(key, statement)
+    }
+    return statement.get(row) as GenerationRow
+  }
+}
+
 export function createGenerationsRepository(db: Db): GenerationsRepository {
   const placeholder = (name: string) => sql.placeholder(name)
   // drizzle encodes placeholder values with the column's mapping (JSON columns included), but
@@ -23,8 +53,6 @@ export function createGenerationsRepository(db: Db): GenerationsRepository {
     Object.fromEntries(
       columns.map((column) => [column, placeholder(column)]),
     ) as unknown as NewGeneration
-  const prepareInsert = (columns: string[]) =>
-    db.insert(generations).values(placeholders(columns)).returning().prepare()
   const prepareUpdate = (columns: string[]) =>
     db
       .update(generations)
@@ -43,7 +71,7 @@ export function createGenerationsRepository(db: Db): GenerationsRepository {
         ),
       )
       .prepare()
-  const inserts = new Map<string, ReturnType<typeof prepareInsert>>()
+  const insert = createGenerationInsert(db)
   const updates = new Map<string, ReturnType<typeof prepareUpdate>>()
   let byId: ReturnType<typeof prepareById> | undefined
 
@@ -70,7 +98,7 @@ export function createGenerationsRepository(db: Db): GenerationsRepository {
 
   return {
     async insert(row) {
-      return statementFor(inserts, row, prepareInsert).get(row) as GenerationRow
+      return insert(row)
     },
 
     async update(id, changes) {

@@ -1,5 +1,6 @@
 import { InsufficientCreditsError } from '../../access/ledger-errors.ts'
 import type { Reservation } from '../../access/ledger-types.ts'
+import type { JobHold } from '../../db/jobs/job-queue.ts'
 import type { GenerationRow } from '../../db/schema/index.ts'
 import { fromAccessError } from '../../errors/access-errors.ts'
 import {
@@ -66,7 +67,15 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
     prepared: PreparedGeneration,
     charge: ChargeContext,
   ): Promise<Reservation | undefined> {
-    const { workspaceId, input, model, plan } = prepared
+    await beforeHold(prepared, charge)
+    return refusalRecorded(prepared, () =>
+      billing.hold(prepared.workspaceId, charge, prepared.units, prepared.model.id),
+    )
+  }
+
+  /** What is checked and spent before credits are held: the webhook URL, the rate limits. */
+  async function beforeHold(prepared: PreparedGeneration, charge: ChargeContext): Promise<void> {
+    const { input, plan } = prepared
     if (input.webhookUrl !== undefined) {
       // Before anything is spent: a refused URL costs the caller nothing.
       await deps.checkWebhookUrl?.(
@@ -75,11 +84,15 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
       )
     }
     await charge.limitImages?.(plan.n)
+  }
+
+  /** Runs a hold; a refusal for credits leaves its record, as any refusal before dispatch. */
+  async function refusalRecorded<T>(prepared: PreparedGeneration, hold: () => Promise<T>) {
     try {
-      return await billing.hold(workspaceId, charge, prepared.units, model.id)
+      return await hold()
     } catch (err) {
       if (err instanceof InsufficientCreditsError) {
-        // A refusal like any other before dispatch: the request still leaves its record.
+        const { workspaceId, input, model } = prepared
         await recordRefusal(deps, workspaceId, { ...input, model: model.id }, fromAccessError(err))
       }
       throw err
@@ -119,17 +132,34 @@ export function createGenerationPipeline(deps: GenerationPipelineDeps) {
   }
 
   /**
-   * Holds the worst case for a job (`Prefer: respond-async`): the hold outlives the request,
-   * so it is never left to the caller's commit; answers the reservation's id to store with the
-   * job, or undefined for a free model. `reference` names the hold after the job.
+   * Holds the worst case for a job (`Prefer: respond-async`) through `accept`, which writes the
+   * hold together with the job (JobQueue.accept): checks and spends what a hold needs first,
+   * then hands `accept` the hold to make, or undefined for a free model. The hold outlives the
+   * request, so it is never left to the caller's commit; `reference` names it after the job.
    */
-  async function holdForJob(
+  async function holdForJob<T>(
     prepared: PreparedGeneration,
     given: ChargeContext | undefined,
     reference: string,
-  ): Promise<string | undefined> {
-    const { onCommit: _answerCommit, ...charge } = given ?? { requestReference: '' }
-    return (await reserve(prepared, { ...charge, reference }))?.id
+    accept: (hold: JobHold | undefined) => Promise<T>,
+  ): Promise<T> {
+    const { onCommit: _answerCommit, ...rest } = given ?? { requestReference: '' }
+    const charge: ChargeContext = { ...rest, reference }
+    await beforeHold(prepared, charge)
+    if (prepared.units === 0) {
+      if (charge.supersededReference) {
+        await deps.ledger.releaseHeldByReference(charge.supersededReference)
+      }
+      return accept(undefined)
+    }
+    return refusalRecorded(prepared, () =>
+      accept({
+        amount: prepared.units,
+        reference,
+        model: prepared.model.id,
+        ...(charge.supersededReference ? { supersedes: charge.supersededReference } : {}),
+      }),
+    )
   }
 
   /** A job's held generation, in whichever process runs it, from its stored reservation id. */

@@ -97,13 +97,13 @@ export async function recordRunning(
  * The record of an accepted job (`Prefer: respond-async`): `queued`, nothing called yet. What
  * its inputs resolve to (the parent's image, the lineage's root) is filled in when it runs.
  */
-export function recordQueued(
+export function queuedRow(
   deps: RecordDeps & { mockImages: boolean },
   prepared: PreparedGeneration,
   id: string,
-): Promise<GenerationRow> {
+): NewGeneration {
   const { input, model } = prepared
-  return deps.repo.insert({
+  return {
     ...generationRow(prepared, id, deps.mockImages ? 'local' : model.provider, {
       refs: input.inputs ?? [],
       ...(input.parentGenerationId ? { parentGenerationId: input.parentGenerationId } : {}),
@@ -111,7 +111,7 @@ export function recordQueued(
     }),
     createdAt: deps.clock.now().toISOString(),
     status: 'queued',
-  })
+  }
 }
 
 /** Where a generation comes from: its input images and the generation it refines. */

@@ -1,11 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Job, JobQueue } from '../job-queue.ts'
+import type { Ledger } from '../../../access/ledger.ts'
+import { InsufficientCreditsError } from '../../../access/ledger-errors.ts'
+import type { AcceptedJob, Job, JobQueue } from '../job-queue.ts'
+import { queuedGeneration } from './rows.ts'
 
 /** One database per test, and as many queues on it as a test opens (each its own connections). */
 export type JobQueueHarness = {
   open(): Promise<JobQueue>
   /** The generation row (and its workspace) a job refers to. */
   addGeneration(workspaceId: string, generationId: string): Promise<void>
+  /** A workspace with `credits` ledger units to hold from. */
+  addWorkspace(workspaceId: string, credits: number): Promise<void>
+  /** The status of a generation row, undefined when there is none. */
+  generationStatus(generationId: string): Promise<string | undefined>
+  /** The Ledger on the same database (balances, reservations). */
+  ledger: Ledger
   close(): Promise<void>
 }
 
@@ -198,6 +207,57 @@ export function describeJobQueue(name: string, makeHarness: () => Promise<JobQue
       expect([...claimedBy.values()].filter((owners) => owners.length !== 1)).toEqual([])
       expect((await queue.counts()).succeeded).toBe(jobs)
       await other.close()
+    })
+
+    describe('accept', () => {
+      const accepted = (id: string, amount?: number): AcceptedJob => ({
+        job: { generationId: id, workspaceId: 'ws_a', payload: { prompt: id } },
+        generation: queuedGeneration('ws_a', id),
+        hold: amount === undefined ? undefined : { amount, reference: `job:${id}`, model: 'm' },
+      })
+
+      it('holds the credits, writes the queued record and the job naming the hold', async () => {
+        await harness.addWorkspace('ws_a', 5000)
+        const { generation, reservation } = await queue.accept(accepted('gen_1', 3000), T0)
+        expect(generation).toMatchObject({ id: 'gen_1', workspaceId: 'ws_a', status: 'queued' })
+        expect(reservation).toMatchObject({
+          workspaceId: 'ws_a',
+          amount: 3000,
+          reference: 'job:gen_1',
+          model: 'm',
+          state: 'held',
+        })
+        expect(await harness.ledger.balance('ws_a')).toBe(2000)
+        expect(await harness.ledger.getReservation(reservation?.id ?? '')).toMatchObject({
+          state: 'held',
+        })
+        expect(await harness.generationStatus('gen_1')).toBe('queued')
+        const [claimed] = await queue.claim('w1', options())
+        expect(claimed).toMatchObject({
+          generationId: 'gen_1',
+          reservationId: reservation?.id,
+          payload: { prompt: 'gen_1' },
+          createdAt: T0,
+        })
+      })
+
+      it('writes none of the three when the hold is refused', async () => {
+        await harness.addWorkspace('ws_a', 1000)
+        await expect(queue.accept(accepted('gen_1', 3000), T0)).rejects.toThrow(
+          InsufficientCreditsError,
+        )
+        expect(await harness.generationStatus('gen_1')).toBeUndefined()
+        expect(await queue.get('gen_1')).toBeUndefined()
+        expect(await harness.ledger.balance('ws_a')).toBe(1000)
+        expect(await queue.claim('w1', options())).toEqual([])
+      })
+
+      it('accepts a free job without a hold', async () => {
+        await harness.addWorkspace('ws_a', 0)
+        const { reservation } = await queue.accept(accepted('gen_1'), T0)
+        expect(reservation).toBeUndefined()
+        expect(await queue.get('gen_1')).toMatchObject({ state: 'queued', reservationId: null })
+      })
     })
   })
 }

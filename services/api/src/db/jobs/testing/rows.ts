@@ -1,3 +1,5 @@
+import type { NewGeneration } from '../../schema/index.ts'
+
 /**
  * The smallest workspace and generation rows a job can refer to, in either dialect's
  * placeholders (`?` for SQLite, `$n` for PostgreSQL).
@@ -12,5 +14,27 @@ export function insertGenerationSql(style: '?' | '$') {
         input_asset_ids, created_at)
       VALUES (${at(1)}, ${at(2)}, 'queued', 'generate', 'p', 'h', 'local-sketch', 'local', 1,
         '{}', '[]', '[]', '[]', 0, '[]', '2026-01-01')`,
+  }
+}
+
+/** The queued record of an accepted job, as JobQueue.accept writes it. */
+export function queuedGeneration(workspaceId: string, id: string): NewGeneration {
+  return {
+    id,
+    workspaceId,
+    status: 'queued',
+    operation: 'generate',
+    prompt: 'p',
+    promptHash: 'h',
+    model: 'gpt-image-1',
+    provider: 'openai',
+    n: 1,
+    parameters: {},
+    assetIds: [],
+    attempts: [],
+    warnings: [],
+    costCents: 0,
+    inputAssetIds: [],
+    createdAt: '2026-01-01T00:00:00.000Z',
   }
 }
