@@ -41,6 +41,9 @@ export function estimatedEntropyBits(text: string): number {
   return Math.floor(perCharacter * unit.length)
 }
 
+/** Enough for the generation path's few short transactions at a time per instance. */
+export const DEFAULT_DATABASE_POOL_SIZE = 10
+
 const databaseUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: 'must be a postgres:// or postgresql:// URL',
@@ -88,6 +91,7 @@ const s3Prefix = z.string().transform((prefix, context) => {
 
 export const BackendEnvSchema = {
   IMAGEGATE_DATABASE_URL: databaseUrl.optional(),
+  IMAGEGATE_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).optional(),
   IMAGEGATE_BLOB_STORE: z.enum(['fs', 's3']).default('fs'),
   IMAGEGATE_S3_BUCKET: bucketName.optional(),
   IMAGEGATE_S3_PREFIX: s3Prefix.optional(),
@@ -102,6 +106,7 @@ export const BackendEnvSchema = {
 
 type BackendValues = {
   IMAGEGATE_DATABASE_URL?: string | undefined
+  IMAGEGATE_DATABASE_POOL_SIZE?: number | undefined
   IMAGEGATE_BLOB_STORE: 'fs' | 's3'
   IMAGEGATE_S3_BUCKET?: string | undefined
   IMAGEGATE_S3_PREFIX?: string | undefined
@@ -129,6 +134,8 @@ export type BlobStoreConfig = Readonly<{ kind: 'fs' }> | S3BlobStoreConfig
 export type BackendConfig = {
   /** PostgreSQL for metadata; unset: SQLite in the data dir. */
   databaseUrl: string | undefined
+  /** Connections one instance may hold on that database at once. */
+  databasePoolSize: number
   blobStore: BlobStoreConfig
   /**
    * The secret that signs asset URLs, shared by every instance. Unset: a random one kept in
@@ -155,6 +162,14 @@ const S3_ONLY = [
  */
 export function backendProblems(values: BackendValues): string[] {
   const problems: string[] = []
+  if (
+    values.IMAGEGATE_DATABASE_POOL_SIZE !== undefined &&
+    values.IMAGEGATE_DATABASE_URL === undefined
+  ) {
+    problems.push(
+      'IMAGEGATE_DATABASE_POOL_SIZE: only read when IMAGEGATE_DATABASE_URL is set (SQLite needs no pool)',
+    )
+  }
   if (values.IMAGEGATE_BLOB_STORE === 's3') {
     if (values.IMAGEGATE_S3_BUCKET === undefined) {
       problems.push('IMAGEGATE_S3_BUCKET="": required when IMAGEGATE_BLOB_STORE=s3')
@@ -181,6 +196,7 @@ export function backendConfig(values: BackendValues): BackendConfig {
   const endpoint = values.IMAGEGATE_S3_ENDPOINT?.replace(/\/+$/, '')
   return {
     databaseUrl: values.IMAGEGATE_DATABASE_URL,
+    databasePoolSize: values.IMAGEGATE_DATABASE_POOL_SIZE ?? DEFAULT_DATABASE_POOL_SIZE,
     blobStore:
       values.IMAGEGATE_BLOB_STORE === 's3'
         ? {

@@ -15,8 +15,13 @@ import { type ClientAddressOf, clientAddressOf } from './access/trusted-proxies.
 import { type Catalog, loadCatalog } from './catalog/catalog.ts'
 import type { Config } from './config.ts'
 import { openDatabase } from './db/client.ts'
+import type { JobQueue } from './db/jobs/job-queue.ts'
+import { createPgJobQueue } from './db/jobs/pg-job-queue.ts'
 import { createSqliteJobQueue } from './db/jobs/sqlite-job-queue.ts'
+import type { Postgres } from './db/pg-client.ts'
+import { createPgStore } from './db/pg-store.ts'
 import type { GenerationsRepository } from './db/ports.ts'
+import { createPgWebhookStore } from './db/repositories/webhooks-pg.ts'
 import { createSqliteWebhookStore } from './db/repositories/webhooks-sqlite.ts'
 import { createSqliteStore } from './db/sqlite-store.ts'
 import type { Store } from './db/store.ts'
@@ -65,6 +70,7 @@ import {
 } from './storage/configured-blob-store.ts'
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts'
 import type { FinishedGeneration } from './webhooks/events.ts'
+import type { WebhookStore } from './webhooks/store.ts'
 import { sendWebhook } from './webhooks/send.ts'
 import { newWebhookSecret } from './webhooks/signature.ts'
 import { type Resolve, systemResolve } from './webhooks/target.ts'
@@ -132,10 +138,10 @@ export type AppDeps = {
   /** Runs every probe once; throws BackendsUnavailableError naming those that fail. */
   checkBackends(): Promise<void>
   /**
-   * Marks generations still `running` (or `queued`) that no job owns as failed (see below);
-   * answers how many.
+   * Marks generations still `running` (or `queued`) that no job owns and no live process can
+   * still be running as failed (see below); answers how many.
    */
-  failInterruptedGenerations(when: 'start-up' | 'shutdown'): Promise<number>
+  failInterruptedGenerations(when: 'start-up' | 'shutdown' | 'sweep'): Promise<number>
   /** Start-up maintenance (temp sweep, first GC) and the periodic GC timer. */
   startMaintenance(): Promise<void>
   close(): Promise<void>
@@ -155,6 +161,48 @@ export type DepsOverrides = Partial<
   webhookResolve?: Resolve
   /** The configured store, built and checked by main.ts before the data dir is touched. */
   blobStore?: ConfiguredBlobStore
+  /** The PostgreSQL pool main.ts opened and migrated (IMAGEGATE_DATABASE_URL); closed by `close`. */
+  postgres?: Postgres
+}
+
+/** How long a key's lookup is kept per instance on a shared database: a revocation elsewhere
+ * takes at most this long to reach this instance. */
+const SHARED_KEY_CACHE_MS = 5_000
+
+/** The metadata store and what lives beside it on the same database. */
+type Metadata = { store: Store; queue: JobQueue; webhookStore: WebhookStore }
+
+/**
+ * PostgreSQL when main.ts opened one (every instance shares it), else SQLite in the data dir.
+ * The job queue and the webhook outbox live in the same database as the generations they
+ * belong to.
+ */
+function openMetadata(
+  config: Config,
+  overrides: DepsOverrides,
+  clock: Clock,
+  ids: IdGenerator,
+): Metadata {
+  if (overrides.postgres) {
+    const { pool } = overrides.postgres
+    return {
+      store: createPgStore(overrides.postgres, {
+        clock,
+        newId: () => ids('rsv'),
+        newPinId: () => ids('pin'),
+      }),
+      queue: createPgJobQueue(pool, { newId: () => ids('rsv') }),
+      webhookStore: createPgWebhookStore(pool),
+    }
+  }
+  const database = openDatabase(overrides.databaseFile ?? path.join(config.dataDir, 'imagegate.db'))
+  const store = createSqliteStore(database, { clock, newId: () => ids('rsv') })
+  return {
+    store,
+    queue: createSqliteJobQueue(database.durable, store.ledger),
+    // The outbox shares the generations' connection.
+    webhookStore: createSqliteWebhookStore(database.db),
+  }
 }
 
 /**
@@ -177,9 +225,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger(config)
   const ids = overrides.ids ?? createIdGenerator(clock)
-  const database = openDatabase(overrides.databaseFile ?? path.join(config.dataDir, 'imagegate.db'))
-  const store = createSqliteStore(database, { clock, newId: () => ids('rsv') })
+  const { store, queue, webhookStore } = openMetadata(config, overrides, clock, ids)
   const { ledger } = store
+  /** Several instances share the database: nothing read from it may be kept for long. */
+  const shared = store.kind === 'postgres'
 
   const credits = createCreditService(ledger)
   const workspaces = createWorkspaceService({ repo: store.workspaces, credits, ids, clock })
@@ -191,6 +240,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     randomBytes: (size) => randomBytes(size),
     defaultKeyLimits: config.rateLimits.key,
     workspaceLimits: config.rateLimits.workspace,
+    ...(shared ? { cacheTtlMs: SHARED_KEY_CACHE_MS } : {}),
   })
   const bootstrap = await bootstrapAccess({
     repo: store.bootstrap,
@@ -215,6 +265,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     clock,
     log,
     limits: { maxUploadBytes: config.maxUploadBytes, maxPixels: config.maxPixels },
+    // Another instance may delete a row this one kept.
+    cacheRows: !shared,
   })
 
   const upstream = overrides.fetch ? undefined : createUpstreamFetch()
@@ -254,8 +306,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const metrics = overrides.metrics ?? createMetrics({ defaultMetrics: true })
   const generationsRepo = store.generations
 
-  // Webhooks: the outbox shares the generations' connection.
-  const webhookStore = createSqliteWebhookStore(database.db)
   const webhookPolicy = {
     allowLoopback: config.webhooks.allowLoopback,
     resolve: overrides.webhookResolve ?? systemResolve(WEBHOOK_DNS_TIMEOUT_MS),
@@ -329,7 +379,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       metrics,
       mockImages: config.mockImages,
       generation,
-      queue: createSqliteJobQueue(database.durable, store.ledger),
+      queue,
       log,
       assetsRepo: store.assets,
       announce,
@@ -374,11 +424,45 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       if (purged > 0 || released > 0) {
         log.info({ purged, released }, 'access maintenance')
       }
+      if (shared) {
+        await failInterruptedGenerations('sweep')
+      }
     } catch (err) {
       log.error({ err }, 'access maintenance failed')
     }
   }
   let accessTimer: NodeJS.Timeout | undefined
+
+  /**
+   * Marks generations still `running` (or `queued`) that no job owns as failed, and answers how
+   * many it marked; their holds go back with the stale-hold sweep. A generation an unfinished
+   * job owns is left to the job queue: its lease runs out and a worker takes it over.
+   *
+   * On SQLite this process is the file's only user, so at start-up (before serving) every such
+   * row was left by a process that stopped without finishing it, and at shutdown past the grace
+   * period every such row was cut short. On a shared database the other instances' rows are
+   * live: only rows older than the longest a generation may run (the idempotency lease) are
+   * marked, at start-up and by the periodic sweep, so one instance's cut-short generations are
+   * marked by whichever instance sweeps next.
+   */
+  async function failInterruptedGenerations(
+    when: 'start-up' | 'shutdown' | 'sweep',
+  ): Promise<number> {
+    const now = clock.now()
+    let count: number
+    if (!shared) {
+      count = when === 'sweep' ? 0 : await generationsRepo.failRunning(INTERRUPTED, now.toISOString())
+    } else if (when === 'shutdown') {
+      count = 0
+    } else {
+      const createdBefore = new Date(now.getTime() - idempotencyLeaseMs).toISOString()
+      count = await generationsRepo.failRunning(INTERRUPTED, now.toISOString(), { createdBefore })
+    }
+    if (count > 0) {
+      log.warn({ count, when }, 'generations that did not finish marked failed')
+    }
+    return count
+  }
 
   const readiness: ReadinessProbe[] = [
     databaseProbe(store),
@@ -425,21 +509,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     generationsRepo,
     jobs,
     inFlight: createInFlightRequests(),
-    /**
-     * Marks the generations still `running` as failed, and answers how many it marked. Only for
-     * a moment when this process runs none of them: before it starts serving (they were left by
-     * a process that stopped without finishing them, e.g. a crash) and at shutdown once the grace
-     * period is over (they were cut short). Their holds go back with the stale-hold sweep. A
-     * generation an unfinished job owns is left to the job queue: its lease runs out and a worker
-     * takes it over.
-     */
-    async failInterruptedGenerations(when: 'start-up' | 'shutdown'): Promise<number> {
-      const count = await generationsRepo.failRunning(INTERRUPTED, clock.now().toISOString())
-      if (count > 0) {
-        log.warn({ count, when }, 'generations that did not finish marked failed')
-      }
-      return count
-    },
+    failInterruptedGenerations,
     workspaces,
     apiKeys,
     credits,

@@ -4,7 +4,18 @@ import { monotonicFactory } from 'ulid'
 export type Clock = { now(): Date }
 export const systemClock: Clock = { now: () => new Date() }
 
-export type IdPrefix = 'ast' | 'gen' | 'req' | 'ws' | 'key' | 'att' | 'rsv' | 'whk' | 'msg' | 'wha'
+export type IdPrefix =
+  | 'ast'
+  | 'gen'
+  | 'req'
+  | 'ws'
+  | 'key'
+  | 'att'
+  | 'rsv'
+  | 'whk'
+  | 'msg'
+  | 'wha'
+  | 'pin'
 
 /** Random, time-ordered ids (`ast_01J9…`): sortable for keyset pagination, never guessable. */
 export type IdGenerator = (prefix: IdPrefix) => string

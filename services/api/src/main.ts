@@ -1,6 +1,7 @@
 import { connectRedis, openRedis } from './access/redis-client.ts'
 import { createApp } from './app.ts'
 import { ConfigError, loadConfig, quietAwsNodeVersionWarning } from './config.ts'
+import { openPostgres, type Postgres } from './db/pg-client.ts'
 import { type AppDeps, createDeps, START_CHECK_TIMEOUT_MS } from './deps.ts'
 import { serveImagegate } from './http/server/serve.ts'
 import { systemClock } from './ids.ts'
@@ -46,15 +47,26 @@ async function start() {
     }
     throw err
   }
-  // The metadata store is SQLite in the data dir. A PostgreSQL URL is refused rather than
-  // ignored: instances that each kept their own SQLite file would not share keys or credits.
-  if (config.databaseUrl !== undefined) {
-    process.stderr.write(
-      'imagegate: IMAGEGATE_DATABASE_URL: metadata in PostgreSQL is not available in this version; unset it to use SQLite in the data dir\n',
-    )
-    process.exit(2)
-  }
   const log = createLogger(config)
+  // PostgreSQL (shared by every instance) when configured: unreachable, or its migrations
+  // failing, stops the start with one message before anything is written.
+  let postgres: Postgres | undefined
+  if (config.databaseUrl !== undefined) {
+    try {
+      postgres = await openPostgres(config.databaseUrl, {
+        maxConnections: config.databasePoolSize,
+        applicationName: 'imagegate',
+        onIdleError: (err) => log.warn({ err }, 'an idle database connection broke'),
+      })
+    } catch (err) {
+      process.stderr.write(`imagegate: IMAGEGATE_DATABASE_URL: ${(err as Error).message}
+`)
+      process.exit(2)
+    }
+    if (postgres.migrated.applied > 0) {
+      log.info({ applied: postgres.migrated.applied }, 'database migrated')
+    }
+  }
   // An unreachable Redis fails the start, before anything is written to the data dir; once
   // running, an outage falls back to per-instance limits (access/fallback-gcra-store.ts).
   const redis = config.redis ? openRedis(config.redis.url) : undefined
@@ -81,7 +93,7 @@ async function start() {
     }
     throw err
   }
-  const deps = await createDeps(config, { log, redis, blobStore })
+  const deps = await createDeps(config, { log, redis, blobStore, postgres })
   try {
     await deps.checkBackends()
   } catch (err) {

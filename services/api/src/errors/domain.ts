@@ -8,6 +8,7 @@ import {
   InvalidHashError,
   RangeNotSatisfiableError,
 } from '../storage/errors.ts'
+import { isDatabaseUnavailable } from '../db/pg-errors.ts'
 import { fromAccessError } from './access-errors.ts'
 import { AppError } from './app-error.ts'
 
@@ -24,6 +25,22 @@ export function fromBlobStoreOutage(err: unknown): AppError | undefined {
     'The object store that holds asset content is unavailable; try again shortly',
     { details: { reason: 'object_store_unavailable' }, shouldRetry: true, cause: err },
   )
+}
+
+/**
+ * The shared database cannot be reached (scaled out on PostgreSQL): a 503 a client may retry.
+ * Whatever the request was doing stopped at a statement that did not run, and the ledger and
+ * idempotency records change only in transactions, so nothing is half done.
+ */
+export function fromDatabaseOutage(err: unknown): AppError | undefined {
+  if (!isDatabaseUnavailable(err)) {
+    return undefined
+  }
+  return new AppError('upstream_unavailable', 'The database is unavailable; try again shortly', {
+    details: { reason: 'database_unavailable' },
+    shouldRetry: true,
+    cause: err,
+  })
 }
 
 /**
@@ -52,7 +69,7 @@ export function fromDomainError(err: unknown): AppError | undefined {
   if (err instanceof BlobCorruptError || err instanceof BlobNotFoundError) {
     return new AppError('internal_error', 'Internal error', { cause: err })
   }
-  const outage = fromBlobStoreOutage(err)
+  const outage = fromBlobStoreOutage(err) ?? fromDatabaseOutage(err)
   if (outage) {
     return outage
   }

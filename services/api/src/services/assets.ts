@@ -43,6 +43,11 @@ export type AssetServiceDeps = {
   clock: Clock
   log: Logger
   limits: { maxUploadBytes: number; maxPixels: number }
+  /**
+   * Keep rows read by `get` (default true). Only right when this process is the database's
+   * only writer: with instances sharing a database, another one may delete a kept row.
+   */
+  cacheRows?: boolean
 }
 
 /** Validates the `x-content-sha256` header: required, 64 lowercase hex. */
@@ -78,10 +83,11 @@ export function createAssetService(deps: AssetServiceDeps) {
   const { repo, blobs, pins, log, limits } = deps
   /**
    * Asset rows by workspace and id, for `get`: a row never changes once written (there is no
-   * update, only `remove`, which drops it here too), and this process is the database's only
-   * writer, so a kept row is the row. A content GET or 304 then costs no query. Oldest first out.
+   * update, only `remove`, which drops it here too), and when this process is the database's
+   * only writer a kept row is the row. A content GET or 304 then costs no query. Oldest first out.
    */
   const rows = new Map<string, AssetRow>()
+  const cachedRows = deps.cacheRows === false ? 0 : CACHED_ROWS
   const rowKey = (workspaceId: string, id: string) => `${workspaceId}\u0000${id}`
 
   /**
@@ -263,7 +269,10 @@ export function createAssetService(deps: AssetServiceDeps) {
       if (!row) {
         throw new NotFoundError('asset', id)
       }
-      if (rows.size >= CACHED_ROWS) {
+      if (cachedRows === 0) {
+        return row
+      }
+      if (rows.size >= cachedRows) {
         rows.delete(rows.keys().next().value as string)
       }
       // Shared by every later caller: frozen, so no caller can change what the next one sees.

@@ -1,5 +1,5 @@
 import { AppError } from '../../errors/app-error.ts'
-import { fromBlobStoreOutage } from '../../errors/domain.ts'
+import { fromBlobStoreOutage, fromDatabaseOutage } from '../../errors/domain.ts'
 import { missingThoughtSignatureError } from '../../refinement/missing-thought-signature.ts'
 import { fromRefinementError } from '../../refinement/to-app-error.ts'
 import type { ConversationStep } from '../../refinement/types.ts'
@@ -15,7 +15,8 @@ export const DEFAULT_PARAMS: InputParams = {
 
 /**
  * Any failure in the terms of the error table: refinement errors first, then the object store
- * being down (the images could not be stored), then upstream ones.
+ * or the shared database being down (the images could not be stored or recorded), then upstream
+ * ones.
  */
 export function toAppError(err: unknown, params?: Partial<InputParams>): AppError {
   if (err instanceof AppError) {
@@ -23,7 +24,10 @@ export function toAppError(err: unknown, params?: Partial<InputParams>): AppErro
   }
   const parentParam = params?.parentGenerationId ?? DEFAULT_PARAMS.parentGenerationId
   return (
-    fromRefinementError(err, parentParam) ?? fromBlobStoreOutage(err) ?? toUpstreamAppError(err)
+    fromRefinementError(err, parentParam) ??
+    fromBlobStoreOutage(err) ??
+    fromDatabaseOutage(err) ??
+    toUpstreamAppError(err)
   )
 }
 

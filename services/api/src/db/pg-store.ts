@@ -1,0 +1,42 @@
+import { PgIdempotencyStore } from '../access/pg-idempotency-store.ts'
+import { createPgLedger } from '../access/pg-ledger.ts'
+import type { Clock } from '../ids.ts'
+import type { Postgres } from './pg-client.ts'
+import { createPgApiKeysRepository } from './pg-repositories/api-keys.ts'
+import { createPgAssetsRepository } from './pg-repositories/assets.ts'
+import { createPgBlobPins } from './pg-repositories/blob-pins.ts'
+import { createPgBootstrapRepository } from './pg-repositories/bootstrap.ts'
+import { createPgGenerationsRepository } from './pg-repositories/generations.ts'
+import { createPgWorkspacesRepository } from './pg-repositories/workspaces.ts'
+import type { Store } from './store.ts'
+
+/**
+ * The shared store: every port on one PostgreSQL database, which any number of instances may
+ * use at once. Blob pins are rows here too, so a GC pass on one instance sees what an upload or
+ * generation on another is about to reference.
+ */
+export type PgStore = Store & { kind: 'postgres'; postgres: Postgres }
+
+export function createPgStore(
+  postgres: Postgres,
+  options: { clock: Clock; newId: () => string; newPinId: () => string },
+): PgStore {
+  const { pool } = postgres
+  const ledger = createPgLedger(pool, { clock: options.clock, newId: options.newId })
+  return {
+    kind: 'postgres' as const,
+    postgres,
+    apiKeys: createPgApiKeysRepository(pool),
+    workspaces: createPgWorkspacesRepository(pool),
+    bootstrap: createPgBootstrapRepository(pool),
+    assets: createPgAssetsRepository(pool),
+    generations: createPgGenerationsRepository(pool),
+    ledger,
+    idempotency: new PgIdempotencyStore(pool, ledger),
+    pins: createPgBlobPins(pool, { clock: options.clock, newId: options.newPinId }),
+    async check() {
+      await pool.query('SELECT 1')
+    },
+    close: () => postgres.close(),
+  }
+}
