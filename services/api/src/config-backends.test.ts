@@ -63,6 +63,19 @@ describe('IMAGEGATE_DATABASE_URL', () => {
       /^IMAGEGATE_URL_SIGNING_SECRET="": required when IMAGEGATE_DATABASE_URL is set, so every instance/,
     )
   })
+
+  it('takes a pool size with it, 10 connections by default', () => {
+    const url = { IMAGEGATE_DATABASE_URL: 'postgres://127.0.0.1/imagegate' }
+    const secret = { IMAGEGATE_URL_SIGNING_SECRET: SECRET }
+    expect(loadConfig({ ...url, ...secret }).databasePoolSize).toBe(10)
+    expect(
+      loadConfig({ ...url, ...secret, IMAGEGATE_DATABASE_POOL_SIZE: '40' }).databasePoolSize,
+    ).toBe(40)
+    expect(problemsOf({ ...url, ...secret, IMAGEGATE_DATABASE_POOL_SIZE: '0' })).toHaveLength(1)
+    expect(problemsOf({ IMAGEGATE_DATABASE_POOL_SIZE: '20' })).toEqual([
+      'IMAGEGATE_DATABASE_POOL_SIZE: only read when IMAGEGATE_DATABASE_URL is set (SQLite needs no pool)',
+    ])
+  })
 })
 
 describe('IMAGEGATE_BLOB_STORE and IMAGEGATE_S3_*', () => {

@@ -70,9 +70,9 @@ import {
 } from './storage/configured-blob-store.ts'
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.ts'
 import type { FinishedGeneration } from './webhooks/events.ts'
-import type { WebhookStore } from './webhooks/store.ts'
 import { sendWebhook } from './webhooks/send.ts'
 import { newWebhookSecret } from './webhooks/signature.ts'
+import type { WebhookStore } from './webhooks/store.ts'
 import { type Resolve, systemResolve } from './webhooks/target.ts'
 
 export const DEFAULT_WORKSPACE_ID = BOOTSTRAP_WORKSPACE_ID
@@ -451,7 +451,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     const now = clock.now()
     let count: number
     if (!shared) {
-      count = when === 'sweep' ? 0 : await generationsRepo.failRunning(INTERRUPTED, now.toISOString())
+      count =
+        when === 'sweep' ? 0 : await generationsRepo.failRunning(INTERRUPTED, now.toISOString())
     } else if (when === 'shutdown') {
       count = 0
     } else {

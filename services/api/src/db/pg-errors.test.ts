@@ -3,11 +3,23 @@ import { isDatabaseUnavailable } from './pg-errors.ts'
 
 describe('isDatabaseUnavailable', () => {
   it.each([
-    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    ],
     ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
-    ['an administrator shutdown', Object.assign(new Error('terminating connection'), { code: '57P01' })],
-    ['a server starting up', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
-    ['a connection failure state', Object.assign(new Error('connection failure'), { code: '08006' })],
+    [
+      'an administrator shutdown',
+      Object.assign(new Error('terminating connection'), { code: '57P01' }),
+    ],
+    [
+      'a server starting up',
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    ],
+    [
+      'a connection failure state',
+      Object.assign(new Error('connection failure'), { code: '08006' }),
+    ],
     ['a connection that ended', new Error('Connection terminated unexpectedly')],
     ['no connection in time', new Error('timeout exceeded when trying to connect')],
   ])('%s is an outage', (_, error) => {

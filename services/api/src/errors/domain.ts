@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../db/pg-errors.ts'
 import { ImageDecodeError, ImageTooLargeError, UnsupportedImageError } from '../images/errors.ts'
 import {
   BlobCorruptError,
@@ -8,7 +9,6 @@ import {
   InvalidHashError,
   RangeNotSatisfiableError,
 } from '../storage/errors.ts'
-import { isDatabaseUnavailable } from '../db/pg-errors.ts'
 import { fromAccessError } from './access-errors.ts'
 import { AppError } from './app-error.ts'
 

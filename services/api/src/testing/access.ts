@@ -92,7 +92,8 @@ export async function createAccessTestApp(
     ...appOptions,
     providers: { openai: paid.provider, ...appOptions.providers },
   })
-  const sqlite: Sqlite.Database = sqliteStoreOf(t.deps.store).database.durable
+  /** The durable SQLite connection, for tests that read the ledger's tables (SQLite only). */
+  const sqlite = (): Sqlite.Database => sqliteStoreOf(t.deps.store).database.durable
 
   /** A request as `key` (default: the admin key), JSON body if given. */
   async function call(
@@ -134,12 +135,18 @@ export async function createAccessTestApp(
   }
 
   const count = (sql: string, ...params: unknown[]) =>
-    (sqlite.prepare(sql).get(...params) as { n: number }).n
+    (
+      sqlite()
+        .prepare(sql)
+        .get(...params) as { n: number }
+    ).n
 
   return {
     ...t,
     paid,
-    sqlite,
+    get sqlite() {
+      return sqlite()
+    },
     call,
     newWorkspace,
     newKey,

@@ -6,9 +6,22 @@ import { createImagegateClient } from '@imagegate/client'
 import pino from 'pino'
 import { createApp } from '../app.ts'
 import { type Config, loadConfig } from '../config.ts'
+import { openPostgres } from '../db/pg-client.ts'
 import { createDeps, type DepsOverrides } from '../deps.ts'
+import { createTestDatabase } from './postgres.ts'
 
-export type TestAppOptions = DepsOverrides & { env?: Record<string, string> }
+export type TestAppOptions = DepsOverrides & {
+  env?: Record<string, string>
+  /**
+   * Where metadata lives: an in-memory SQLite database (the default), a fresh PostgreSQL
+   * database on the machine's server (dropped by `close`), or the database of another test app
+   * on PostgreSQL (`sharedWith`), as a second instance of one deployment.
+   */
+  database?: 'sqlite' | 'postgres' | { sharedWith: TestApp }
+}
+
+/** A signing secret for test apps on PostgreSQL, which require one. */
+const TEST_URL_SIGNING_SECRET = 'Tq3vX8mZp2LwR7sKc4YhN9bGd1FjU6aE0oWiV5eQyHt'
 
 /**
  * Limits and credits of the test workspace: high enough that no test trips them by accident.
@@ -40,8 +53,23 @@ function withKey(request: Request, key: string): Request {
  * unless a request carries its own Authorization header. `hono` is the app itself, keyless.
  */
 export async function createTestApp(options: TestAppOptions = {}) {
+  const { database: backend = 'sqlite', env, ...overrides } = options
   const dataDir = mkdtempSync(path.join(tmpdir(), 'imagegate-test-'))
-  const config: Config = loadConfig({ IMAGEGATE_DATA_DIR: dataDir, ...GENEROUS, ...options.env })
+  const sharedWith = typeof backend === 'object' ? backend.sharedWith : undefined
+  const testDatabase = backend === 'postgres' ? await createTestDatabase() : undefined
+  const databaseUrl = testDatabase?.url ?? sharedWith?.config.databaseUrl
+  if (sharedWith && databaseUrl === undefined) {
+    throw new Error('only a test app on PostgreSQL can share its database')
+  }
+  const postgresEnv: Record<string, string> = databaseUrl
+    ? { IMAGEGATE_DATABASE_URL: databaseUrl, IMAGEGATE_URL_SIGNING_SECRET: TEST_URL_SIGNING_SECRET }
+    : {}
+  const config: Config = loadConfig({
+    IMAGEGATE_DATA_DIR: dataDir,
+    ...GENEROUS,
+    ...postgresEnv,
+    ...env,
+  })
   const logLines: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -53,15 +81,17 @@ export async function createTestApp(options: TestAppOptions = {}) {
       done()
     },
   })
+  const postgres = databaseUrl ? await openPostgres(databaseUrl) : undefined
   const deps = await createDeps(config, {
     databaseFile: ':memory:',
     log: pino({ level: 'debug' }, sink),
-    ...options,
+    ...(postgres ? { postgres } : {}),
+    ...overrides,
   })
-  if (!deps.bootstrap) {
+  const key = sharedWith?.key ?? deps.bootstrap?.key
+  if (key === undefined) {
     throw new Error('a fresh test database must bootstrap an admin key')
   }
-  const key = deps.bootstrap.key
   deps.jobs.worker.start()
   const hono = createApp(deps)
   const app = {
@@ -92,6 +122,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     logLines,
     async close() {
       await deps.close()
+      await testDatabase?.drop()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
