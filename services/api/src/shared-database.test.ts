@@ -48,7 +48,7 @@ describe('two instances on one PostgreSQL database', () => {
     expect((await b.app.request('/v1/assets', { headers: authorized(key) })).status).toBe(200)
 
     const revoked = await a.app.request(`/v1/keys/${id}`, { method: 'DELETE' })
-    expect(revoked.status).toBe(200)
+    expect(revoked.status).toBe(204)
     expect((await a.app.request('/v1/assets', { headers: authorized(key) })).status).toBe(401)
     clock.advance(5_001)
     expect((await b.app.request('/v1/assets', { headers: authorized(key) })).status).toBe(401)
