@@ -3,10 +3,13 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { generateApiKey } from '../../services/api/src/access/api-key-format.ts'
-import { createTestDatabase, type TestDatabase } from '../../services/api/src/testing/postgres.ts'
+import {
+  createTestDatabase,
+  queryDatabase,
+  type TestDatabase,
+} from '../../services/api/src/testing/postgres.ts'
 import { bearer, freePort, repoRoot, startServer, stop } from '../support/processes.ts'
 
 const SECRET = 'q7Vx2LpR9sKdE3wYhJ6cGuZt1oXiA5qWnB0e9Zk3PfT'
@@ -74,17 +77,12 @@ it('with a PostgreSQL URL the metadata lives in that database, not in the data d
     expect(created.status).toBe(201)
     const workspace = (await created.json()) as { id: string }
 
-    const client = new pg.Client({ connectionString: database.url })
-    await client.connect()
-    try {
-      const rows = await client.query('SELECT id, name FROM workspaces ORDER BY created_at')
-      expect(rows.rows).toEqual([
-        { id: 'default', name: expect.any(String) },
-        { id: workspace.id, name: 'in postgres' },
-      ])
-    } finally {
-      await client.end()
-    }
+    expect(
+      await queryDatabase(database.url, 'SELECT id, name FROM workspaces ORDER BY created_at'),
+    ).toEqual([
+      { id: 'default', name: expect.any(String) },
+      { id: workspace.id, name: 'in postgres' },
+    ])
     expect(existsSync(path.join(dataDir, 'imagegate.db'))).toBe(false)
   } finally {
     await stop(server.child)

@@ -182,6 +182,7 @@ function openMetadata(
   overrides: DepsOverrides,
   clock: Clock,
   ids: IdGenerator,
+  log: Logger,
 ): Metadata {
   if (overrides.postgres) {
     const { pool } = overrides.postgres
@@ -189,7 +190,7 @@ function openMetadata(
       store: createPgStore(overrides.postgres, {
         clock,
         newId: () => ids('rsv'),
-        newPinId: () => ids('pin'),
+        onPinError: (err, during) => log.warn({ err, during }, 'blob pin not renewed or released'),
       }),
       queue: createPgJobQueue(pool, { newId: () => ids('rsv') }),
       webhookStore: createPgWebhookStore(pool),
@@ -225,7 +226,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger(config)
   const ids = overrides.ids ?? createIdGenerator(clock)
-  const { store, queue, webhookStore } = openMetadata(config, overrides, clock, ids)
+  const { store, queue, webhookStore } = openMetadata(config, overrides, clock, ids, log)
   const { ledger } = store
   /** Several instances share the database: nothing read from it may be kept for long. */
   const shared = store.kind === 'postgres'

@@ -4,18 +4,7 @@ import { monotonicFactory } from 'ulid'
 export type Clock = { now(): Date }
 export const systemClock: Clock = { now: () => new Date() }
 
-export type IdPrefix =
-  | 'ast'
-  | 'gen'
-  | 'req'
-  | 'ws'
-  | 'key'
-  | 'att'
-  | 'rsv'
-  | 'whk'
-  | 'msg'
-  | 'wha'
-  | 'pin'
+export type IdPrefix = 'ast' | 'gen' | 'req' | 'ws' | 'key' | 'att' | 'rsv' | 'whk' | 'msg' | 'wha'
 
 /** Random, time-ordered ids (`ast_01J9…`): sortable for keyset pagination, never guessable. */
 export type IdGenerator = (prefix: IdPrefix) => string

@@ -21,7 +21,8 @@ async function twoInstances() {
   const clock = manualClock(Date.parse('2031-03-01T12:00:00Z'))
   const a = await createTestApp({ database: 'postgres', clock })
   apps.push(a)
-  const b = await createTestApp({ database: { sharedWith: a }, clock })
+  // One blob store as well, as instances share a bucket.
+  const b = await createTestApp({ database: { sharedWith: a }, clock, blobs: a.deps.blobs })
   apps.push(b)
   return { a, b, clock }
 }

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { PgIdempotencyStore } from '../access/pg-idempotency-store.ts'
 import { createPgLedger } from '../access/pg-ledger.ts'
 import type { Clock } from '../ids.ts'
 import type { Postgres } from './pg-client.ts'
 import { createPgApiKeysRepository } from './pg-repositories/api-keys.ts'
 import { createPgAssetsRepository } from './pg-repositories/assets.ts'
-import { createPgBlobPins } from './pg-repositories/blob-pins.ts'
+import { createPgBlobPins, DEFAULT_PIN_TTL_MS } from './pg-repositories/blob-pins.ts'
 import { createPgBootstrapRepository } from './pg-repositories/bootstrap.ts'
 import { createPgGenerationsRepository } from './pg-repositories/generations.ts'
 import { createPgWorkspacesRepository } from './pg-repositories/workspaces.ts'
@@ -19,7 +20,12 @@ export type PgStore = Store & { kind: 'postgres'; postgres: Postgres }
 
 export function createPgStore(
   postgres: Postgres,
-  options: { clock: Clock; newId: () => string; newPinId: () => string },
+  options: {
+    clock: Clock
+    newId: () => string
+    /** A pin's renewal or release failed (the database is unreachable); the pin expires. */
+    onPinError: (error: unknown, during: 'renew' | 'release') => void
+  },
 ): PgStore {
   const { pool } = postgres
   const ledger = createPgLedger(pool, { clock: options.clock, newId: options.newId })
@@ -33,7 +39,12 @@ export function createPgStore(
     generations: createPgGenerationsRepository(pool),
     ledger,
     idempotency: new PgIdempotencyStore(pool, ledger),
-    pins: createPgBlobPins(pool, { clock: options.clock, newId: options.newPinId }),
+    pins: createPgBlobPins(pool, {
+      clock: options.clock,
+      ttlMs: DEFAULT_PIN_TTL_MS,
+      newId: randomUUID,
+      onError: options.onPinError,
+    }),
     async check() {
       await pool.query('SELECT 1')
     },

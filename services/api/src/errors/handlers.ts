@@ -10,11 +10,16 @@ import { AppError, InvalidRequestError } from './app-error.ts'
 import { CLIENT_CLOSED_REQUEST, isClientAbort } from './client-abort.ts'
 import { errorTable } from './codes.ts'
 import { fromDomainError } from './domain.ts'
+import { refuseNulText } from './nul-text.ts'
 import { invalidRequestFromIssues } from './zod-issues.ts'
 
-/** zod-openapi's validation hook: it throws, so every 400 comes out of `onError`. */
+/**
+ * zod-openapi's validation hook: it throws, so every 400 comes out of `onError`. Valid input
+ * is also refused when its text holds a NUL character (nul-text.ts).
+ */
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) {
+    refuseNulText(result.data)
     return
   }
   throw invalidRequestFromIssues(result.error.issues)

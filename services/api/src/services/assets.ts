@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { AssetFilter, AssetsRepository } from '../db/ports.ts'
 import type { AssetRow } from '../db/schema/index.ts'
 import { AppError, InvalidRequestError, NotFoundError } from '../errors/app-error.ts'
+import { refuseNulText } from '../errors/nul-text.ts'
 import { invalidRequestFromIssues } from '../errors/zod-issues.ts'
 import type { Clock, IdGenerator } from '../ids.ts'
 import { inspectImage } from '../images/inspect.ts'
@@ -72,6 +73,7 @@ function parseMeta(fields: Record<string, string>) {
   if (!parsed.success) {
     throw invalidRequestFromIssues(parsed.error.issues)
   }
+  refuseNulText(parsed.data)
 
   return parsed.data
 }

@@ -66,3 +66,15 @@ export async function createTestDatabase(
     },
   }
 }
+
+/**
+ * One statement on a connection of its own, for looking into a database behind the server's
+ * back (the server may be running, or killed).
+ */
+export async function queryDatabase<T extends Record<string, unknown>>(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  return asAdmin(url, async (client) => (await client.query<T>(text, values)).rows)
+}

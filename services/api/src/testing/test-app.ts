@@ -17,7 +17,7 @@ export type TestAppOptions = DepsOverrides & {
    * database on the machine's server (dropped by `close`), or the database of another test app
    * on PostgreSQL (`sharedWith`), as a second instance of one deployment.
    */
-  database?: 'sqlite' | 'postgres' | { sharedWith: TestApp }
+  database?: 'sqlite' | 'postgres' | { sharedWith: { config: Config; key: string } }
 }
 
 /** A signing secret for test apps on PostgreSQL, which require one. */

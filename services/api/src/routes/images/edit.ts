@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi'
 import type { RouteAccessRule } from '../../access/scopes.ts'
 import type { AppDeps } from '../../deps.ts'
 import { InvalidRequestError } from '../../errors/app-error.ts'
+import { refuseNulText } from '../../errors/nul-text.ts'
 import { errorResponses } from '../../errors/responses.ts'
 import { invalidRequestFromIssues } from '../../errors/zod-issues.ts'
 import { type EditForm, type EditFormFile, readEditForm } from '../../http/edit-form.ts'
@@ -73,7 +74,7 @@ function parseFields(fields: Record<string, string>): ImageEditFields {
       unknownField: (name) => `Unknown field '${name}' for an image edit`,
     })
   }
-
+  refuseNulText(parsed.data)
   return parsed.data
 }
 
@@ -91,6 +92,7 @@ function parseLabels(text: string | undefined, count: number) {
   if (!parsed.success) {
     throw invalidRequestFromIssues(parsed.error.issues, { at: 'image_labels' })
   }
+  refuseNulText(parsed.data, 'image_labels')
 
   if (parsed.data.length > count) {
     throw new InvalidRequestError(
