@@ -10,16 +10,21 @@ import { AppError, InvalidRequestError } from './app-error.ts'
 import { CLIENT_CLOSED_REQUEST, isClientAbort } from './client-abort.ts'
 import { errorTable } from './codes.ts'
 import { fromDomainError } from './domain.ts'
-import { refuseNulText } from './nul-text.ts'
+import { nulTextPath, refuseNulText } from './nul-text.ts'
 import { invalidRequestFromIssues } from './zod-issues.ts'
 
 /**
  * zod-openapi's validation hook: it throws, so every 400 comes out of `onError`. Valid input
- * is also refused when its text holds a NUL character (nul-text.ts).
+ * is also refused when its text holds a NUL character (nul-text.ts), which no database may be
+ * asked to store or compare; in a path parameter that is an id naming nothing, a 404.
  */
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) {
-    refuseNulText(result.data)
+    if (result.target !== 'param') {
+      refuseNulText(result.data)
+    } else if (nulTextPath(result.data) !== undefined) {
+      throw new AppError('not_found', 'No resource has an id with a NUL character')
+    }
     return
   }
   throw invalidRequestFromIssues(result.error.issues)

@@ -74,4 +74,22 @@ describe('requests with a NUL character', () => {
       expect(assets.data).toEqual([])
     },
   )
+
+  it('in a path parameter name nothing: 404 on PostgreSQL too, never a database error', async () => {
+    const t = await createTestApp({ database: 'postgres' })
+    apps.push(t)
+    for (const [method, url] of [
+      ['GET', '/v1/assets/ast_%00'],
+      ['GET', '/v1/generations/gen_%00'],
+      ['POST', '/v1/generations/gen_%00/cancel'],
+      ['DELETE', '/v1/keys/key_%00'],
+      ['GET', '/v1/workspaces/ws_%00/keys'],
+      ['GET', '/v1/workspaces/ws_%00/usage'],
+      ['GET', '/v1/workspaces/ws_%00/webhooks'],
+      ['GET', '/v1/workspaces/default/webhooks/whk_%00/deliveries'],
+    ] as const) {
+      const response = await t.app.request(url, { method })
+      expect({ method, url, status: response.status }).toEqual({ method, url, status: 404 })
+    }
+  })
 })
