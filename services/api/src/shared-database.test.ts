@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { NewGeneration } from './db/schema/index.ts'
 import { manualClock } from './providers/resilience/testing/manual-clock.ts'
 import { noisePng, uploadRequest } from './testing/assets.ts'
+import { queryDatabase } from './testing/postgres.ts'
 import { createTestApp, type TestApp } from './testing/test-app.ts'
 
 /**
@@ -111,5 +112,37 @@ describe('two instances on one PostgreSQL database', () => {
     expect(await b.deps.failInterruptedGenerations('shutdown')).toBe(0)
     expect((await a.deps.store.generations.get('default', live.id))?.status).toBe('running')
     expect((await a.deps.store.generations.get('default', abandoned.id))?.status).toBe('failed')
+  })
+
+  it('a job accepted by one instance is run once and seen finished through the other', async () => {
+    const { a, b } = await twoInstances()
+    const accepted = await a.app.request('/v1/images/generations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify({
+        model: 'local-sketch',
+        prompt: 'a queued lighthouse',
+        size: '256x256',
+      }),
+    })
+    expect(accepted.status).toBe(202)
+    const { id } = (await accepted.json()) as { id: string }
+    let status = 'queued'
+    let record: { status: string; asset_ids?: string[]; assetIds?: string[] } | undefined
+    for (
+      let waited = 0;
+      waited < 20_000 && !['succeeded', 'failed'].includes(status);
+      waited += 50
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      record = (await (await b.app.request(`/v1/generations/${id}`)).json()) as typeof record
+      status = record?.status ?? 'missing'
+    }
+    expect(status).toBe('succeeded')
+    const jobs = await queryDatabase<{ state: string }>(
+      a.config.databaseUrl ?? '',
+      'SELECT state FROM generation_jobs',
+    )
+    expect(jobs).toEqual([{ state: 'succeeded' }])
   })
 })
