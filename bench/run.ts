@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only=render,assets,generation,access,jobs,stream] [--keep]`
+ * `pnpm bench [--quick] [--only=render,assets,generation,access,jobs,stream,scale] [--keep]`
  *
  * Runs every benchmark with its baseline measured in the same run, prints a table and writes
  * bench/last-results.md; a full run of every suite also rewrites the figures quoted in README.md
@@ -27,6 +27,7 @@ import { killChildren, repoRoot } from './lib/procs.ts'
 import { publishBetweenMarkers } from './lib/publish.ts'
 import { markdownTable, notes, type Row, summaryTable, textTable } from './lib/report.ts'
 import { renderBenchmarks } from './render.ts'
+import { scaleBenchmarks } from './scale.ts'
 import { streamBenchmarks } from './stream.ts'
 
 const suites: Record<string, Suite> = {
@@ -36,6 +37,7 @@ const suites: Record<string, Suite> = {
   access: accessBenchmarks,
   jobs: jobBenchmarks,
   stream: streamBenchmarks,
+  scale: scaleBenchmarks,
 }
 
 const args = process.argv.slice(2)

@@ -154,7 +154,8 @@ export type Imagegate = {
  * The real server (`services/api/src/main.ts`) pinned to SERVER_CORE at log level warn, ready
  * once /healthz answers (the "listening" line is info level). BENCH_SERVER_NODE_OPTIONS adds
  * node flags, e.g. `--cpu-prof --cpu-prof-dir=bench/.tmp/prof`. Rate limits and credits are
- * set far above what a benchmark spends (`env` overrides them); `key` is the bootstrap key.
+ * set far above what a benchmark spends (`env` overrides them); `key` is the bootstrap key
+ * (IMAGEGATE_BOOTSTRAP_ADMIN_KEY, or the one the first start wrote to the data dir).
  */
 export async function startImagegate(env: NodeJS.ProcessEnv): Promise<Imagegate> {
   const port = await freePort()
@@ -178,7 +179,7 @@ export async function startImagegate(env: NodeJS.ProcessEnv): Promise<Imagegate>
   child.stderr?.on('data', collect)
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`, child, () => output)
-  const key = readBootstrapKey(env.IMAGEGATE_DATA_DIR)
+  const key = env.IMAGEGATE_BOOTSTRAP_ADMIN_KEY ?? readBootstrapKey(env.IMAGEGATE_DATA_DIR)
   return {
     url,
     key,
