@@ -10,7 +10,9 @@ import type { GenerationRow, NewGeneration } from '../schema/index.ts'
  * Generation rows on PostgreSQL. The JSON columns are jsonb and come back parsed, times are the
  * same ISO text as on SQLite and the numbers are int4 and float8, which node-postgres reads as
  * numbers: rows have the SQLite adapter's shape. (jsonb keeps no key order: an object column
- * reads back with its keys in jsonb's order, equal but not byte-identical once serialised.)
+ * reads back with its keys in jsonb's order, equal but not byte-identical once serialised. The
+ * model's turn is `json` instead, kept as written, so it reads back in the order it came.) Ids
+ * compare byte-wise (COLLATE "C"), so pages and chains are in SQLite's order.
  */
 export function createPgGenerationsRepository(pool: Pool): GenerationsRepository {
   const db = drizzle({ client: pool })
@@ -78,7 +80,10 @@ export function createPgGenerationsRepository(pool: Pool): GenerationsRepository
         .set({ status: 'failed', error, finishedAt })
         .where(
           and(
-            inArray(generations.status, ['running', 'queued']),
+            // Spelled as the partial index generations_unfinished's predicate, in literals, so
+            // the planner can prove the index applies in a generic plan too (a prepared
+            // statement's, or behind a pooler), not only when it sees bound values.
+            sql`${generations.status} IN ('queued', 'running')`,
             scope.createdBefore === undefined
               ? undefined
               : lt(generations.createdAt, storedInstant(scope.createdBefore)),

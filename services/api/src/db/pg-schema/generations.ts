@@ -1,12 +1,18 @@
-import { doublePrecision, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { doublePrecision, index, integer, json, jsonb, pgTable, text } from 'drizzle-orm/pg-core'
 import type { InputImageRef } from '../../refinement/types.ts'
+import { byteOrderedText } from './columns.ts'
 import { workspaces } from './workspaces.ts'
 
-/** The PostgreSQL twin of schema/generations.ts; its JSON columns are jsonb. */
+/**
+ * The PostgreSQL twin of schema/generations.ts; its JSON columns are jsonb, but for the model's
+ * turn, which is kept as written (json).
+ */
 export const generations = pgTable(
   'generations',
   {
-    id: text('id').primaryKey(),
+    // Byte-ordered: list pages are a keyset on the id, newest first (a chain oldest first).
+    id: byteOrderedText('id').primaryKey(),
     workspaceId: text('workspace_id')
       .notNull()
       .references(() => workspaces.id),
@@ -37,7 +43,9 @@ export const generations = pgTable(
     inputs: jsonb('inputs').$type<InputImageRef[]>(),
     imageIndexes: jsonb('image_indexes').$type<number[]>(),
     sentText: text('sent_text'),
-    modelTurn: jsonb('model_turn').$type<unknown>(),
+    // Replayed upstream exactly as received (refinement/types.ts): `json` keeps the text as
+    // written, where jsonb would reorder its keys and drop duplicate ones.
+    modelTurn: json('model_turn').$type<unknown>(),
     sourceTaskId: text('source_task_id'),
     createdAt: text('created_at').notNull(),
     finishedAt: text('finished_at'),
@@ -45,5 +53,11 @@ export const generations = pgTable(
   (table) => [
     index('generations_workspace_id').on(table.workspaceId, table.id),
     index('generations_workspace_root').on(table.workspaceId, table.rootGenerationId, table.id),
+    // findByAsset's containment test (asset_ids @> '["ast_…"]'); PostgreSQL only (mirror.test.ts).
+    index('generations_asset_ids').using('gin', table.assetIds.op('jsonb_path_ops')),
+    // failRunning's scan, which every instance's periodic sweep runs; PostgreSQL only.
+    index('generations_unfinished')
+      .on(table.createdAt)
+      .where(sql`${table.status} IN ('queued', 'running')`),
   ],
 )

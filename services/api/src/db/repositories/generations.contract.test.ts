@@ -88,12 +88,32 @@ const FULL = newGeneration('gen_full', {
 
 const ids = (rows: GenerationRow[]) => rows.map((row) => row.id)
 
+/**
+ * On PostgreSQL every database here has an ICU en-US default collation, not the server's
+ * byte-wise C.UTF-8: case sorts unlike bytes there, so the orderings below prove the adapter
+ * compares ids byte-wise, as SQLite does.
+ */
+const OPEN = { pgIcuLocale: 'en-US' }
+
+/**
+ * A Gemini-like model turn whose keys are in neither sorted nor jsonb order (jsonb puts shorter
+ * keys first): it must read back as the same JSON text.
+ */
+const UNSORTED_TURN = {
+  parts: [
+    { thoughtSignature: 'c2lnbmF0dXJl', text: 'Here it is' },
+    { inlineData: { mimeType: 'image/png', data: 'iVBORw0K' }, thoughtSignature: 'c2ln' },
+  ],
+  role: 'model',
+  zIndex: { y: 2, x: 1, aa: [{ second: 2, first: 1 }] },
+}
+
 describe.each(testBackends)('GenerationsRepository on $name', (backend) => {
   let database: OpenBackend
   let repo: GenerationsRepository
 
   beforeEach(async () => {
-    database = await backend.open()
+    database = await backend.open(OPEN)
     await database.addWorkspaces('ws_a', 'ws_b')
     repo = adapterOn(database.connection, generationsOn)
   })
@@ -226,6 +246,55 @@ describe.each(testBackends)('GenerationsRepository on $name', (backend) => {
     ).toEqual(['gen_4'])
   })
 
+  it('orders and pages ids byte-wise, as SQLite does, where a linguistic collation would not', async () => {
+    // Bytes: gen_B < gen_a < gen_c (uppercase first); en-US: gen_a < gen_B < gen_c.
+    await insertAll(
+      ['gen_a', 'gen_B', 'gen_c'].map((id) =>
+        newGeneration(id, { rootGenerationId: 'gen_root', assetIds: ['ast_shared'] }),
+      ),
+    )
+    expect(ids(await repo.list('ws_a', {}, { limit: 10 }))).toEqual(['gen_c', 'gen_a', 'gen_B'])
+    expect(ids(await repo.list('ws_a', {}, { limit: 10, afterId: 'gen_c' }))).toEqual([
+      'gen_a',
+      'gen_B',
+    ])
+    expect(ids(await repo.list('ws_a', {}, { limit: 10, afterId: 'gen_a' }))).toEqual(['gen_B'])
+    const chain = { rootId: 'gen_root' }
+    expect(ids(await repo.list('ws_a', chain, { limit: 10 }))).toEqual(['gen_B', 'gen_a', 'gen_c'])
+    expect(ids(await repo.list('ws_a', chain, { limit: 10, afterId: 'gen_B' }))).toEqual([
+      'gen_a',
+      'gen_c',
+    ])
+    await repo.update('gen_c', { assetIds: [] })
+    expect((await repo.findByAsset('ws_a', 'ast_shared'))?.id).toBe('gen_a')
+  })
+
+  it('keeps the model turn as written: its keys read back in their order, on insert and update', async () => {
+    const text = JSON.stringify(UNSORTED_TURN)
+    await repo.insert(newGeneration('gen_turn', { modelTurn: UNSORTED_TURN, assetIds: ['ast_t'] }))
+    const turnsRead = async () => [
+      (await repo.get('ws_a', 'gen_turn'))?.modelTurn,
+      (await repo.list('ws_a', {}, { limit: 1 }))[0]?.modelTurn,
+      (await repo.findByAsset('ws_a', 'ast_t'))?.modelTurn,
+    ]
+    for (const turn of await turnsRead()) {
+      expect(JSON.stringify(turn)).toBe(text)
+    }
+    const [stored] = await database.run<{ turn: string }>(
+      'SELECT CAST(model_turn AS text) AS turn FROM generations WHERE id = $1',
+      ['gen_turn'],
+    )
+    expect(stored?.turn).toBe(text)
+
+    const turns = [UNSORTED_TURN, { role: 'model', parts: [{ text: 'again' }] }]
+    await repo.update('gen_turn', { modelTurn: null })
+    const updated = await repo.updateReturning('gen_turn', { modelTurn: turns })
+    expect(JSON.stringify(updated?.modelTurn)).toBe(JSON.stringify(turns))
+    for (const turn of await turnsRead()) {
+      expect(JSON.stringify(turn)).toBe(JSON.stringify(turns))
+    }
+  })
+
   it('filters by status, model, provider and creation time, alone and together', async () => {
     await insertAll([
       newGeneration('gen_1', { status: 'failed', createdAt: at(1) }),
@@ -329,7 +398,7 @@ describe('GenerationsRepository rows are the same on every backend', () => {
   it('answers the same rows from every method for the same writes', async () => {
     const answers = []
     for (const backend of testBackends) {
-      const database = await backend.open()
+      const database = await backend.open(OPEN)
       opened.push(database)
       await database.addWorkspaces('ws_a')
       const repo = adapterOn(database.connection, generationsOn)
