@@ -22,6 +22,12 @@ describe('isDatabaseUnavailable', () => {
     ],
     ['a connection that ended', new Error('Connection terminated unexpectedly')],
     ['no connection in time', new Error('timeout exceeded when trying to connect')],
+    [
+      'a driver error wrapped by the query builder',
+      new Error('Failed query: select 1', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      }),
+    ],
   ])('%s is an outage', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true)
   })
@@ -30,6 +36,10 @@ describe('isDatabaseUnavailable', () => {
     ['a unique violation', Object.assign(new Error('duplicate key'), { code: '23505' })],
     ['a syntax error', Object.assign(new Error('syntax error'), { code: '42601' })],
     ['a plain error', new Error('something else')],
+    [
+      'a wrapped refusal of a statement',
+      new Error('Failed query', { cause: Object.assign(new Error('dup'), { code: '23505' }) }),
+    ],
     ['not an error', 'ECONNREFUSED'],
     ['nothing', undefined],
   ])('%s is not', (_, error) => {

@@ -5,6 +5,20 @@
  * database is back; the second is a defect, a 500.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // Drizzle wraps the driver's error (DrizzleQueryError, its `cause`); so may any caller.
+  for (let at = error, depth = 0; depth < 5; depth += 1) {
+    if (isUnavailable(at)) {
+      return true
+    }
+    if (typeof at !== 'object' || at === null || !('cause' in at)) {
+      return false
+    }
+    at = (at as { cause?: unknown }).cause
+  }
+  return false
+}
+
+function isUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) {
     return false
   }
