@@ -14,8 +14,11 @@ import {
 
 /**
  * Faults under two instances of one deployment, on a PostgreSQL server and a redis-server of
- * this file's own (they are stopped, killed and started here; the machine's are never touched).
+ * this file's own (they are stopped and started here; the machine's are never touched).
  */
+
+/** Longest a request may take while PostgreSQL is down: it must fail, not wait for it. */
+const OUTAGE_ANSWER_MS = 10_000
 
 let backends: ScaledBackends
 let a: Instance
@@ -134,6 +137,83 @@ async function generateKey(credits: number) {
 const succeeded = (outcome: Outcome) => outcome.status >= 200 && outcome.status < 300
 
 describe('faults under two instances', () => {
+  it('PostgreSQL stopped under load: 503 upstream_unavailable promptly, then both recover without a restart', async () => {
+    const { workspaceId, key } = await generateKey(10_000)
+    backends.fake.setDefault({ mode: 'ok', delayMs: 100 })
+    const stopLoad = deferred()
+    const running = load(
+      [a, b, a, b].map((instance) => ({ instance, key })),
+      stopLoad.promise,
+    )
+    await sleep(1000)
+    const stoppedAt = Date.now()
+    await backends.postgres?.stop()
+    let outageFrom = 0
+    let outageUntil = 0
+    let readiness: Answer[] = []
+    try {
+      // Well into the outage: every pool's connections are gone.
+      await sleep(3000)
+      outageFrom = Date.now()
+      await sleep(2000)
+      outageUntil = Date.now()
+      readiness = await Promise.all([a, b].map((instance) => call(instance, '/readyz')))
+    } finally {
+      // Started again whatever happened, so the next tests have a database.
+      stopLoad.resolve()
+      await running.done
+      await backends.postgres?.start()
+    }
+
+    for (const ready of readiness) {
+      expect(ready.status).toBe(503)
+      expect(ready.body?.checks).toMatchObject({ database: 'failing' })
+    }
+    const before = running.outcomes.filter((outcome) => outcome.startedAt + outcome.ms < stoppedAt)
+    const during = running.outcomes.filter(
+      (outcome) => outcome.startedAt >= outageFrom && outcome.startedAt < outageUntil,
+    )
+    expect(before.length).toBeGreaterThan(0)
+    expect(before.every(succeeded)).toBe(true)
+    expect(during.length).toBeGreaterThan(4)
+    for (const outcome of running.outcomes) {
+      // Failed or served, never a 500 and never left hanging.
+      expect(
+        [200, 201, 503],
+        `${outcome.kind} on ${outcome.instance}: ${JSON.stringify(outcome.answer?.body)}`,
+      ).toContain(outcome.status)
+      expect(outcome.ms).toBeLessThan(OUTAGE_ANSWER_MS)
+    }
+    for (const outcome of during) {
+      expect(outcome.status, `${outcome.kind} on ${outcome.instance}`).toBe(503)
+      expect(outcome.answer?.body?.error).toMatchObject({
+        code: 'upstream_unavailable',
+        reason: 'database_unavailable',
+      })
+      expect(outcome.answer?.headers.get('x-should-retry')).toBe('true')
+    }
+    for (const instance of [a, b]) {
+      expect(instance.child.exitCode, instance.name).toBeNull()
+    }
+
+    // Back: the same processes serve again once they reconnect.
+    for (const instance of [a, b]) {
+      await vi.waitFor(async () => expect((await call(instance, '/readyz')).status).toBe(200), {
+        timeout: 15_000,
+        interval: 250,
+      })
+      for (const kind of ['list', 'upload', 'generate'] as const) {
+        const outcome = await attempt(instance, kind, key, `${instance.name}-after-${kind}`)
+        expect(outcome.status, `${kind} on ${instance.name}`).toBe(kind === 'upload' ? 201 : 200)
+      }
+    }
+    backends.fake.setDefault('ok')
+    const audit = await auditPgLedger(backends.query, workspaceId)
+    expect(audit.balance).toBe(audit.ledgerSum)
+    expect(audit.malformed).toBe(0)
+    expect(audit.balance).toBeGreaterThanOrEqual(0)
+  }, 60_000)
+
   it('Redis gone: each instance limits on its own (N each) and counts it, shared again once back', async () => {
     const limit = 3
     const limitedKey = async () => {
