@@ -62,6 +62,7 @@ import {
   type ReadinessProbe,
   redisProbe,
 } from './services/readiness.ts'
+import { createWebhookRecovery } from './services/webhook-recovery.ts'
 import { createWebhookService, type WebhookService } from './services/webhooks.ts'
 import type { BlobStore } from './storage/blob-store.ts'
 import {
@@ -86,6 +87,8 @@ const WEBHOOK_DNS_TIMEOUT_MS = 5_000
 const WEBHOOK_POLL_MS = 1_000
 /** Housekeeping of idempotency records and crashed requests' credit holds. */
 const ACCESS_MAINTENANCE_INTERVAL_MS = 60_000
+/** What the periodic recovery of webhook announcements leaves to the normal path still writing it. */
+const ANNOUNCEMENT_RECOVERY_GRACE_MS = 10_000
 
 /** The error of a generation that was running when its process stopped. */
 const INTERRUPTED = {
@@ -336,12 +339,25 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   })
   /**
    * The generation's record is final already: a failure to write its deliveries is logged,
-   * not turned into a failed answer for an image that was made, stored and is being charged.
+   * not turned into a failed answer for an image that was made, stored and is being charged;
+   * the recovery pass (run with the access maintenance) writes it later.
    */
   const announce = (finished: FinishedGeneration) =>
     webhooks.announce(finished).catch((err: unknown) => {
       log.error({ err, generationId: finished.id }, 'webhook deliveries not written')
     })
+  const webhookRecovery = createWebhookRecovery(
+    {
+      store: webhookStore,
+      generationsRepo,
+      assetsRepo: store.assets,
+      queue,
+      announce: webhooks.announce,
+      clock,
+      log,
+    },
+    { batchSize: 20, maxPerPass: 200 },
+  )
   const generation = createGenerationPipeline({
     catalog,
     providers,
@@ -416,7 +432,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
    * request crashed (no live attempt can own a hold that old), and a retry would have taken the
    * key over and released them already.
    */
-  const accessMaintenance = async () => {
+  const accessMaintenance = async (recoveryGraceMs = ANNOUNCEMENT_RECOVERY_GRACE_MS) => {
     try {
       const purged = await idempotency.purgeExpired()
       const released = await ledger.releaseStale(
@@ -431,6 +447,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     } catch (err) {
       log.error({ err }, 'access maintenance failed')
     }
+    // After the sweep: the generations it closed are announced as failed.
+    await webhookRecovery
+      .run(recoveryGraceMs)
+      .catch((err: unknown) => log.error({ err }, 'webhook announcement recovery failed'))
   }
   let accessTimer: NodeJS.Timeout | undefined
 
@@ -536,7 +556,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       if (swept > 0) {
         log.info({ swept }, 'removed temp files left by an earlier crash')
       }
-      await accessMaintenance()
+      // Nothing of this process is announcing yet: every owed announcement is recovered.
+      await accessMaintenance(0)
       accessTimer = setInterval(
         () => void accessMaintenance(),
         Math.min(ACCESS_MAINTENANCE_INTERVAL_MS, idempotencyLeaseMs),

@@ -150,9 +150,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     },
 
     /**
-     * Writes the outbox rows of a generation that reached its final status: one per enabled
-     * endpoint subscribed to the event, and one for the request's own URL (whose workspace
-     * signing secret is made on this first use if it has none).
+     * Writes the announcement of a generation that reached its final status: one outbox row
+     * per enabled endpoint subscribed to the event, and one for the request's own URL (whose
+     * workspace signing secret is made on this first use if it has none), with the
+     * generation's `announced_at` mark in the same commit; only the mark when nothing listens.
+     * Idempotent: announcing a generation again adds no second delivery for a target, so the
+     * recovery pass (webhook-recovery.ts) may race the normal path.
      */
     async announce(generation: FinishedGeneration): Promise<void> {
       const now = clock.now()
@@ -166,9 +169,6 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         await store.signingSecret(generation.workspaceId, deps.newSecret, now.toISOString())
         targets.push({ endpointId: null, url: generation.webhookUrl })
       }
-      if (targets.length === 0) {
-        return
-      }
       const deliveries: NewDelivery[] = targets.map((target) => ({
         id: deps.ids('msg'),
         workspaceId: generation.workspaceId,
@@ -179,8 +179,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         createdAt: now.toISOString(),
         nextAttemptAt: now.getTime(),
       }))
-      await store.enqueue(deliveries)
-      deps.onEnqueued()
+      if ((await store.writeAnnouncement(generation.id, deliveries, now.toISOString())) > 0) {
+        deps.onEnqueued()
+      }
     },
   }
 }

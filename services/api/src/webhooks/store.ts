@@ -64,6 +64,13 @@ export type DeliveryWithAttempts = {
   finishedAt: string | null
 }
 
+/** A finished generation whose announcement was never written. */
+export type OwedAnnouncement = {
+  generationId: string
+  workspaceId: string
+  status: 'succeeded' | 'failed' | 'cancelled'
+}
+
 /**
  * The webhook port: endpoints, the per-workspace signing secret and the outbox. Async so that
  * SQLite (embedded) and PostgreSQL (scale-out) adapters implement it alike
@@ -85,8 +92,29 @@ export type WebhookStore = {
   /** Replaces the workspace's signing secret (or sets its first). */
   replaceSigningSecret(workspaceId: string, secret: string, createdAt: string): Promise<void>
 
-  /** Writes deliveries, all or none. */
-  enqueue(deliveries: NewDelivery[]): Promise<void>
+  /**
+   * Writes the announcement of a finished generation in one transaction: its deliveries (all
+   * of them for the generation, a delivery for a generation, target and event already written
+   * is kept, not doubled) and the generation's `announced_at` mark, set if it was not. Answers
+   * how many deliveries were new. Announcing twice, at once or later, gives one delivery per
+   * target.
+   */
+  writeAnnouncement(
+    generationId: string,
+    deliveries: NewDelivery[],
+    announcedAt: string,
+  ): Promise<number>
+  /**
+   * Finished generations (succeeded, failed or cancelled) whose announcement is owed (no
+   * `announced_at`) and that finished between `finishedFrom` and `finishedTo` (inclusive,
+   * ISO instants), oldest id first after `afterId`, at most `limit`. A generation whose job has
+   * not ended is left out: the job's end is announced by whoever ends it.
+   */
+  unannounced(
+    finishedFrom: string,
+    finishedTo: string,
+    page: { limit: number; afterId?: string | undefined },
+  ): Promise<OwedAnnouncement[]>
   /**
    * Takes the lease of up to `limit` pending deliveries that are due at `nowMs` and whose
    * lease (if any) has run out. Two dispatchers never hold the same delivery at once.

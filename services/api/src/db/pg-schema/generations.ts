@@ -47,8 +47,10 @@ export const generations = pgTable(
     // written, where jsonb would reorder its keys and drop duplicate ones.
     modelTurn: json('model_turn').$type<unknown>(),
     sourceTaskId: text('source_task_id'),
+    webhookUrl: text('webhook_url'),
     createdAt: text('created_at').notNull(),
     finishedAt: text('finished_at'),
+    announcedAt: text('announced_at'),
   },
   (table) => [
     index('generations_workspace_id').on(table.workspaceId, table.id),
@@ -59,5 +61,7 @@ export const generations = pgTable(
     index('generations_unfinished')
       .on(table.createdAt)
       .where(sql`${table.status} IN ('queued', 'running')`),
+    // The recovery pass's scan (services/webhook-recovery.ts): owed announcements only.
+    index('generations_unannounced').on(table.finishedAt).where(sql`announced_at is null`),
   ],
 )

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import {
   bigint,
   doublePrecision,
@@ -61,6 +62,14 @@ export const webhookDeliveries = pgTable(
   (table) => [
     index('webhook_deliveries_due').on(table.status, table.nextAttemptAt),
     index('webhook_deliveries_endpoint').on(table.endpointId, table.id),
+    uniqueIndex('webhook_deliveries_endpoint_event').on(
+      table.generationId,
+      table.endpointId,
+      table.eventType,
+    ),
+    uniqueIndex('webhook_deliveries_request_event')
+      .on(table.generationId, table.eventType)
+      .where(sql`endpoint_id is null`),
   ],
 )
 

@@ -1,8 +1,10 @@
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, notExists, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
-import type { WebhookStore } from '../../webhooks/store.ts'
+import type { OwedAnnouncement, WebhookStore } from '../../webhooks/store.ts'
 import {
+  generationJobs,
+  generations,
   webhookAttempts,
   webhookDeliveries,
   webhookEndpoints,
@@ -14,7 +16,9 @@ import { type ClaimedRow, toClaimed, toEndpoint, withAttempts } from './webhooks
 /**
  * The webhook port on PostgreSQL. A claim is one UPDATE over a `FOR UPDATE SKIP LOCKED`
  * selection: instances claiming at the same moment each take rows the others have not locked,
- * and never wait on one another.
+ * and never wait on one another. Two announcements of one generation at once (two instances)
+ * write their deliveries in the same order (endpoints by id, the request's URL last), so the
+ * second waits on the first's rows and then skips them rather than deadlocking.
  */
 export function createPgWebhookStore(pool: Pool): WebhookStore {
   const db = drizzle({ client: pool })
@@ -88,15 +92,60 @@ export function createPgWebhookStore(pool: Pool): WebhookStore {
         })
     },
 
-    async enqueue(deliveries) {
-      if (deliveries.length === 0) {
-        return
-      }
-      await db
-        .insert(webhookDeliveries)
-        .values(
-          deliveries.map((delivery) => ({ ...delivery, status: 'pending' as const, attempts: 0 })),
+    async writeAnnouncement(generationId, deliveries, announcedAt) {
+      return db.transaction(async (tx) => {
+        const written =
+          deliveries.length === 0
+            ? []
+            : await tx
+                .insert(webhookDeliveries)
+                .values(
+                  deliveries.map((delivery) => ({
+                    ...delivery,
+                    status: 'pending' as const,
+                    attempts: 0,
+                  })),
+                )
+                .onConflictDoNothing()
+                .returning({ id: webhookDeliveries.id })
+        await tx
+          .update(generations)
+          .set({ announcedAt })
+          .where(and(eq(generations.id, generationId), isNull(generations.announcedAt)))
+        return written.length
+      })
+    },
+
+    async unannounced(finishedFrom, finishedTo, page) {
+      return (await db
+        .select({
+          generationId: generations.id,
+          workspaceId: generations.workspaceId,
+          status: generations.status,
+        })
+        .from(generations)
+        .where(
+          and(
+            isNull(generations.announcedAt),
+            gte(generations.finishedAt, finishedFrom),
+            lte(generations.finishedAt, finishedTo),
+            inArray(generations.status, ['succeeded', 'failed', 'cancelled']),
+            page.afterId === undefined ? undefined : gt(generations.id, page.afterId),
+            notExists(
+              db
+                .select({ id: generationJobs.generationId })
+                .from(generationJobs)
+                .where(
+                  and(
+                    eq(generationJobs.generationId, generations.id),
+                    inArray(generationJobs.state, ['queued', 'running']),
+                  ),
+                ),
+            ),
+          ),
         )
+        .orderBy(asc(generations.id))
+        .limit(page.limit)) as OwedAnnouncement[]
     },
 
     async claimDue(nowMs, leaseMs, limit, leaseToken) {

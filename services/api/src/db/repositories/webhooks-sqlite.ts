@@ -1,8 +1,10 @@
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, notExists, sql } from 'drizzle-orm'
 import type { WebhookEventType } from '../../webhooks/events.ts'
-import type { WebhookStore } from '../../webhooks/store.ts'
+import type { OwedAnnouncement, WebhookStore } from '../../webhooks/store.ts'
 import type { Db } from '../client.ts'
 import {
+  generationJobs,
+  generations,
   webhookAttempts,
   webhookDeliveries,
   webhookEndpoints,
@@ -13,9 +15,20 @@ import { type ClaimedRow, toClaimed, toEndpoint, withAttempts } from './webhooks
 /**
  * The webhook port on SQLite. better-sqlite3 runs every statement synchronously, so each
  * method is one uninterrupted step; a claim is one UPDATE … RETURNING, which SQLite's single
- * writer makes atomic against another connection's (another process's) claim.
+ * writer makes atomic against another connection's (another process's) claim. `db` must be the
+ * generations' connection: an announcement's deliveries and its generation's mark are one
+ * transaction on it.
  */
 export function createSqliteWebhookStore(db: Db): WebhookStore {
+  // Once per generation that ends: prepared once.
+  const markAnnounced = db
+    .update(generations)
+    .set({ announcedAt: sql.placeholder('announcedAt') } as unknown as { announcedAt: string })
+    .where(
+      and(eq(generations.id, sql.placeholder('generationId')), isNull(generations.announcedAt)),
+    )
+    .prepare()
+
   return {
     async createEndpoint(endpoint) {
       db.insert(webhookEndpoints).values(endpoint).run()
@@ -88,15 +101,58 @@ export function createSqliteWebhookStore(db: Db): WebhookStore {
         .run()
     },
 
-    async enqueue(deliveries) {
-      if (deliveries.length === 0) {
-        return
-      }
-      db.insert(webhookDeliveries)
-        .values(
-          deliveries.map((delivery) => ({ ...delivery, status: 'pending' as const, attempts: 0 })),
+    async writeAnnouncement(generationId, deliveries, announcedAt) {
+      return db.transaction((tx) => {
+        const written =
+          deliveries.length === 0
+            ? 0
+            : tx
+                .insert(webhookDeliveries)
+                .values(
+                  deliveries.map((delivery) => ({
+                    ...delivery,
+                    status: 'pending' as const,
+                    attempts: 0,
+                  })),
+                )
+                .onConflictDoNothing()
+                .run().changes
+        markAnnounced.run({ generationId, announcedAt })
+        return written
+      })
+    },
+
+    async unannounced(finishedFrom, finishedTo, page) {
+      return db
+        .select({
+          generationId: generations.id,
+          workspaceId: generations.workspaceId,
+          status: generations.status,
+        })
+        .from(generations)
+        .where(
+          and(
+            isNull(generations.announcedAt),
+            gte(generations.finishedAt, finishedFrom),
+            lte(generations.finishedAt, finishedTo),
+            inArray(generations.status, ['succeeded', 'failed', 'cancelled']),
+            page.afterId === undefined ? undefined : gt(generations.id, page.afterId),
+            notExists(
+              db
+                .select({ id: generationJobs.generationId })
+                .from(generationJobs)
+                .where(
+                  and(
+                    eq(generationJobs.generationId, generations.id),
+                    inArray(generationJobs.state, ['queued', 'running']),
+                  ),
+                ),
+            ),
+          ),
         )
-        .run()
+        .orderBy(asc(generations.id))
+        .limit(page.limit)
+        .all() as OwedAnnouncement[]
     },
 
     async claimDue(nowMs, leaseMs, limit, leaseToken) {

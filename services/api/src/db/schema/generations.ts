@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { InputImageRef } from '../../refinement/types.ts'
 import { workspaces } from './workspaces.ts'
@@ -46,12 +47,24 @@ export const generations = sqliteTable(
     /** What a refinement replays (e.g. Gemini's model turn with thought signatures). Never sent to clients. */
     modelTurn: text('model_turn', { mode: 'json' }).$type<unknown>(),
     sourceTaskId: text('source_task_id'),
+    /** The request's own `webhook_url`: its final status is announced there too. */
+    webhookUrl: text('webhook_url'),
     createdAt: text('created_at').notNull(),
     finishedAt: text('finished_at'),
+    /**
+     * When the announcement of its final status was written: its webhook deliveries (the
+     * outbox rows, none when nothing listens), in the same commit. Null on a finished
+     * generation means the announcement is still owed, and the recovery pass writes it
+     * (services/webhook-recovery.ts). A request refused before it ran announces nothing and
+     * is recorded with it set.
+     */
+    announcedAt: text('announced_at'),
   },
   (table) => [
     index('generations_workspace_id').on(table.workspaceId, table.id),
     index('generations_workspace_root').on(table.workspaceId, table.rootGenerationId, table.id),
+    // Only the generations whose announcement is owed (or that have not finished): a handful.
+    index('generations_unannounced').on(table.finishedAt).where(sql`announced_at is null`),
   ],
 )
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import { workspaces } from './workspaces.ts'
 
@@ -63,6 +64,17 @@ export const webhookDeliveries = sqliteTable(
   (table) => [
     index('webhook_deliveries_due').on(table.status, table.nextAttemptAt),
     index('webhook_deliveries_endpoint').on(table.endpointId, table.id),
+    // One delivery per generation, target and event, however often it is announced (the
+    // normal path and the recovery pass racing, or two instances): writes skip a second.
+    uniqueIndex('webhook_deliveries_endpoint_event').on(
+      table.generationId,
+      table.endpointId,
+      table.eventType,
+    ),
+    // NULLs are distinct in a unique index: the request's own URL needs its own.
+    uniqueIndex('webhook_deliveries_request_event')
+      .on(table.generationId, table.eventType)
+      .where(sql`endpoint_id is null`),
   ],
 )
 

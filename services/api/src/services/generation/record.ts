@@ -27,7 +27,10 @@ export function roundMs(ms: number) {
   return Math.round(ms * 100) / 100
 }
 
-/** A request refused before any provider was called still leaves its record. */
+/**
+ * A request refused before any provider was called still leaves its record. The refusal is the
+ * request's answer: it announces nothing, so it is recorded as announced.
+ */
 export async function recordRefusal(
   deps: RecordDeps,
   workspaceId: string,
@@ -63,6 +66,7 @@ export async function recordRefusal(
     sourceTaskId: input.sourceTaskId ?? null,
     createdAt: now,
     finishedAt: now,
+    announcedAt: now,
   })
   deps.metrics.generationFailures.inc({ model: input.model ?? 'default', code: error.code })
 }
@@ -167,6 +171,7 @@ function generationRow(
     ...(lineage.refs.length > 0 ? { inputs: lineage.refs } : {}),
     rootGenerationId: lineage.rootGenerationId ?? id,
     sourceTaskId: input.sourceTaskId ?? null,
+    webhookUrl: input.webhookUrl ?? null,
   }
 }
 

@@ -3,12 +3,12 @@ import type { Logger } from 'pino'
 import type { JobQueue } from '../../db/jobs/job-queue.ts'
 import type { GenerationsRepository } from '../../db/ports.ts'
 import type { GenerationRow } from '../../db/schema/index.ts'
+import { type AnnounceRecordedDeps, announceRecorded } from '../announce-recorded.ts'
 import type { ChargeContext } from '../generation/billing.ts'
 import type { GenerationPipeline } from '../generation/pipeline.ts'
 import type { RecordDeps } from '../generation/record.ts'
 import type { PreparedGeneration } from '../generation/types.ts'
 import { acceptJob } from './accept.ts'
-import { type AnnounceJobDeps, announceJob } from './announce.ts'
 import { cancelJob } from './cancel.ts'
 import { type JobFinished, runJob } from './run-job.ts'
 import { createJobWorker, type JobWorkerOptions } from './worker.ts'
@@ -19,12 +19,12 @@ export type JobsDeps = RecordDeps & {
   generationsRepo: Pick<GenerationsRepository, 'get'>
   queue: JobQueue
   log: Logger
-  assetsRepo: AnnounceJobDeps['assetsRepo']
+  assetsRepo: AnnounceRecordedDeps['assetsRepo']
   /**
    * Writes the webhook deliveries of a generation that reached its final status: called once
    * per job, after its final state is written (succeeded, failed or cancelled).
    */
-  announce?: AnnounceJobDeps['announce']
+  announce?: AnnounceRecordedDeps['announce']
 }
 
 export type JobsOptions = Omit<JobWorkerOptions, 'owner'>
@@ -41,8 +41,15 @@ export function createJobs(deps: JobsDeps, options: JobsOptions) {
   const { announce } = deps
   const onFinished = announce
     ? (finished: JobFinished) =>
-        announceJob({ ...deps, announce }, finished).catch((err: unknown) => {
-          // The job has ended either way; its deliveries not being written is logged.
+        announceRecorded(
+          { ...deps, announce },
+          {
+            generationId: finished.generationId,
+            workspaceId: finished.workspaceId,
+            status: finished.state,
+          },
+        ).catch((err: unknown) => {
+          // The job has ended either way; the recovery pass writes the announcement later.
           deps.log.error({ err, generationId: finished.generationId }, 'job not announced')
         })
     : undefined

@@ -78,6 +78,17 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
       }
     }
 
+    /** Writes deliveries as announcements: one per generation they belong to. */
+    async function enqueue(deliveries: NewDelivery[]) {
+      const byGeneration = new Map<string, NewDelivery[]>()
+      for (const each of deliveries) {
+        byGeneration.set(each.generationId, [...(byGeneration.get(each.generationId) ?? []), each])
+      }
+      for (const [generationId, written] of byGeneration) {
+        await store.writeAnnouncement(generationId, written, clock.now().toISOString())
+      }
+    }
+
     function dispatcher(on: WebhookStore, options: Partial<DispatcherOptions> = {}) {
       return createWebhookDispatcher({
         store: on,
@@ -111,7 +122,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
       expect(succeeded.map((row) => row.id)).toEqual([both.id])
       const failed = await store.subscribers(harness.workspaceId, 'generation.failed')
       expect(failed.map((row) => row.id)).toEqual([both.id, failures.id])
-      await store.enqueue([delivery(both)])
+      await enqueue([delivery(both)])
       expect(await store.deleteEndpoint('ws_other', both.id)).toBe(false)
       expect(await store.deleteEndpoint(harness.workspaceId, both.id)).toBe(true)
       expect(await deliveriesOf(both)).toEqual([])
@@ -131,7 +142,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('leases a due delivery to one claimant until the lease runs out', async () => {
       const made = await endpoint('https://a.example/hook')
       const later = { ...delivery(made), nextAttemptAt: clock.ms() + 1_000 }
-      await store.enqueue([delivery(made), later])
+      await enqueue([delivery(made), later])
       const [first, second] = harness.stores
       const claimed = await first.claimDue(clock.ms(), 5_000, 10, 'lease-a')
       expect(claimed).toHaveLength(1)
@@ -162,7 +173,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
       const hook = await receiver()
       const made = await endpoint(hook.url)
       const queued = delivery(made)
-      await store.enqueue([queued])
+      await enqueue([queued])
       expect(await dispatcher(store).runDue()).toBe(1)
       expect(hook.received).toHaveLength(1)
       const [got] = hook.received
@@ -186,7 +197,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('retries after 500s with exponential backoff and jitter, same webhook-id each time', async () => {
       const hook = await receiver((index) => ({ status: index < 3 ? 500 : 204 }))
       const made = await endpoint(hook.url)
-      await store.enqueue([delivery(made)])
+      await enqueue([delivery(made)])
       const run = dispatcher(store)
       const waits: number[] = []
       for (let attempt = 0; attempt < 4; attempt += 1) {
@@ -214,7 +225,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('a timeout is a failed attempt, retried later', async () => {
       const hook = await receiver((index) => (index === 0 ? 'hang' : { status: 200 }))
       const made = await endpoint(hook.url)
-      await store.enqueue([delivery(made)])
+      await enqueue([delivery(made)])
       const run = dispatcher(store, { attemptTimeoutMs: 300 })
       await run.runDue()
       let [listed] = await deliveriesOf(made)
@@ -233,7 +244,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
       const hook = await receiver(() => ({ status: 503 }))
       const made = await endpoint(hook.url)
       const queued = delivery(made)
-      await store.enqueue([queued])
+      await enqueue([queued])
       const run = dispatcher(store)
       let listed = (await deliveriesOf(made))[0]
       while (listed?.status === 'pending') {
@@ -258,7 +269,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('410 Gone disables the endpoint and stops its other deliveries', async () => {
       const hook = await receiver(() => ({ status: 410 }))
       const made = await endpoint(hook.url)
-      await store.enqueue([delivery(made), delivery(made)])
+      await enqueue([delivery(made), delivery(made)])
       await dispatcher(store, { concurrency: 1 }).runDue()
       expect(hook.received).toHaveLength(1)
       const disabled = await store.getEndpoint(harness.workspaceId, made.id)
@@ -273,7 +284,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
       const elsewhere = await receiver()
       const hook = await receiver(() => ({ status: 307, headers: { location: elsewhere.url } }))
       const made = await endpoint(hook.url)
-      await store.enqueue([delivery(made)])
+      await enqueue([delivery(made)])
       await dispatcher(store).runDue()
       const [listed] = await deliveriesOf(made)
       expect(listed?.status).toBe('pending')
@@ -284,7 +295,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('checks the target again at delivery: a name now resolving to a private address is refused', async () => {
       const hook = await receiver()
       const made = await endpoint(`http://hooks.example.test:${hook.port}/hook`)
-      await store.enqueue([delivery(made)])
+      await enqueue([delivery(made)])
       const rebound = dispatcher(store, {
         policy: { allowLoopback: true, resolve: async () => [{ address: '10.1.2.3', family: 4 }] },
       })
@@ -302,7 +313,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('signs a request-level URL with the workspace signing secret', async () => {
       const hook = await receiver()
       const secret = await store.signingSecret(harness.workspaceId, newWebhookSecret, 't')
-      await store.enqueue([delivery(hook.url)])
+      await enqueue([delivery(hook.url)])
       await dispatcher(store).runDue()
       const [got] = hook.received
       expect(() =>
@@ -313,7 +324,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
     it('lists deliveries newest first, a page at a time, each with its attempts', async () => {
       const made = await endpoint('https://a.example/hook')
       const queued = [delivery(made), delivery(made), delivery(made)]
-      await store.enqueue(queued)
+      await enqueue(queued)
       const first = await store.listDeliveries(harness.workspaceId, made.id, { limit: 2 })
       expect(first.map((row) => row.id)).toEqual([queued[2]?.id, queued[1]?.id, queued[0]?.id])
       const rest = await store.listDeliveries(harness.workspaceId, made.id, {
@@ -327,9 +338,7 @@ export function describeWebhookStore(name: string, open: () => Promise<WebhookSt
       const hook = await receiver(() => ({ status: 200, delayMs: 5 }))
       const made = await endpoint(hook.url)
       const count = 40
-      await store.enqueue(
-        Array.from({ length: count }, () => ({ ...delivery(made), nextAttemptAt: 0 })),
-      )
+      await enqueue(Array.from({ length: count }, () => ({ ...delivery(made), nextAttemptAt: 0 })))
       const [a, b] = harness.stores.map((on) => dispatcher(on, { clock: systemClock }))
       a?.start()
       b?.start()
