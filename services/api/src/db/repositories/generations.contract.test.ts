@@ -50,7 +50,9 @@ function stored(row: NewGeneration): GenerationRow {
     sentText: null,
     modelTurn: null,
     sourceTaskId: null,
+    webhookUrl: null,
     finishedAt: null,
+    announcedAt: null,
     ...row,
   } as GenerationRow
 }
@@ -82,8 +84,10 @@ const FULL = newGeneration('gen_full', {
   sentText: 'Edit: make it blue',
   modelTurn: { role: 'model', parts: [{ text: 'ok', thoughtSignature: 'c2ln' }, { n: null }] },
   sourceTaskId: 'task_7',
+  webhookUrl: 'https://hooks.example/imagegate',
   createdAt: at(5),
   finishedAt: '2030-01-01T00:00:06.125Z',
+  announcedAt: '2030-01-01T00:00:06.250Z',
 })
 
 const ids = (rows: GenerationRow[]) => rows.map((row) => row.id)
