@@ -197,4 +197,32 @@ describe('blob GC across instances with pins shared in PostgreSQL', () => {
     const content = await b.service.openContent(await b.service.get(WORKSPACE, asset.id))
     expect(content.sha256).toBe(asset.contentHash)
   })
+
+  it('bytes a generation wrote over a corrupt object, deleted by a quarantine on B before its pin, are stored again', async () => {
+    const root = newRoot()
+    const bytes = await noisePng('written over a corrupt object', 16)
+    const b = await instance(root)
+    const inner = createFsBlobStore({ root, clock })
+    let armed = true
+    const overwriting: BlobStore = {
+      ...inner,
+      async putBytes(source, options) {
+        const stored = await inner.putBytes(source, options)
+        if (!armed) {
+          return stored
+        }
+        armed = false
+        // On S3: A's put found a corrupt object and wrote over it, and B's quarantine of that
+        // object deleted the key after A's write and before A's pin.
+        expect(await b.blobs.delete(stored.sha256)).toBe(true)
+        return { ...stored, replaced: true }
+      },
+    }
+    const a = await instance(root, { blobs: overwriting })
+    const { asset } = await a.service.ingest(WORKSPACE, bytes, { folderPath: '/generated' })
+    expect(armed).toBe(false)
+    expect(await b.blobs.has(asset.contentHash)).toBe(true)
+    const content = await b.service.openContent(await b.service.get(WORKSPACE, asset.id))
+    expect(content.sha256).toBe(asset.contentHash)
+  })
 })

@@ -11,7 +11,13 @@ import { inspectImage } from '../images/inspect.ts'
 import { checkedWhileRead, createIntegrityCheck, type IntegrityCheck } from '../images/integrity.ts'
 import { AssetKindSchema, FolderPathSchema } from '../schemas/asset.ts'
 import type { BlobPins } from '../storage/blob-pins.ts'
-import type { BlobStore, ByteRange, ByteSource, PutResult } from '../storage/blob-store.ts'
+import type {
+  BlobStore,
+  ByteRange,
+  ByteSource,
+  GuardDelete,
+  PutResult,
+} from '../storage/blob-store.ts'
 import { chunksOf } from '../storage/byte-source.ts'
 import { BlobCorruptError, BlobNotFoundError } from '../storage/errors.ts'
 import { keysetPage, pageAfter } from './page-cursor.ts'
@@ -157,8 +163,10 @@ export function createAssetService(deps: AssetServiceDeps) {
   /**
    * Pins bytes a put stored before they could be pinned. A put that found them stored only
    * refreshed them, and GC on another instance may have deleted them between that refresh and
-   * the pin; from the pin on, no GC can, so one look now settles it, and lost bytes are stored
-   * again while they are still at hand.
+   * the pin; a put that wrote over a corrupt object may have lost its bytes to another
+   * instance's quarantine of that object (PutResult.replaced). From the pin on, neither can
+   * delete them, so one look now settles it, and lost bytes are stored again while they are
+   * still at hand.
    */
   async function pinStored(
     stored: PutResult,
@@ -166,7 +174,7 @@ export function createAssetService(deps: AssetServiceDeps) {
   ): Promise<{ stored: PutResult; release: () => Promise<void> }> {
     const release = await pins.pin(stored.sha256)
     try {
-      if (stored.created || (await blobs.has(stored.sha256))) {
+      if ((stored.created && stored.replaced !== true) || (await blobs.has(stored.sha256))) {
         return { stored, release }
       }
       if (!(source instanceof Uint8Array)) {
@@ -297,10 +305,18 @@ export function createAssetService(deps: AssetServiceDeps) {
       return row
     },
 
-    /** The verified bytes of an asset; corrupt blobs are quarantined and never served. */
+    /**
+     * The verified bytes of an asset; corrupt blobs are never served, and are quarantined while
+     * no request on any instance has their digest pinned (an upload of the same bytes may be
+     * storing them again).
+     */
     async openContent(row: AssetRow, range?: ByteRange) {
+      const guardDelete: GuardDelete = (sha256, work) => pins.unlessPinned(sha256, work)
       try {
-        return await blobs.openVerified(row.contentHash, range ? { range } : {})
+        return await blobs.openVerified(
+          row.contentHash,
+          range ? { range, guardDelete } : { guardDelete },
+        )
       } catch (err) {
         if (err instanceof BlobCorruptError || err instanceof BlobNotFoundError) {
           log.error(

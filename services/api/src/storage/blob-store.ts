@@ -20,15 +20,48 @@ export type PutResult = {
   head: Uint8Array
   /** The last bytes written (up to 4 KiB), for finding markup appended to an image. */
   tail: Uint8Array
+  /**
+   * True when the put wrote over other bytes found under the key (of the wrong size, so
+   * corrupt): on a store shared by instances, a quarantine of those on another instance may
+   * delete these, so a caller that had not pinned the digest before the put looks again once it
+   * has. Only a store shared by instances (S3) reports it.
+   */
+  replaced?: boolean
 }
 
 /** A part of a blob: from `offset`, `length` bytes (to the end when omitted), or the last N. */
 export type ByteRange = { offset: number; length?: number } | { suffixLength: number }
 
+/**
+ * Runs the last check and the delete of a blob's object (BlobPins.unlessPinned) only while no
+ * request on any instance is about to use the digest, keeping new ones waiting until `work` is
+ * done; answers undefined, without running `work`, when the digest is in use. It is entered
+ * before the store's own lock on the digest, which `work` takes.
+ */
+export type GuardDelete = <T>(sha256: string, work: () => Promise<T>) => Promise<T | undefined>
+
+/** The guard of a store no other instance shares: `work` runs as it is. */
+export const runUnguarded: GuardDelete = (_sha256, work) => work()
+
 export type OpenOptions = {
   range?: ByteRange
   /** Hash the content even if this file was verified before (for a scrubber). */
   rehash?: boolean
+  /**
+   * Wraps the quarantine of content found corrupt, whose move out of the store deletes the
+   * object under the key (see QuarantineOptions). Default: it runs as it is.
+   */
+  guardDelete?: GuardDelete
+}
+
+export type QuarantineOptions = {
+  /**
+   * Wraps the move, on a store shared by instances (S3), where it ends with a delete by key:
+   * a put on another instance must not lose good bytes it stored under the key meanwhile. The
+   * file-system store, on a disk one process owns, moves the file by rename under the digest's
+   * lock and runs no guard. Default: the move runs as it is.
+   */
+  guardDelete?: GuardDelete
 }
 
 type VerifiedBlobFacts = {
@@ -62,13 +95,8 @@ export type GarbageCollectionOptions = {
   graceMs: number
   /** Defaults to the store's clock. */
   now?: Date
-  /**
-   * Wraps the last check and the delete of each candidate (BlobPins.unlessPinned): answers
-   * undefined, keeping the blob, when the digest is in use elsewhere, and keeps new users of
-   * the digest waiting until `work` is done. It is entered before the store's own lock on the
-   * digest, which `work` takes. Default: `work` runs as it is.
-   */
-  guardDelete?<T>(sha256: string, work: () => Promise<T>): Promise<T | undefined>
+  /** Wraps the last check and the delete of each candidate. Default: they run as they are. */
+  guardDelete?: GuardDelete
 }
 
 export type GarbageCollectionResult = {
@@ -99,7 +127,7 @@ export interface BlobStore {
   /** Every stored digest, for GC and scrubbing. */
   listHashes(): AsyncIterable<string>
   /** Moves the blob out of the store; returns where it went, undefined when it was not there. */
-  quarantine(sha256: string): Promise<string | undefined>
+  quarantine(sha256: string, options?: QuarantineOptions): Promise<string | undefined>
   /** Removes temp files left by crashed writes; returns how many. Run at start-up. */
   sweepTempFiles(olderThanMs: number): Promise<number>
   collectGarbage(options: GarbageCollectionOptions): Promise<GarbageCollectionResult>

@@ -1,7 +1,11 @@
 import { readdir, rm, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import type { BlobLayout } from './blob-layout.ts'
-import type { GarbageCollectionOptions, GarbageCollectionResult } from './blob-store.ts'
+import {
+  type GarbageCollectionOptions,
+  type GarbageCollectionResult,
+  runUnguarded,
+} from './blob-store.ts'
 import { hasErrorCode } from './errno.ts'
 import type { FsStoreContext } from './fs-store-context.ts'
 
@@ -64,7 +68,7 @@ export async function collectGarbage(
     const mtimeMs = await modifiedAtMs(blobPath)
     return mtimeMs !== undefined && mtimeMs < cutoffMs
   }
-  const guardDelete = options.guardDelete ?? ((_sha256, work) => work())
+  const guardDelete = options.guardDelete ?? runUnguarded
   const result: GarbageCollectionResult = { scanned: 0, deleted: [] }
   for await (const sha256 of listBlobHashes(context.layout)) {
     result.scanned += 1

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os'
 import { DeleteObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3'
 import { type Clock, systemClock } from '../ids.ts'
 import { assertSha256Hex } from './blob-hash.ts'
-import type { BlobStat, BlobStore } from './blob-store.ts'
+import { type BlobStat, type BlobStore, runUnguarded } from './blob-store.ts'
 import { BlobStoreUnavailableError } from './errors.ts'
 import { createHashCounter } from './fs-store-context.ts'
 import { createKeyedLock } from './keyed-lock.ts'
@@ -140,9 +140,12 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
         throw translated(error)
       }
     },
-    quarantine: guarded(async (sha256) => {
+    quarantine: guarded(async (sha256, quarantineOptions = {}) => {
       assertSha256Hex(sha256)
-      return context.withLock(sha256, () => quarantineObject(context, sha256))
+      const guardDelete = quarantineOptions.guardDelete ?? runUnguarded
+      return guardDelete(sha256, () =>
+        context.withLock(sha256, () => quarantineObject(context, sha256)),
+      )
     }),
     sweepTempFiles: guarded((olderThanMs) => sweepS3TempFiles(context, olderThanMs)),
     collectGarbage: guarded((gcOptions) => collectS3Garbage(context, gcOptions)),

@@ -6,7 +6,11 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3'
-import type { GarbageCollectionOptions, GarbageCollectionResult } from './blob-store.ts'
+import {
+  type GarbageCollectionOptions,
+  type GarbageCollectionResult,
+  runUnguarded,
+} from './blob-store.ts'
 import { hasErrorCode } from './errno.ts'
 import { s3StatusOf } from './s3-client.ts'
 import { headObject, type S3StoreContext, send } from './s3-store-context.ts'
@@ -67,7 +71,7 @@ export async function collectS3Garbage(
   options: GarbageCollectionOptions,
 ): Promise<GarbageCollectionResult> {
   const cutoffMs = (options.now ?? context.clock.now()).getTime() - options.graceMs
-  const guardDelete = options.guardDelete ?? ((_sha256, work) => work())
+  const guardDelete = options.guardDelete ?? runUnguarded
   const result: GarbageCollectionResult = { scanned: 0, deleted: [] }
   for await (const { key, lastModified } of listObjects(context, context.keys.blobsPrefix)) {
     const sha256 = context.keys.hashFromKey(key)

@@ -9,9 +9,10 @@ import { type SpoolBody, type SpooledContent, spoolSource } from './spool.ts'
 
 /**
  * Puts verified bytes under their digest, under the digest's lock, and says whether it wrote
- * them (true) or found them stored (false). An object of the right size is kept and refreshed
- * (GC then treats it as new); one of the wrong size is corrupt: it is quarantined and replaced
- * by these bytes. Two instances putting the same new bytes at once may both write them, and
+ * them or found them stored, and whether it wrote over other bytes. An object of the right size
+ * is kept and refreshed (GC then treats it as new); one of the wrong size is corrupt: it is
+ * copied to quarantine and these bytes are written over it (no delete: the write replaces it,
+ * and a delete by key could take another instance's good bytes). Two instances putting the same new bytes at once may both write them, and
  * both report `created`: the two writes carry identical, hash-checked bytes, so the object is
  * right whichever lands last. This does not rely on conditional writes (`If-None-Match: *`),
  * which several S3-compatible servers ignore.
@@ -21,13 +22,14 @@ async function publish(
   sha256: string,
   sizeBytes: number,
   body: SpoolBody,
-): Promise<boolean> {
+): Promise<Published> {
   const key = context.keys.blobKey(sha256)
   const existing = await headObject(context, key)
+  let replaced = false
   if (existing?.sizeBytes === sizeBytes) {
     try {
       await refreshObject(context, key)
-      return false
+      return { created: false, replaced }
     } catch (error) {
       // Deleted since the HEAD (GC on another instance): write it again.
       if (!isS3NotFound(error)) {
@@ -35,20 +37,23 @@ async function publish(
       }
     }
   } else if (existing !== undefined) {
-    await quarantineObject(context, sha256, existing.etag)
+    await quarantineObject(context, sha256, { onlyIfEtag: existing.etag, keepOriginal: true })
+    replaced = true
   }
   await writeObject(context, key, sizeBytes, body)
   // A new version: whatever was verified before is void until it is read and hashed again.
   context.verified.forget(sha256)
-  return true
+  return { created: true, replaced }
 }
+
+type Published = { created: boolean; replaced: boolean }
 
 /** Publishes under the lock while the digests stay protected from this process's GC. */
 async function publishProtected(
   context: S3StoreContext,
   protectedHashes: string[],
   content: Pick<SpooledContent, 'sha256' | 'sizeBytes' | 'body'>,
-): Promise<boolean> {
+): Promise<Published> {
   if (!protectedHashes.includes(content.sha256)) {
     context.writing.add(content.sha256)
     protectedHashes.push(content.sha256)
@@ -90,7 +95,7 @@ export async function putS3Blob(
     if (expectedSha256 !== undefined && spooled.sha256 !== expectedSha256) {
       throw new DigestMismatchError(expectedSha256, spooled.sha256)
     }
-    const created = await publishProtected(context, protectedHashes, spooled)
+    const { created, replaced } = await publishProtected(context, protectedHashes, spooled)
     return {
       sha256: spooled.sha256,
       sizeBytes: spooled.sizeBytes,
@@ -98,6 +103,7 @@ export async function putS3Blob(
       created,
       head: spooled.head,
       tail: spooled.tail,
+      ...(replaced ? { replaced } : {}),
     }
   } finally {
     await spooled?.close()
@@ -117,7 +123,7 @@ export async function putS3BlobBytes(
   const protectedHashes: string[] = []
   try {
     const body: SpoolBody = { kind: 'bytes', bytes }
-    const created = await publishProtected(context, protectedHashes, {
+    const { created, replaced } = await publishProtected(context, protectedHashes, {
       sha256,
       sizeBytes: bytes.byteLength,
       body,
@@ -131,6 +137,7 @@ export async function putS3BlobBytes(
       created,
       head: edges.head(),
       tail: edges.tail(),
+      ...(replaced ? { replaced } : {}),
     }
   } finally {
     for (const hash of protectedHashes) {

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto'
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3'
 import { assertSha256Hex } from './blob-hash.ts'
-import type { OpenOptions, VerifiedBlob } from './blob-store.ts'
+import {
+  type GuardDelete,
+  type OpenOptions,
+  runUnguarded,
+  type VerifiedBlob,
+} from './blob-store.ts'
 import { resolveRange } from './byte-range.ts'
 import { BlobCorruptError, BlobNotFoundError } from './errors.ts'
 import { streamRange } from './file-range.ts'
@@ -49,15 +54,21 @@ async function discard(body: Body): Promise<void> {
     .catch(() => {})
 }
 
+/**
+ * Moves the corrupt version aside (s3-quarantine.ts), inside `guardDelete` and outside the
+ * digest's lock, as GC's deletes. When the guard finds the digest pinned, the object stays
+ * where it is for now (a later read moves it): it is refused either way.
+ */
 async function rejectCorrupt(
   context: S3StoreContext,
   sha256: string,
   actualSha256: string,
   etag: string,
+  guardDelete: GuardDelete = runUnguarded,
 ): Promise<never> {
   context.verified.forget(sha256)
-  const quarantinedTo = await context.withLock(sha256, () =>
-    quarantineObject(context, sha256, etag),
+  const quarantinedTo = await guardDelete(sha256, () =>
+    context.withLock(sha256, () => quarantineObject(context, sha256, { onlyIfEtag: etag })),
   )
   throw new BlobCorruptError(sha256, actualSha256, quarantinedTo)
 }
@@ -108,7 +119,7 @@ async function readVerifiedVersion(
  * Downloads the whole object and hashes it before anything is handed out. A small blob is
  * hashed in memory; a large one is spooled to a nameless local temp file while it is hashed,
  * and the stream handed out reads that file, so what was verified is exactly what is served,
- * and the object is downloaded once. A mismatch quarantines that object version.
+ * and the object is downloaded once. A mismatch quarantines that object version (rejectCorrupt).
  */
 async function readAndVerify(
   context: S3StoreContext,
@@ -130,7 +141,7 @@ async function readAndVerify(
     const whole = await response.Body.transformToByteArray()
     const actual = createHash('sha256').update(whole).digest('hex')
     if (actual !== sha256 || whole.byteLength !== sizeBytes) {
-      return rejectCorrupt(context, sha256, actual, etag)
+      return rejectCorrupt(context, sha256, actual, etag, options.guardDelete)
     }
     context.verified.set(sha256, etag, sizeBytes)
     const bytes = whole.subarray(range.offset, range.offset + range.length)
@@ -143,7 +154,7 @@ async function readAndVerify(
   })
   if (spooled.sha256 !== sha256 || spooled.sizeBytes !== sizeBytes) {
     await spooled.close()
-    return rejectCorrupt(context, sha256, spooled.sha256, etag)
+    return rejectCorrupt(context, sha256, spooled.sha256, etag, options.guardDelete)
   }
   context.verified.set(sha256, etag, sizeBytes)
   if (spooled.body.kind !== 'file') {

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type S3TestServer, startS3TestServer } from '../testing/s3-server.ts'
+import type { BlobPins } from './blob-pins.ts'
+import type { BlobStore, GuardDelete } from './blob-store.ts'
+import { BlobCorruptError } from './errors.ts'
+import { createMemoryBlobPins } from './memory-blob-pins.ts'
+import { createS3BlobStore } from './s3-blob-store.ts'
+import { createS3Client } from './s3-client.ts'
+import { contentOf, patterned, sha256Of } from './testing/blob-store-harness.ts'
+import { keysUnder } from './testing/s3-harness.ts'
+
+let server: S3TestServer
+let client: S3Client
+
+beforeAll(async () => {
+  server = await startS3TestServer({ lifetimeMs: 5 * 60_000 })
+  client = createS3Client({
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: server.credentials,
+  })
+}, 30_000)
+
+afterAll(async () => {
+  client?.destroy()
+  await server?.stop()
+})
+
+const GOOD = patterned(3000)
+const SHA256 = sha256Of(GOOD)
+const MAX_BYTES = 1 << 20
+
+type Command = { constructor: { name: string }; input: { Key?: string } }
+
+/**
+ * Two instances on one bucket and prefix, sharing one set of pins (as PostgreSQL's are shared).
+ * Instance B's client runs `beforeB` ahead of the first of its commands that `matches`: the
+ * moment a put on instance A lands in the middle of B's quarantine.
+ */
+function twoInstances(matches: (command: Command) => boolean) {
+  const prefix = `run-${randomUUID().slice(0, 8)}/`
+  const blobKey = `${prefix}sha256/${SHA256}`
+  let beforeB: (() => Promise<void>) | undefined
+  const interceptingClient = {
+    async send(command: Command, options?: unknown) {
+      const hook = beforeB
+      if (hook !== undefined && matches(command)) {
+        beforeB = undefined
+        await hook()
+      }
+      return client.send(command as never, options as never)
+    },
+  } as unknown as S3Client
+  const pins = createMemoryBlobPins()
+  const open = (s3: S3Client) =>
+    createS3BlobStore({ client: s3, bucket: server.bucket, prefix, streamThresholdBytes: 1 << 20 })
+  return {
+    a: open(client),
+    b: open(interceptingClient),
+    pins,
+    blobKey,
+    prefix,
+    setBeforeB(hook: () => Promise<void>) {
+      beforeB = hook
+    },
+    /** Bytes that are not SHA256's content, and not its size either: a corrupt object. */
+    storeCorrupt: () =>
+      client.send(
+        new PutObjectCommand({ Bucket: server.bucket, Key: blobKey, Body: patterned(1000) }),
+      ),
+  }
+}
+
+/** An upload as the asset service runs it: the digest pinned before the put, released after. */
+async function upload(store: BlobStore, pins: BlobPins, onPinned: () => void) {
+  const release = await pins.pin(SHA256)
+  onPinned()
+  try {
+    return await store.putBytes(GOOD, { maxBytes: MAX_BYTES, expectedSha256: SHA256 })
+  } finally {
+    await release()
+  }
+}
+
+const turns = async (count: number) => {
+  for (let turn = 0; turn < count; turn += 1) {
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+describe('quarantine on S3 with another instance putting the same digest', () => {
+  it('does not delete good bytes an upload on another instance stored under the key meanwhile', async () => {
+    const { a, b, pins, blobKey, prefix, setBeforeB, storeCorrupt } = twoInstances(
+      (command) =>
+        command.constructor.name === DeleteObjectCommand.name && command.input.Key === blobKey,
+    )
+    await storeCorrupt()
+    let uploaded: Promise<unknown> | undefined
+    setBeforeB(async () => {
+      // Right before B deletes the key, A uploads the same digest. If its pin is let through
+      // it would put now, so B waits for it; if the pin waits for B, so must the upload.
+      let pinned = false
+      uploaded = upload(a, pins, () => {
+        pinned = true
+      })
+      await turns(5)
+      if (pinned) {
+        await uploaded
+      }
+    })
+    // As the asset service reads content: the quarantine runs under the shared pins' guard.
+    const guardDelete: GuardDelete = (sha256, work) => pins.unlessPinned(sha256, work)
+    await expect(b.openVerified(SHA256, { guardDelete })).rejects.toBeInstanceOf(BlobCorruptError)
+    expect(uploaded).toBeDefined()
+    await uploaded
+    expect(await contentOf(await a.openVerified(SHA256))).toEqual(GOOD)
+    expect(await contentOf(await b.openVerified(SHA256, { rehash: true }))).toEqual(GOOD)
+    const quarantined = (await keysUnder(client, server.bucket, prefix)).filter((key) =>
+      key.startsWith('quarantine/'),
+    )
+    expect(quarantined).toHaveLength(1)
+  })
+
+  it('leaves a version written after the corrupt one it set out to move, even unguarded', async () => {
+    const { a, b, blobKey, prefix, setBeforeB, storeCorrupt } = twoInstances(
+      (command) =>
+        command.constructor.name === 'CopyObjectCommand' &&
+        command.input.Key?.startsWith(`${prefix}quarantine/`) === true,
+    )
+    await storeCorrupt()
+    let put: Awaited<ReturnType<BlobStore['putBytes']>> | undefined
+    setBeforeB(async () => {
+      // A put that pins only after it stored (a generated image) writes over the corrupt
+      // object while B is copying it aside.
+      put = await a.putBytes(GOOD, { maxBytes: MAX_BYTES })
+    })
+    await expect(b.openVerified(SHA256)).rejects.toBeInstanceOf(BlobCorruptError)
+    expect(await keysUnder(client, server.bucket, blobKey)).toEqual([''])
+    expect(await contentOf(await b.openVerified(SHA256, { rehash: true }))).toEqual(GOOD)
+    // The put says it wrote over other bytes, so a caller that pins after it looks again.
+    expect(put).toMatchObject({ created: true, replaced: true })
+  })
+})
