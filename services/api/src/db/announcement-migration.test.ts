@@ -68,7 +68,9 @@ describe('the announced_at migration', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'imagegate-announced-'))
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
     const sqlite = new Sqlite(path.join(dir, 'imagegate.db'))
-    cleanups.push(() => sqlite.close())
+    cleanups.push(() => {
+      sqlite.close()
+    })
     const db = drizzle({ client: sqlite })
     migrate(db, { migrationsFolder: before(sqliteMigrationsFolder) })
     sqlite.prepare(`INSERT INTO workspaces (id, name, created_at) VALUES ('ws_a', 'a', 't')`).run()

@@ -93,25 +93,29 @@ export function createPgWebhookStore(pool: Pool): WebhookStore {
     },
 
     async writeAnnouncement(generationId, deliveries, announcedAt) {
-      return db.transaction(async (tx) => {
-        const written =
-          deliveries.length === 0
-            ? []
-            : await tx
-                .insert(webhookDeliveries)
-                .values(
-                  deliveries.map((delivery) => ({
-                    ...delivery,
-                    status: 'pending' as const,
-                    attempts: 0,
-                  })),
-                )
-                .onConflictDoNothing()
-                .returning({ id: webhookDeliveries.id })
-        await tx
+      const mark = (on: Pick<typeof db, 'update'>) =>
+        on
           .update(generations)
           .set({ announcedAt })
           .where(and(eq(generations.id, generationId), isNull(generations.announcedAt)))
+      if (deliveries.length === 0) {
+        // Nothing listens (most generations): the mark alone, one statement, no transaction.
+        await mark(db)
+        return 0
+      }
+      return db.transaction(async (tx) => {
+        const written = await tx
+          .insert(webhookDeliveries)
+          .values(
+            deliveries.map((delivery) => ({
+              ...delivery,
+              status: 'pending' as const,
+              attempts: 0,
+            })),
+          )
+          .onConflictDoNothing()
+          .returning({ id: webhookDeliveries.id })
+        await mark(tx)
         return written.length
       })
     },
