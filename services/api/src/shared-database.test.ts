@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { NewGeneration } from './db/schema/index.ts'
+import { generationRow } from './db/repositories/testing/generation-rows.ts'
 import { manualClock } from './providers/resilience/testing/manual-clock.ts'
 import { noisePng, uploadRequest } from './testing/assets.ts'
 import { queryDatabase } from './testing/postgres.ts'
@@ -80,24 +80,8 @@ describe('two instances on one PostgreSQL database', () => {
 
   it('a start marks only generations too old to be running anywhere as interrupted', async () => {
     const { a, b, clock } = await twoInstances()
-    const running = (id: string, createdAt: string): NewGeneration => ({
-      id,
-      workspaceId: 'default',
-      status: 'running',
-      operation: 'generate',
-      prompt: 'p',
-      promptHash: '0'.repeat(64),
-      model: 'local-sketch',
-      provider: 'local',
-      n: 1,
-      parameters: {},
-      assetIds: [],
-      attempts: [],
-      warnings: [],
-      costCents: 0,
-      inputAssetIds: [],
-      createdAt,
-    })
+    const running = (id: string, createdAt: string) =>
+      generationRow(id, { status: 'running', createdAt })
     const now = clock.now().getTime()
     const live = await a.deps.store.generations.insert(
       running('gen_01JQ0000000000000000000001', new Date(now - 1_000).toISOString()),

@@ -11,6 +11,7 @@ import {
   type OpenBackend,
   testBackends,
 } from '../db/repositories/testing/backends.ts'
+import { generationRow } from '../db/repositories/testing/generation-rows.ts'
 import { createPgWebhookStore } from '../db/repositories/webhooks-pg.ts'
 import { createSqliteWebhookStore } from '../db/repositories/webhooks-sqlite.ts'
 import type { NewGeneration } from '../db/schema/index.ts'
@@ -132,27 +133,16 @@ describe.each(testBackends)('owed webhook announcements on $name', (backend) => 
   async function finished(agoMs: number, overrides: Partial<NewGeneration> = {}) {
     const id = ids('gen')
     const ended = new Date(clock.ms() - agoMs).toISOString()
-    await first.generations.insert({
-      id,
-      workspaceId,
-      status: 'succeeded',
-      operation: 'generate',
-      prompt: 'owed',
-      promptHash: 'hash',
-      model: 'local-sketch',
-      provider: 'local',
-      n: 1,
-      parameters: {},
-      assetIds: [],
-      attempts: [],
-      warnings: [],
-      costCents: 0,
-      inputAssetIds: [],
-      webhookUrl: 'https://caller.example/hook',
-      createdAt: new Date(clock.ms() - agoMs - 5_000).toISOString(),
-      finishedAt: ended,
-      ...overrides,
-    })
+    await first.generations.insert(
+      generationRow(id, {
+        workspaceId,
+        prompt: 'owed',
+        webhookUrl: 'https://caller.example/hook',
+        createdAt: new Date(clock.ms() - agoMs - 5_000).toISOString(),
+        finishedAt: ended,
+        ...overrides,
+      }),
+    )
     return id
   }
 

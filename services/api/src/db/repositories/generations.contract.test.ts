@@ -3,6 +3,7 @@ import { createPgGenerationsRepository } from '../pg-repositories/generations.ts
 import type { GenerationFilter, GenerationsRepository } from '../ports.ts'
 import type { GenerationRow, NewGeneration } from '../schema/index.ts'
 import { type Adapters, adapterOn, type OpenBackend, testBackends } from './testing/backends.ts'
+import { generationRow } from './testing/generation-rows.ts'
 
 const generationsOn: Adapters<GenerationsRepository> = {
   sqlite: (store) => store.generations,
@@ -13,25 +14,7 @@ const generationsOn: Adapters<GenerationsRepository> = {
 const at = (second: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, second)).toISOString()
 
 function newGeneration(id: string, overrides: Partial<NewGeneration> = {}): NewGeneration {
-  return {
-    id,
-    workspaceId: 'ws_a',
-    status: 'succeeded',
-    operation: 'generate',
-    prompt: `prompt of ${id}`,
-    promptHash: `hash_${id}`,
-    model: 'local-sketch',
-    provider: 'local',
-    n: 1,
-    parameters: {},
-    assetIds: [],
-    attempts: [],
-    warnings: [],
-    costCents: 0,
-    inputAssetIds: [],
-    createdAt: at(1),
-    ...overrides,
-  }
+  return generationRow(id, { workspaceId: 'ws_a', createdAt: at(1), ...overrides })
 }
 
 /** Every column as the SQLite adapter answers it: absent optional columns are null. */

@@ -1,3 +1,4 @@
+import { generationRow } from '../../repositories/testing/generation-rows.ts'
 import type { NewGeneration } from '../../schema/index.ts'
 
 /**
@@ -19,22 +20,12 @@ export function insertGenerationSql(style: '?' | '$') {
 
 /** The queued record of an accepted job, as JobQueue.accept writes it. */
 export function queuedGeneration(workspaceId: string, id: string): NewGeneration {
-  return {
-    id,
+  return generationRow(id, {
     workspaceId,
     status: 'queued',
-    operation: 'generate',
     prompt: 'p',
     promptHash: 'h',
     model: 'gpt-image-1',
     provider: 'openai',
-    n: 1,
-    parameters: {},
-    assetIds: [],
-    attempts: [],
-    warnings: [],
-    costCents: 0,
-    inputAssetIds: [],
-    createdAt: '2026-01-01T00:00:00.000Z',
-  }
+  })
 }
