@@ -1,40 +1,22 @@
 import { utimes, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type S3TestServer, startS3TestServer } from '../testing/s3-server.ts'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { afterEach, describe, expect, it } from 'vitest'
 import { singleChunk } from './byte-source.ts'
 import { DigestMismatchError } from './errors.ts'
-import { createS3Client } from './s3-client.ts'
 import { SPOOL_FILE_PREFIX } from './spool.ts'
 import { contentOf, patterned, sha256Of } from './testing/blob-store-harness.ts'
 import { describeBlobStore } from './testing/describe-blob-store.ts'
-import { makeS3Harness, type S3Harness } from './testing/s3-harness.ts'
+import { makeS3Harness, type S3Harness, useS3TestServer } from './testing/s3-harness.ts'
 
-let server: S3TestServer
-let client: S3Client
+const s3test = useS3TestServer()
 
-beforeAll(async () => {
-  server = await startS3TestServer({ lifetimeMs: 5 * 60_000 })
-  client = createS3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: server.credentials,
-  })
-}, 30_000)
-
-afterAll(async () => {
-  client?.destroy()
-  await server?.stop()
-})
-
-describeBlobStore('S3 (s3rver)', () => makeS3Harness(client, server.bucket))
+describeBlobStore('S3 (s3rver)', () => makeS3Harness(s3test.client, s3test.server.bucket))
 
 describe('createS3BlobStore', () => {
   let harness: S3Harness | undefined
   const open = async (options?: Parameters<typeof makeS3Harness>[2]) => {
-    harness = await makeS3Harness(client, server.bucket, options)
+    harness = await makeS3Harness(s3test.client, s3test.server.bucket, options)
     return harness
   }
   afterEach(async () => {
@@ -43,19 +25,21 @@ describe('createS3BlobStore', () => {
   })
 
   it('asks for checksums only where an operation requires them, as third-party stores need', async () => {
-    expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED')
-    expect(await client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED')
-    expect(client.config.forcePathStyle).toBe(true)
+    expect(await s3test.client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED')
+    expect(await s3test.client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED')
+    expect(s3test.client.config.forcePathStyle).toBe(true)
   })
 
   it('keeps to its prefix: keys it did not write are neither listed nor collected', async () => {
     const { store, prefix, storedNames } = await open()
     const stray = [`${prefix}sha256/not-a-blob`, `${prefix}elsewhere/${'a'.repeat(64)}`]
     for (const key of stray) {
-      await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: key, Body: 'x' }))
+      await s3test.client.send(
+        new PutObjectCommand({ Bucket: s3test.server.bucket, Key: key, Body: 'x' }),
+      )
     }
     const stored = await store.put(singleChunk(patterned(10)), { maxBytes: 10 })
-    expect(stored.path).toBe(`s3://${server.bucket}/${prefix}sha256/${stored.sha256}`)
+    expect(stored.path).toBe(`s3://${s3test.server.bucket}/${prefix}sha256/${stored.sha256}`)
     const listed: string[] = []
     for await (const sha256 of store.listHashes()) {
       listed.push(sha256)

@@ -1,33 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type S3TestServer, startS3TestServer } from '../testing/s3-server.ts'
+import { describe, expect, it } from 'vitest'
 import type { BlobPins } from './blob-pins.ts'
 import type { BlobStore, GuardDelete } from './blob-store.ts'
 import { BlobCorruptError } from './errors.ts'
 import { createMemoryBlobPins } from './memory-blob-pins.ts'
 import { createS3BlobStore } from './s3-blob-store.ts'
-import { createS3Client } from './s3-client.ts'
 import { contentOf, patterned, sha256Of } from './testing/blob-store-harness.ts'
-import { keysUnder } from './testing/s3-harness.ts'
+import { keysUnder, useS3TestServer } from './testing/s3-harness.ts'
 
-let server: S3TestServer
-let client: S3Client
-
-beforeAll(async () => {
-  server = await startS3TestServer({ lifetimeMs: 5 * 60_000 })
-  client = createS3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: server.credentials,
-  })
-}, 30_000)
-
-afterAll(async () => {
-  client?.destroy()
-  await server?.stop()
-})
+const s3test = useS3TestServer()
 
 const GOOD = patterned(3000)
 const SHA256 = sha256Of(GOOD)
@@ -51,14 +33,19 @@ function twoInstances(matches: (command: Command) => boolean) {
         beforeB = undefined
         await hook()
       }
-      return client.send(command as never, options as never)
+      return s3test.client.send(command as never, options as never)
     },
   } as unknown as S3Client
   const pins = createMemoryBlobPins()
   const open = (s3: S3Client) =>
-    createS3BlobStore({ client: s3, bucket: server.bucket, prefix, streamThresholdBytes: 1 << 20 })
+    createS3BlobStore({
+      client: s3,
+      bucket: s3test.server.bucket,
+      prefix,
+      streamThresholdBytes: 1 << 20,
+    })
   return {
-    a: open(client),
+    a: open(s3test.client),
     b: open(interceptingClient),
     pins,
     blobKey,
@@ -68,8 +55,8 @@ function twoInstances(matches: (command: Command) => boolean) {
     },
     /** Bytes that are not SHA256's content, and not its size either: a corrupt object. */
     storeCorrupt: () =>
-      client.send(
-        new PutObjectCommand({ Bucket: server.bucket, Key: blobKey, Body: patterned(1000) }),
+      s3test.client.send(
+        new PutObjectCommand({ Bucket: s3test.server.bucket, Key: blobKey, Body: patterned(1000) }),
       ),
   }
 }
@@ -118,8 +105,8 @@ describe('quarantine on S3 with another instance putting the same digest', () =>
     await uploaded
     expect(await contentOf(await a.openVerified(SHA256))).toEqual(GOOD)
     expect(await contentOf(await b.openVerified(SHA256, { rehash: true }))).toEqual(GOOD)
-    const quarantined = (await keysUnder(client, server.bucket, prefix)).filter((key) =>
-      key.startsWith('quarantine/'),
+    const quarantined = (await keysUnder(s3test.client, s3test.server.bucket, prefix)).filter(
+      (key) => key.startsWith('quarantine/'),
     )
     expect(quarantined).toHaveLength(1)
   })
@@ -138,7 +125,7 @@ describe('quarantine on S3 with another instance putting the same digest', () =>
       put = await a.putBytes(GOOD, { maxBytes: MAX_BYTES })
     })
     await expect(b.openVerified(SHA256)).rejects.toBeInstanceOf(BlobCorruptError)
-    expect(await keysUnder(client, server.bucket, blobKey)).toEqual([''])
+    expect(await keysUnder(s3test.client, s3test.server.bucket, blobKey)).toEqual([''])
     expect(await contentOf(await b.openVerified(SHA256, { rehash: true }))).toEqual(GOOD)
     // The put says it wrote over other bytes, so a caller that pins after it looks again.
     expect(put).toMatchObject({ created: true, replaced: true })

@@ -8,8 +8,49 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll } from 'vitest'
+import { type S3TestServer, startS3TestServer } from '../../testing/s3-server.ts'
 import { createS3BlobStore, type S3BlobStoreOptions } from '../s3-blob-store.ts'
+import { createS3Client } from '../s3-client.ts'
 import { type BlobStoreHarness, GC_GRACE_MS } from './blob-store-harness.ts'
+
+export type S3TestContext = { readonly server: S3TestServer; readonly client: S3Client }
+
+/**
+ * An s3rver of the test file's own and a path-style client on it, started before its tests
+ * and stopped after them. Read `server` and `client` inside tests and hooks only.
+ */
+export function useS3TestServer(): S3TestContext {
+  let server: S3TestServer | undefined
+  let client: S3Client | undefined
+  beforeAll(async () => {
+    server = await startS3TestServer({ lifetimeMs: 5 * 60_000 })
+    client = createS3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: server.credentials,
+    })
+  }, 30_000)
+  afterAll(async () => {
+    client?.destroy()
+    await server?.stop()
+  })
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) {
+      throw new Error('the S3 test server is not started yet (read it inside a test or hook)')
+    }
+    return value
+  }
+  return {
+    get server() {
+      return started(server)
+    },
+    get client() {
+      return started(client)
+    },
+  }
+}
 
 /** Every key under a prefix, relative to it, sorted. */
 export async function keysUnder(client: S3Client, bucket: string, prefix: string) {
