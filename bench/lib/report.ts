@@ -65,20 +65,28 @@ export function notes(rows: Row[]): string[] {
 }
 
 /**
- * The README's short table: every figure that has a target, next to what it is compared with in
- * the same run. Informational rows (floors, cross-checks) stay in docs/performance.md.
+ * The README's short table: per suite, how many of its targets were met, and each missed one
+ * with its figure, what it is compared with in the same run, and the target. Every row, met or
+ * not, and the informational ones are in docs/performance.md.
  */
 export function summaryTable(rows: Row[]): string {
   const escapePipes = (value: string) => value.replaceAll('|', '\\|')
-  const headings = ['metric', 'imagegate', 'compared with (same run)', 'target', 'result']
+  const groups = new Map<string, Row[]>()
+  for (const row of rows.filter((candidate) => candidate.pass !== undefined)) {
+    groups.set(row.group, [...(groups.get(row.group) ?? []), row])
+  }
+  const missed = (row: Row) => {
+    const [, metric, value, baseline, , target] = cells(row)
+    const compared = baseline === '-' ? '' : `, vs ${baseline}`
+    return `${metric}: ${value}${compared}; target ${target}`
+  }
   return [
-    `| ${headings.join(' | ')} |`,
-    `|${headings.map(() => '---').join('|')}|`,
-    ...rows
-      .filter((row) => row.pass !== undefined)
-      .map((row) => {
-        const [, metric, value, baseline, , target, result] = cells(row)
-        return `| ${[`${row.group}: ${metric}`, value, baseline, target, result === 'PASS' ? 'met' : 'missed'].map((cell) => escapePipes(cell ?? '')).join(' | ')} |`
-      }),
+    '| suite | targets met | missed (figure, same-run comparison, target) |',
+    '|---|---|---|',
+    ...[...groups].map(([group, targeted]) => {
+      const misses = targeted.filter((row) => row.pass === false).map(missed)
+      const met = `${targeted.length - misses.length} of ${targeted.length}`
+      return `| ${[group, met, misses.join(' · ') || '-'].map(escapePipes).join(' | ')} |`
+    }),
   ].join('\n')
 }
