@@ -54,7 +54,7 @@ type Latency = {
   rounds: { direct: Summary; gateway: Summary; minimal: Summary }[]
 }
 
-type S3Target = {
+export type S3Target = {
   endpoint: string
   region: string
   bucket: string
@@ -62,7 +62,7 @@ type S3Target = {
 }
 
 /** Runs `work` with everything the scaled server needs, and removes it all afterwards. */
-async function withSharedBackends<T>(
+export async function withSharedBackends<T>(
   work: (shared: { env: Record<string, string>; s3: S3Target }) => Promise<T>,
 ) {
   const database = await createTestDatabase()

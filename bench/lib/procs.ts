@@ -155,11 +155,18 @@ export type Imagegate = {
  * once /healthz answers (the "listening" line is info level). BENCH_SERVER_NODE_OPTIONS adds
  * node flags, e.g. `--cpu-prof --cpu-prof-dir=bench/.tmp/prof`. Rate limits and credits are
  * set far above what a benchmark spends (`env` overrides them); `key` is the bootstrap key
- * (IMAGEGATE_BOOTSTRAP_ADMIN_KEY, or the one the first start wrote to the data dir).
+ * (IMAGEGATE_BOOTSTRAP_ADMIN_KEY, or the one the first start wrote to the data dir);
+ * `nodeArgs` adds flags for this server only (bench/scale-trace.ts preloads its tracer).
  */
-export async function startImagegate(env: NodeJS.ProcessEnv): Promise<Imagegate> {
+export async function startImagegate(
+  env: NodeJS.ProcessEnv,
+  options: { nodeArgs?: string[] } = {},
+): Promise<Imagegate> {
   const port = await freePort()
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)
+  const nodeArgs = [
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+    ...(options.nodeArgs ?? []),
+  ]
   const child = spawnPinned(SERVER_CORE, 'services/api/src/main.ts', [], {
     nodeArgs,
     env: {

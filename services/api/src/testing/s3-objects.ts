@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -54,6 +55,8 @@ export async function listBucketKeys(
 /**
  * PUTs bytes to a bucket with the SDK configured as imagegate configures it (s3-client.ts) and
  * the headers its blob store sends: the bare loop imagegate's uploads to S3 are compared with.
+ * `head` and `refresh` are the store's other calls on a blob (a HEAD, a copy onto itself with
+ * fresh metadata), bare, for the floors bench/scale-trace.ts measures.
  */
 export function createBarePutter(
   server: Pick<S3TestServer, 'endpoint' | 'region' | 'bucket' | 'credentials'>,
@@ -67,6 +70,20 @@ export function createBarePutter(
           Key: key,
           Body: bytes,
           ContentLength: bytes.byteLength,
+          ContentType: 'application/octet-stream',
+          Metadata: { [STORED_AT_METADATA]: new Date().toISOString() },
+        }),
+      )
+    },
+    /** Answers false for a key that is not there. */
+    head: (key: string) => objectExists(client, server.bucket, key),
+    async refresh(key: string): Promise<void> {
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: server.bucket,
+          Key: key,
+          CopySource: `${server.bucket}/${key}`,
+          MetadataDirective: 'REPLACE',
           ContentType: 'application/octet-stream',
           Metadata: { [STORED_AT_METADATA]: new Date().toISOString() },
         }),
