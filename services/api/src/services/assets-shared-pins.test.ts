@@ -172,33 +172,7 @@ describe('blob GC across instances with pins shared in PostgreSQL', () => {
     expect(content.sha256).toBe(sha256)
   })
 
-  it('bytes a generation found stored but GC took before its pin are stored again', async () => {
-    const root = newRoot()
-    const bytes = await noisePng('generated twice', 16)
-    const b = await instance(root)
-    let armed = false
-    const recording = createRecordingBlobStore(root, {
-      clock,
-      afterPut: async (sha256) => {
-        if (armed) {
-          armed = false
-          // What GC on B does between A's refresh of the stored blob and A's pin.
-          expect(await b.blobs.delete(sha256)).toBe(true)
-        }
-      },
-    })
-    const a = await instance(root, { blobs: recording.store })
-    const first = await a.service.ingest(WORKSPACE, bytes, { folderPath: '/generated' })
-    await a.service.remove(WORKSPACE, first.asset.id)
-    armed = true
-    const { asset } = await a.service.ingest(WORKSPACE, bytes, { folderPath: '/generated' })
-    expect(armed).toBe(false)
-    expect(await b.blobs.has(asset.contentHash)).toBe(true)
-    const content = await b.service.openContent(await b.service.get(WORKSPACE, asset.id))
-    expect(content.sha256).toBe(asset.contentHash)
-  })
-
-  it('bytes a generation wrote over a corrupt object, deleted by a quarantine on B before its pin, are stored again', async () => {
+  it('bytes a generation wrote over a corrupt object, deleted by a delete no pin holds back, are stored again', async () => {
     const root = newRoot()
     const bytes = await noisePng('written over a corrupt object', 16)
     const b = await instance(root)
@@ -212,8 +186,8 @@ describe('blob GC across instances with pins shared in PostgreSQL', () => {
           return stored
         }
         armed = false
-        // On S3: A's put found a corrupt object and wrote over it, and B's quarantine of that
-        // object deleted the key after A's write and before A's pin.
+        // A's put found a corrupt object and wrote over it, and a delete that no pin holds
+        // back took the key after A's write.
         expect(await b.blobs.delete(stored.sha256)).toBe(true)
         return { ...stored, replaced: true }
       },
@@ -225,4 +199,43 @@ describe('blob GC across instances with pins shared in PostgreSQL', () => {
     const content = await b.service.openContent(await b.service.get(WORKSPACE, asset.id))
     expect(content.sha256).toBe(asset.contentHash)
   })
+
+  it.each([
+    ['shared', true],
+    ['per instance (the control: the same GC then deletes them)', false],
+  ])(
+    'GC on B past the grace period and bytes a generation on A found stored, pins %s',
+    async (_label, shared) => {
+      const root = newRoot()
+      const bytes = await noisePng(`generated twice, pins ${shared}`, 16)
+      const b = await instance(root, shared ? {} : { pins: () => createMemoryBlobPins() })
+      let collectedInWindow: string[] | undefined
+      let armed = false
+      const recording = createRecordingBlobStore(root, {
+        clock,
+        afterPut: async () => {
+          if (armed) {
+            armed = false
+            // Between A's refresh of the stored, unreferenced blob and A's row.
+            clock.advance(GRACE_MS + 1)
+            collectedInWindow = (await b.service.collectGarbage(GRACE_MS)).deleted
+          }
+        },
+      })
+      const a = await instance(root, { blobs: recording.store })
+      const first = await a.service.ingest(WORKSPACE, bytes, { folderPath: '/generated' })
+      await a.service.remove(WORKSPACE, first.asset.id)
+      armed = true
+      const { asset } = await a.service.ingest(WORKSPACE, bytes, { folderPath: '/generated' })
+      expect(armed).toBe(false)
+      if (!shared) {
+        expect(collectedInWindow).toEqual([asset.contentHash])
+        expect(await b.blobs.has(asset.contentHash)).toBe(false)
+        return
+      }
+      expect(collectedInWindow).toEqual([])
+      const content = await b.service.openContent(await b.service.get(WORKSPACE, asset.id))
+      expect(content.sha256).toBe(asset.contentHash)
+    },
+  )
 })

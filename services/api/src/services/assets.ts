@@ -10,7 +10,7 @@ import type { Clock, IdGenerator } from '../ids.ts'
 import { inspectImage } from '../images/inspect.ts'
 import { checkedWhileRead, createIntegrityCheck, type IntegrityCheck } from '../images/integrity.ts'
 import { AssetKindSchema, FolderPathSchema } from '../schemas/asset.ts'
-import type { BlobPins } from '../storage/blob-pins.ts'
+import type { BlobPins, ReleasePin } from '../storage/blob-pins.ts'
 import type {
   BlobStore,
   ByteRange,
@@ -161,32 +161,40 @@ export function createAssetService(deps: AssetServiceDeps) {
   }
 
   /**
-   * Pins bytes a put stored before they could be pinned. A put that found them stored only
-   * refreshed them, and GC on another instance may have deleted them between that refresh and
-   * the pin; a put that wrote over a corrupt object may have lost its bytes to another
-   * instance's quarantine of that object (PutResult.replaced). From the pin on, neither can
-   * delete them, so one look now settles it, and lost bytes are stored again while they are
-   * still at hand.
+   * A put that wrote over other bytes it found (PutResult.replaced) looks once more under its
+   * pin: a delete that no pin holds back (another process's quarantine of those bytes) may have
+   * taken its own. Lost bytes are stored again while they are still at hand.
    */
-  async function pinStored(
+  async function storedAgainIfLost(
     stored: PutResult,
     source: Uint8Array | ByteSource,
-  ): Promise<{ stored: PutResult; release: () => Promise<void> }> {
-    const release = await pins.pin(stored.sha256)
-    try {
-      if ((stored.created && stored.replaced !== true) || (await blobs.has(stored.sha256))) {
-        return { stored, release }
-      }
-      if (!(source instanceof Uint8Array)) {
-        throw new Error('stored bytes were collected before they were pinned')
-      }
-      return {
-        stored: await blobs.putBytes(source, { maxBytes: limits.maxUploadBytes }),
-        release,
-      }
-    } catch (err) {
-      await release()
-      throw err
+  ): Promise<PutResult> {
+    if (stored.replaced !== true || (await blobs.has(stored.sha256))) {
+      return stored
+    }
+    if (!(source instanceof Uint8Array)) {
+      throw new Error('stored bytes were deleted before they were recorded')
+    }
+    return blobs.putBytes(source, { maxBytes: limits.maxUploadBytes })
+  }
+
+  /** Lets go of a pin that no longer protects anything, without waiting for it. */
+  function releaseLater(release: () => Promise<void>) {
+    release().catch((err: unknown) => log.warn({ err }, 'blob pin not released'))
+  }
+
+  /**
+   * A pin taken from a put's `beforeWrite`, once the bytes are hashed and before the store looks
+   * for, writes or refreshes them: from then on no GC on any instance can take the blob before
+   * the row that names it is committed, so what the put found or wrote is there to reference.
+   */
+  function pinBeforeWrite() {
+    let release: ReleasePin = async () => {}
+    return {
+      beforeWrite: async (sha256: string) => {
+        release = await pins.pin(sha256)
+      },
+      release: () => release(),
     }
   }
 
@@ -198,28 +206,40 @@ export function createAssetService(deps: AssetServiceDeps) {
      */
     async upload(workspaceId: string, declaredDigest: string | undefined, receive: UploadReceiver) {
       const expectedSha256 = parseDeclaredDigest(declaredDigest)
-      const release = await pins.pin(expectedSha256)
+      // Taken while the body arrives; the put waits for it before it touches the store.
+      const pinning = pins.pin(expectedSha256)
+      pinning.catch(() => {})
+      const release = () =>
+        pinning.then(
+          (releasePin) => releasePin(),
+          () => {},
+        )
       const intact = createIntegrityCheck({ maxPixels: limits.maxPixels })
+      let stored: PutResult | undefined
       try {
-        const { fields, stored } = await receive((bytes) =>
+        const received = await receive((bytes) =>
           blobs.put(checkedWhileRead(bytes, intact), {
             maxBytes: limits.maxUploadBytes,
             expectedSha256,
+            beforeWrite: async () => {
+              await pinning
+            },
           }),
         )
+        stored = received.stored
         if (!stored) {
           throw new InvalidRequestError('The multipart body has no `file` part', { param: 'file' })
         }
-        try {
-          const meta = parseMeta(fields)
-          return await record(workspaceId, stored, meta, intact)
-        } catch (err) {
-          await release()
-          await discardIfOrphan(stored)
-          throw err
-        }
-      } finally {
+        const recorded = await record(workspaceId, stored, parseMeta(received.fields), intact)
+        // The row names the blob now: the pin can go without anyone waiting for it.
+        releaseLater(release)
+        return recorded
+      } catch (err) {
         await release()
+        if (stored) {
+          await discardIfOrphan(stored)
+        }
+        throw err
       }
     },
 
@@ -242,30 +262,37 @@ export function createAssetService(deps: AssetServiceDeps) {
       verified?.catch(() => {})
       const intact =
         verified === undefined ? createIntegrityCheck({ maxPixels: limits.maxPixels }) : undefined
+      const pin = pinBeforeWrite()
       let stored: PutResult
       try {
         if (source instanceof Uint8Array) {
           intact?.push(source)
-          stored = await blobs.putBytes(source, { maxBytes: limits.maxUploadBytes })
+          stored = await blobs.putBytes(source, {
+            maxBytes: limits.maxUploadBytes,
+            beforeWrite: pin.beforeWrite,
+          })
         } else {
           stored = await blobs.put(intact ? checkedWhileRead(chunksOf(source), intact) : source, {
             maxBytes: limits.maxUploadBytes,
+            beforeWrite: pin.beforeWrite,
           })
         }
       } catch (err) {
+        await pin.release()
         await verified
         throw err
       }
-      const pinned = await pinStored(stored, source)
       try {
+        stored = await storedAgainIfLost(stored, source)
         await verified
-        return await record(workspaceId, pinned.stored, UploadMetaSchema.parse(meta), intact)
+        const recorded = await record(workspaceId, stored, UploadMetaSchema.parse(meta), intact)
+        // The row names the blob now: the pin can go without anyone waiting for it.
+        releaseLater(pin.release)
+        return recorded
       } catch (err) {
-        await pinned.release()
-        await discardIfOrphan(pinned.stored)
+        await pin.release()
+        await discardIfOrphan(stored)
         throw err
-      } finally {
-        await pinned.release()
       }
     },
 

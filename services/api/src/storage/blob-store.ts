@@ -7,6 +7,12 @@ export type PutOptions = {
   maxBytes: number
   /** The client's declared digest; a different actual digest fails with DigestMismatchError. */
   expectedSha256?: string
+  /**
+   * Awaited once the bytes are hashed and checked, before the blob is looked for, written
+   * under its name or refreshed: a caller pins the digest here, so no GC can take the blob between
+   * its write and the row that will name it. A rejection fails the put with nothing written.
+   */
+  beforeWrite?: (sha256: string) => Promise<void>
 }
 
 export type PutResult = {

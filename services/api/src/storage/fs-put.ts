@@ -136,6 +136,7 @@ export async function putBlob(
     if (content.sha256 !== expectedSha256) {
       protect(content.sha256)
     }
+    await options.beforeWrite?.(content.sha256)
     // The store's clock stamps the blob so GC's grace period and the clock agree.
     const publishedAt = context.clock.now()
     await futimesFd(fd, publishedAt, publishedAt)
@@ -201,6 +202,7 @@ export async function putBlobBytes(
   options: PutOptions,
 ): Promise<PutResult> {
   const sha256 = checkedDigestOf(bytes, options)
+  await options.beforeWrite?.(sha256)
   if (isStored(context, sha256, bytes.byteLength)) {
     // From here GC leaves the blob alone; the look under the lock decides.
     context.writing.add(sha256)
@@ -224,7 +226,9 @@ export async function putBlobBytes(
       context.writing.remove(sha256)
     }
   }
-  return putBlob(context, singleChunk(bytes), options, sha256)
+  // Already called above, for these very bytes.
+  const { beforeWrite: _called, ...rest } = options
+  return putBlob(context, singleChunk(bytes), rest, sha256)
 }
 
 /** Under the digest's lock: refreshes the stored blob's mtime if it is there at this size. */

@@ -4,8 +4,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { singleChunk } from './byte-source.ts'
 import { DigestMismatchError } from './errors.ts'
+import { createS3Client } from './s3-client.ts'
 import { SPOOL_FILE_PREFIX } from './spool.ts'
-import { contentOf, patterned, sha256Of } from './testing/blob-store-harness.ts'
+import { contentOf, GC_GRACE_MS, patterned, sha256Of } from './testing/blob-store-harness.ts'
 import { describeBlobStore } from './testing/describe-blob-store.ts'
 import { makeS3Harness, type S3Harness, useS3TestServer } from './testing/s3-harness.ts'
 
@@ -52,6 +53,73 @@ describe('createS3BlobStore', () => {
     })
     expect(result).toEqual({ scanned: 1, deleted: [stored.sha256] })
     expect(await storedNames()).toEqual([`elsewhere/${'a'.repeat(64)}`, 'sha256/not-a-blob'])
+  })
+
+  /** A client of the same server that records the name of every command it sends. */
+  const recordingClient = () => {
+    const commands: string[] = []
+    const { server } = s3test
+    const recording = createS3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: server.credentials,
+    })
+    recording.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(context.commandName ?? '?')
+        return next(args)
+      },
+      { step: 'initialize' },
+    )
+    return { recording, commands }
+  }
+
+  it('writes a body below lookBeforePutBytes without looking: stored bytes are rewritten, young again, and a corrupt object is replaced', async () => {
+    const { recording, commands } = recordingClient()
+    try {
+      const { store, elapse, overwrite, quarantinedNames } = await open({
+        client: recording,
+        lookBeforePutBytes: 1000,
+      })
+      const bytes = patterned(999)
+      const first = await store.putBytes(bytes, { maxBytes: bytes.byteLength })
+      await elapse()
+      const again = await store.put(singleChunk(bytes), { maxBytes: bytes.byteLength })
+      expect([first.created, again.created]).toEqual([true, true])
+      expect(commands).toEqual(['PutObjectCommand', 'PutObjectCommand'])
+      const collected = await store.collectGarbage({
+        graceMs: GC_GRACE_MS,
+        isReferenced: () => false,
+      })
+      expect(collected.deleted).toEqual([])
+
+      await overwrite(first.sha256, patterned(10))
+      await store.putBytes(bytes, { maxBytes: bytes.byteLength })
+      expect(Buffer.compare(await contentOf(await store.openVerified(first.sha256)), bytes)).toBe(0)
+      expect(await quarantinedNames()).toEqual([])
+    } finally {
+      recording.destroy()
+    }
+  })
+
+  it('looks before it writes a body of lookBeforePutBytes or more, and refreshes stored bytes instead of sending them', async () => {
+    const { recording, commands } = recordingClient()
+    try {
+      const { store } = await open({ client: recording, lookBeforePutBytes: 1000 })
+      const bytes = patterned(1000)
+      const first = await store.putBytes(bytes, { maxBytes: bytes.byteLength })
+      const again = await store.putBytes(bytes, { maxBytes: bytes.byteLength })
+      expect([first.created, again.created]).toEqual([true, false])
+      expect(commands).toEqual([
+        'HeadObjectCommand',
+        'PutObjectCommand',
+        'HeadObjectCommand',
+        'CopyObjectCommand',
+      ])
+    } finally {
+      recording.destroy()
+    }
   })
 
   it('uploads a large blob in parts from a nameless spool file, and reads it back verified', async () => {

@@ -29,6 +29,12 @@ export type S3BlobStoreOptions = {
   streamThresholdBytes?: number
   /** Puts up to this size are hashed in memory before upload; larger ones spool. Default 8 MiB. */
   spoolMemoryBytes?: number
+  /**
+   * Puts of at least this many bytes look for the object first (a HEAD), and refresh a stored
+   * one instead of sending it again; smaller ones are written without looking (see s3-put.ts).
+   * Default 8 MiB, the largest body sent in one PUT by default. 0: every put looks first.
+   */
+  lookBeforePutBytes?: number
   /** Local directory for spool files (nameless while in use). Default the OS temp directory. */
   spoolDir?: string
   /** How many verified object versions to remember (see verified-etags.ts). 0 disables. */
@@ -88,6 +94,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     verified: createVerifiedEtags(options.verificationCacheEntries ?? 50_000),
     streamThresholdBytes: options.streamThresholdBytes ?? 8 * MiB,
     spoolMemoryBytes: options.spoolMemoryBytes ?? 8 * MiB,
+    lookBeforePutBytes: options.lookBeforePutBytes ?? 8 * MiB,
     spoolDir: options.spoolDir ?? tmpdir(),
     partSizeBytes,
     partQueueSize: options.partQueueSize ?? 4,

@@ -9,13 +9,22 @@ import { type SpoolBody, type SpooledContent, spoolSource } from './spool.ts'
 
 /**
  * Puts verified bytes under their digest, under the digest's lock, and says whether it wrote
- * them or found them stored, and whether it wrote over other bytes. An object of the right size
- * is kept and refreshed (GC then treats it as new); one of the wrong size is corrupt: it is
- * copied to quarantine and these bytes are written over it (no delete: the write replaces it,
- * and a delete by key could take another instance's good bytes). Two instances putting the same new bytes at once may both write them, and
- * both report `created`: the two writes carry identical, hash-checked bytes, so the object is
- * right whichever lands last. This does not rely on conditional writes (`If-None-Match: *`),
- * which several S3-compatible servers ignore.
+ * them or found them stored, and whether it wrote over other bytes it found. Bodies of at
+ * least `lookBeforePutBytes` are looked for first: an object of the right size is kept and
+ * refreshed (GC then treats it as new); one of the wrong size is corrupt: it is copied to
+ * quarantine and these bytes are written over it (no delete: the write replaces it, and a
+ * delete by key could take another instance's good bytes). Smaller bodies are written without
+ * a look: the HEAD would cost a round trip on every new blob to spare, for stored ones, a PUT
+ * that costs about what the refreshing copy costs. Rewriting a stored object with the same,
+ * hash-checked bytes changes nothing but its age (which is what a refresh does); a corrupt
+ * object under the key is replaced by good bytes without a quarantined copy, and the put does
+ * not know it did (`replaced` stays false: a caller that needs to know pins first, see
+ * PutOptions.beforeWrite).
+ *
+ * Two instances putting the same new bytes at once may both write them, and both report
+ * `created`: the two writes carry identical, hash-checked bytes, so the object is right
+ * whichever lands last. This does not rely on conditional writes (`If-None-Match: *`), which
+ * several S3-compatible servers ignore.
  */
 async function publish(
   context: S3StoreContext,
@@ -24,6 +33,11 @@ async function publish(
   body: SpoolBody,
 ): Promise<Published> {
   const key = context.keys.blobKey(sha256)
+  if (sizeBytes < context.lookBeforePutBytes) {
+    await writeObject(context, key, sizeBytes, body)
+    context.verified.forget(sha256)
+    return { created: true, replaced: false }
+  }
   const existing = await headObject(context, key)
   let replaced = false
   if (existing?.sizeBytes === sizeBytes) {
@@ -95,6 +109,7 @@ export async function putS3Blob(
     if (expectedSha256 !== undefined && spooled.sha256 !== expectedSha256) {
       throw new DigestMismatchError(expectedSha256, spooled.sha256)
     }
+    await options.beforeWrite?.(spooled.sha256)
     const { created, replaced } = await publishProtected(context, protectedHashes, spooled)
     return {
       sha256: spooled.sha256,
@@ -122,6 +137,7 @@ export async function putS3BlobBytes(
   const sha256 = checkedDigestOf(bytes, options)
   const protectedHashes: string[] = []
   try {
+    await options.beforeWrite?.(sha256)
     const body: SpoolBody = { kind: 'bytes', bytes }
     const { created, replaced } = await publishProtected(context, protectedHashes, {
       sha256,

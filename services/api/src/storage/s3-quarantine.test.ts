@@ -43,6 +43,8 @@ function twoInstances(matches: (command: Command) => boolean) {
       bucket: s3test.server.bucket,
       prefix,
       streamThresholdBytes: 1 << 20,
+      // Puts look before they write, so one that writes over a corrupt object can say so.
+      lookBeforePutBytes: 0,
     })
   return {
     a: open(s3test.client),

@@ -25,6 +25,8 @@ export type S3StoreContext = {
   verified: VerifiedEtags
   /** Blobs up to this size are read into memory; larger ones are streamed. */
   streamThresholdBytes: number
+  /** Puts of at least this size look for the object first (HEAD); smaller ones just write. */
+  lookBeforePutBytes: number
   /** Puts up to this size are hashed in memory; larger ones are spooled to `spoolDir`. */
   spoolMemoryBytes: number
   spoolDir: string

@@ -46,6 +46,42 @@ const LIVE_PINS =
   'SELECT count(*)::int AS n FROM blob_pins WHERE sha256 = $1 AND expires_at_ms > $2'
 
 /**
+ * Deletes released pins in batches: a release joins the next DELETE, and the pins released
+ * while one runs all go in the one after it. A request that lets go of its pin does not wait
+ * for that commit (a pin held a little longer only keeps GC off its blob a little longer), and
+ * under load many releases share one statement and one commit.
+ */
+function createReleaseBatcher(pool: pg.Pool, onError: PgBlobPinsOptions['onError']) {
+  let waiting: { id: string; done: () => void }[] = []
+  let running = false
+  const run = async () => {
+    running = true
+    while (waiting.length > 0) {
+      const batch = waiting
+      waiting = []
+      try {
+        await pool.query('DELETE FROM blob_pins WHERE id = ANY($1::text[])', [
+          batch.map((entry) => entry.id),
+        ])
+      } catch (error) {
+        onError?.(error, 'release')
+      }
+      for (const entry of batch) {
+        entry.done()
+      }
+    }
+    running = false
+  }
+  return (id: string) =>
+    new Promise<void>((resolve) => {
+      waiting.push({ id, done: resolve })
+      if (!running) {
+        void run()
+      }
+    })
+}
+
+/**
  * Blob pins shared by every instance on one PostgreSQL database (the blob_pins table): the GC of
  * any instance sees the pins of all. Each pin is a row with an expiry, renewed on a timer while
  * held, so the pins of an instance that crashed stop counting after ttlMs and are purged.
@@ -60,6 +96,7 @@ export function createPgBlobPins(pool: pg.Pool, options: PgBlobPinsOptions): Blo
   const { clock, ttlMs, newId } = options
   const renewEveryMs = options.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3))
   const nowMs = () => clock.now().getTime()
+  const deleteReleased = createReleaseBatcher(pool, options.onError)
   const insertPin = (id: string, sha256: string) =>
     pool.query(INSERT_PIN, [id, sha256, nowMs() + ttlMs, PIN_LOCK_CLASS, lockKeyOf(sha256)])
 
@@ -91,11 +128,7 @@ export function createPgBlobPins(pool: pg.Pool, options: PgBlobPinsOptions): Blo
         }
         released = true
         clearInterval(timer)
-        queue = queue
-          .then(async () => {
-            await pool.query('DELETE FROM blob_pins WHERE id = $1', [id])
-          })
-          .catch((error: unknown) => options.onError?.(error, 'release'))
+        queue = queue.then(() => deleteReleased(id))
         await queue
       }
     },

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest'
 import { EMPTY_SHA256 } from '../blob-hash.ts'
+import type { BlobStore, PutOptions } from '../blob-store.ts'
 import { BlobTooLargeError, DigestMismatchError, InvalidHashError } from '../errors.ts'
 import {
   type BlobStoreHarness,
@@ -208,6 +209,57 @@ export function putCases(current: () => BlobStoreHarness) {
     expect(await contentOf(await store.openVerified(first.sha256))).toEqual(bytes)
     expect(await quarantinedNames()).toHaveLength(1)
   })
+
+  it.each([
+    [
+      'put',
+      (store: BlobStore, bytes: Uint8Array, options: PutOptions) =>
+        store.put(chunks(bytes), options),
+    ],
+    [
+      'putBytes',
+      (store: BlobStore, bytes: Uint8Array, options: PutOptions) => store.putBytes(bytes, options),
+    ],
+  ] as const)(
+    '%s awaits beforeWrite with the digest before the blob is stored',
+    async (_name, put) => {
+      const { store, storedNames } = current()
+      const bytes = text('pinned before it is written')
+      const seen: { sha256: string; storedBefore: boolean }[] = []
+      const stored = await put(store, bytes, {
+        maxBytes: 100,
+        beforeWrite: async (sha256) => {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          seen.push({ sha256, storedBefore: await store.has(sha256) })
+        },
+      })
+      expect(seen).toEqual([{ sha256: sha256Of(bytes), storedBefore: false }])
+      expect(await store.has(stored.sha256)).toBe(true)
+
+      const refused = text('refused before it is written')
+      await expect(
+        put(store, refused, {
+          maxBytes: 100,
+          beforeWrite: async () => {
+            throw new Error('no pin')
+          },
+        }),
+      ).rejects.toThrow('no pin')
+      const mismatched = text('never announced')
+      let called = false
+      await expect(
+        put(store, mismatched, {
+          maxBytes: 100,
+          expectedSha256: sha256Of(refused),
+          beforeWrite: async () => {
+            called = true
+          },
+        }),
+      ).rejects.toBeInstanceOf(DigestMismatchError)
+      expect(called).toBe(false)
+      expect(await storedNames()).toEqual([current().blobName(stored.sha256)])
+    },
+  )
 
   it('deletes a blob once', async () => {
     const { store } = current()
