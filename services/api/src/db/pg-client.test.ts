@@ -33,6 +33,24 @@ describe('openPostgres', () => {
     }
   })
 
+  it('commits on `pool` wait for the WAL flush, on `asyncCommitPool` they do not, and both see each other at once', async () => {
+    const postgres = await openPostgres(database.url, { maxConnections: 2 })
+    try {
+      const setting = async (pool: typeof postgres.pool) =>
+        (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]
+          ?.synchronous_commit
+      expect(await setting(postgres.pool)).toBe('on')
+      expect(await setting(postgres.asyncCommitPool)).toBe('off')
+      await postgres.asyncCommitPool.query(
+        `INSERT INTO workspaces (id, name, created_at) VALUES ('ws_async', 'a', '2030-01-01T00:00:00.000Z')`,
+      )
+      const seen = await postgres.pool.query("SELECT 1 FROM workspaces WHERE id = 'ws_async'")
+      expect(seen.rowCount).toBe(1)
+    } finally {
+      await postgres.close()
+    }
+  })
+
   it('fails the open with the server error for an unreachable database, leaving no pool', async () => {
     const url = new URL(database.url)
     url.pathname = '/imagegate_no_such_database'

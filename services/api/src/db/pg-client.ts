@@ -6,7 +6,18 @@ import * as pgSchema from './pg-schema/index.ts'
 export type PgDb = NodePgDatabase<typeof pgSchema>
 
 export type Postgres = {
+  /** Commits wait for their WAL to be flushed (synchronous_commit on, the server's default). */
   pool: pg.Pool
+  /**
+   * Connections whose commits return before their WAL is flushed (synchronous_commit = off):
+   * PostgreSQL's counterpart of the SQLite store's NORMAL connection, for the rows that store
+   * keeps there (assets, generations) and for blob pins. A commit is visible to every instance
+   * at once and survives any instance's crash; only a crash of the database server itself can
+   * lose the last fraction of a second of them (never part of one, never out of order: a later
+   * commit on `pool` flushes them all). The ledger, idempotency records, workspaces, keys, jobs
+   * and webhooks stay on `pool`.
+   */
+  asyncCommitPool: pg.Pool
   /** Drizzle over `pool`, typed with the pg-core schema. */
   db: PgDb
   /** What the migrations at open did (0 applied when another instance had run them). */
@@ -16,7 +27,7 @@ export type Postgres = {
 }
 
 export type OpenPostgresOptions = {
-  /** Connections this instance may hold at once (pg.Pool `max`). Default 10. */
+  /** Connections each of the two pools may hold at once (pg.Pool `max`). Default 10. */
   maxConnections?: number
   /** How long a request waits for a connection, or for a new one to open. Default 5 s. */
   connectTimeoutMs?: number
@@ -39,24 +50,34 @@ export async function openPostgres(
   url: string,
   options: OpenPostgresOptions & { onIdleError?: (error: Error) => void } = {},
 ): Promise<Postgres> {
-  const pool = new pg.Pool({
+  const config: pg.PoolConfig = {
     connectionString: url,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
-  })
-  pool.on('error', (error) => options.onIdleError?.(error))
+  }
+  const pool = new pg.Pool(config)
+  const asyncCommitPool = new pg.Pool({ ...config, options: '-c synchronous_commit=off' })
+  for (const each of [pool, asyncCommitPool]) {
+    each.on('error', (error) => options.onIdleError?.(error))
+  }
   let closed: Promise<void> | undefined
   const close = () => {
-    closed ??= pool.end()
+    closed ??= Promise.all([pool.end(), asyncCommitPool.end()]).then(() => undefined)
     return closed
   }
   try {
     const migrated = await migratePostgres(pool, {
       lockTimeoutMs: options.migrationLockTimeoutMs ?? 60_000,
     })
-    return { pool, db: drizzle({ client: pool, schema: pgSchema }), migrated, close }
+    return {
+      pool,
+      asyncCommitPool,
+      db: drizzle({ client: pool, schema: pgSchema }),
+      migrated,
+      close,
+    }
   } catch (error) {
     await close()
     throw error

@@ -14,7 +14,10 @@ import type { Store } from './store.ts'
 /**
  * The shared store: every port on one PostgreSQL database, which any number of instances may
  * use at once. Blob pins are rows here too, so a GC pass on one instance sees what an upload or
- * generation on another is about to reference.
+ * generation on another is about to reference. Asset and generation rows and pins commit
+ * without waiting for the WAL flush (pg-client.ts `asyncCommitPool`), as the SQLite store
+ * writes them with synchronous = NORMAL; what must survive the database server's own crash
+ * (credits, idempotency, workspaces, keys) waits for it.
  */
 export type PgStore = Store & { kind: 'postgres'; postgres: Postgres }
 
@@ -27,7 +30,7 @@ export function createPgStore(
     onPinError: (error: unknown, during: 'renew' | 'release') => void
   },
 ): PgStore {
-  const { pool } = postgres
+  const { pool, asyncCommitPool } = postgres
   const ledger = createPgLedger(pool, { clock: options.clock, newId: options.newId })
   return {
     kind: 'postgres' as const,
@@ -35,11 +38,11 @@ export function createPgStore(
     apiKeys: createPgApiKeysRepository(pool),
     workspaces: createPgWorkspacesRepository(pool),
     bootstrap: createPgBootstrapRepository(pool),
-    assets: createPgAssetsRepository(pool),
-    generations: createPgGenerationsRepository(pool),
+    assets: createPgAssetsRepository(asyncCommitPool),
+    generations: createPgGenerationsRepository(asyncCommitPool),
     ledger,
     idempotency: new PgIdempotencyStore(pool, ledger),
-    pins: createPgBlobPins(pool, {
+    pins: createPgBlobPins(asyncCommitPool, {
       clock: options.clock,
       ttlMs: DEFAULT_PIN_TTL_MS,
       newId: randomUUID,
