@@ -184,17 +184,34 @@ export function createAssetService(deps: AssetServiceDeps) {
   }
 
   /**
-   * A pin taken from a put's `beforeWrite`, once the bytes are hashed and before the store looks
-   * for, writes or refreshes them: from then on no GC on any instance can take the blob before
-   * the row that names it is committed, so what the put found or wrote is there to reference.
+   * A pin taken for a put's `beforeWrite`, once the bytes are hashed and before the store looks
+   * for, writes or refreshes them (or `early`, one already on its way): from then on no GC on
+   * any instance can take the blob before the row that names it is committed, so what the put
+   * found or wrote is there to reference.
    */
-  function pinBeforeWrite() {
-    let release: ReleasePin = async () => {}
+  function pinBeforeWrite(early?: Promise<ReleasePin>) {
+    let pinning = early
+    pinning?.catch(() => {})
+    let failure: unknown
     return {
       beforeWrite: async (sha256: string) => {
-        release = await pins.pin(sha256)
+        pinning ??= pins.pin(sha256)
+        try {
+          await pinning
+        } catch (error) {
+          failure = error
+          throw error
+        }
       },
-      release: () => release(),
+      release: (): Promise<void> =>
+        pinning === undefined
+          ? Promise.resolve()
+          : pinning.then(
+              (release) => release(),
+              () => {},
+            ),
+      /** What a failed put throws: the pin's own error (a database outage) if that failed it. */
+      errorOf: (error: unknown) => failure ?? error,
     }
   }
 
@@ -207,13 +224,7 @@ export function createAssetService(deps: AssetServiceDeps) {
     async upload(workspaceId: string, declaredDigest: string | undefined, receive: UploadReceiver) {
       const expectedSha256 = parseDeclaredDigest(declaredDigest)
       // Taken while the body arrives; the put waits for it before it touches the store.
-      const pinning = pins.pin(expectedSha256)
-      pinning.catch(() => {})
-      const release = () =>
-        pinning.then(
-          (releasePin) => releasePin(),
-          () => {},
-        )
+      const pin = pinBeforeWrite(pins.pin(expectedSha256))
       const intact = createIntegrityCheck({ maxPixels: limits.maxPixels })
       let stored: PutResult | undefined
       try {
@@ -221,9 +232,7 @@ export function createAssetService(deps: AssetServiceDeps) {
           blobs.put(checkedWhileRead(bytes, intact), {
             maxBytes: limits.maxUploadBytes,
             expectedSha256,
-            beforeWrite: async () => {
-              await pinning
-            },
+            beforeWrite: pin.beforeWrite,
           }),
         )
         stored = received.stored
@@ -232,14 +241,14 @@ export function createAssetService(deps: AssetServiceDeps) {
         }
         const recorded = await record(workspaceId, stored, parseMeta(received.fields), intact)
         // The row names the blob now: the pin can go without anyone waiting for it.
-        releaseLater(release)
+        releaseLater(pin.release)
         return recorded
       } catch (err) {
-        await release()
+        await pin.release()
         if (stored) {
           await discardIfOrphan(stored)
         }
-        throw err
+        throw pin.errorOf(err)
       }
     },
 
@@ -280,7 +289,7 @@ export function createAssetService(deps: AssetServiceDeps) {
       } catch (err) {
         await pin.release()
         await verified
-        throw err
+        throw pin.errorOf(err)
       }
       try {
         stored = await storedAgainIfLost(stored, source)
