@@ -1,8 +1,9 @@
-import { and, desc, eq, gt, gte, inArray, lt, lte, notExists, type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, notExists, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { Pool } from 'pg'
 import { generationJobs, generations } from '../pg-schema/index.ts'
 import type { GenerationsRepository } from '../ports.ts'
+import { generationListConditions } from '../repositories/generation-list.ts'
 import { storedInstant } from '../repositories/stored-instant.ts'
 import type { GenerationRow, NewGeneration } from '../schema/index.ts'
 
@@ -106,29 +107,7 @@ export function createPgGenerationsRepository(pool: Pool): GenerationsRepository
     /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
     async list(workspaceId, filter, page) {
       const chain = filter.rootId !== undefined
-      const conditions: SQL[] = [eq(generations.workspaceId, workspaceId)]
-      if (page.afterId) {
-        conditions.push(chain ? gt(generations.id, page.afterId) : lt(generations.id, page.afterId))
-      }
-      if (filter.status) {
-        conditions.push(eq(generations.status, filter.status))
-      }
-      if (filter.model) {
-        conditions.push(eq(generations.model, filter.model))
-      }
-      if (filter.provider) {
-        conditions.push(eq(generations.provider, filter.provider))
-      }
-      if (filter.rootId) {
-        conditions.push(eq(generations.rootGenerationId, filter.rootId))
-      }
-      // Stored times are toISOString() strings: a bound is respelled that way before comparing.
-      if (filter.createdAfter) {
-        conditions.push(gte(generations.createdAt, storedInstant(filter.createdAfter)))
-      }
-      if (filter.createdBefore) {
-        conditions.push(lte(generations.createdAt, storedInstant(filter.createdBefore)))
-      }
+      const conditions = generationListConditions(generations, workspaceId, filter, page.afterId)
       return db
         .select()
         .from(generations)

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, inArray, lt, lte, notExists, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, notExists, sql } from 'drizzle-orm'
 import type { Db } from '../client.ts'
 import type { GenerationsRepository } from '../ports.ts'
 import {
@@ -7,6 +7,7 @@ import {
   generations,
   type NewGeneration,
 } from '../schema/index.ts'
+import { generationListConditions } from './generation-list.ts'
 import { storedInstant } from './stored-instant.ts'
 
 /**
@@ -168,30 +169,7 @@ export function createGenerationsRepository(db: Db): GenerationsRepository {
     /** Newest first by time-ordered id; a chain (rootId) comes oldest first, in the order it grew. */
     async list(workspaceId, filter, page) {
       const chain = filter.rootId !== undefined
-      const conditions = [eq(generations.workspaceId, workspaceId)]
-      if (page.afterId) {
-        conditions.push(chain ? gt(generations.id, page.afterId) : lt(generations.id, page.afterId))
-      }
-      if (filter.status) {
-        conditions.push(eq(generations.status, filter.status))
-      }
-      if (filter.model) {
-        conditions.push(eq(generations.model, filter.model))
-      }
-      if (filter.provider) {
-        conditions.push(eq(generations.provider, filter.provider))
-      }
-      if (filter.rootId) {
-        conditions.push(eq(generations.rootGenerationId, filter.rootId))
-      }
-      // Stored times are toISOString() strings; a bound spelled `…:00Z` or `…:00.5Z` must be
-      // respelled that way, or comparing the strings does not compare the instants.
-      if (filter.createdAfter) {
-        conditions.push(gte(generations.createdAt, storedInstant(filter.createdAfter)))
-      }
-      if (filter.createdBefore) {
-        conditions.push(lte(generations.createdAt, storedInstant(filter.createdBefore)))
-      }
+      const conditions = generationListConditions(generations, workspaceId, filter, page.afterId)
       const query = db
         .select()
         .from(generations)
