@@ -16,7 +16,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createBarePutter } from '../services/api/src/testing/s3-objects.ts'
 import { distinctPngs } from '../test/fakes/distinct-pngs.ts'
-import { keepAlive, multipartFrame, send } from './lib/http.ts'
+import { keepAlive, send, sendUpload } from './lib/http.ts'
 import { photoPool } from './lib/photo-pool.ts'
 import { distinctUpload, photoUploadPool } from './lib/photo-uploads.ts'
 import {
@@ -159,17 +159,7 @@ async function generate(agent: ReturnType<typeof keepAlive>, url: string, auth: 
 }
 
 async function upload(agent: ReturnType<typeof keepAlive>, server: Imagegate, bytes: Buffer) {
-  const frame = multipartFrame(bytes.byteLength)
-  const reply = await send(agent, `${server.url}/v1/assets`, {
-    method: 'POST',
-    headers: {
-      ...server.auth,
-      'content-type': frame.contentType,
-      'content-length': frame.contentLength,
-      'x-content-sha256': createHash('sha256').update(bytes).digest('hex'),
-    },
-    body: [frame.preamble, bytes, frame.epilogue],
-  })
+  const reply = await sendUpload(agent, server.url, server.auth, bytes)
   if (reply.status !== 201) {
     throw new Error(`upload answered ${reply.status}`)
   }

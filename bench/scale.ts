@@ -14,7 +14,7 @@
  * under a prefix of the run's own, and the S3 server (s3rver) is started here; all are removed
  * afterwards.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { generateApiKey } from '../services/api/src/access/api-key-format.ts'
 import { connectRedis, openRedis } from '../services/api/src/access/redis-client.ts'
@@ -27,7 +27,7 @@ import {
 import { startS3TestServer } from '../services/api/src/testing/s3-server.ts'
 import { s3Env } from '../test/support/s3-env.ts'
 import type { SuiteContext } from './lib/context.ts'
-import { keepAlive, multipartFrame, send } from './lib/http.ts'
+import { keepAlive, sendUpload } from './lib/http.ts'
 import { loadOnce, type ServerLoadRun, summarizeLoad } from './lib/loadgen.ts'
 import type { PhaseRuns } from './lib/phases.ts'
 import { photoPool } from './lib/photo-pool.ts'
@@ -100,20 +100,9 @@ export async function withSharedBackends<T>(
 
 async function uploadOne(server: Imagegate): Promise<string> {
   const bytes = distinctUpload(await photoUploadPool(), `metadata-${server.pid}`, 0)
-  const frame = multipartFrame(bytes.byteLength)
   const agent = keepAlive(1)
   try {
-    const reply = await send(agent, `${server.url}/v1/assets`, {
-      method: 'POST',
-      headers: {
-        ...server.auth,
-        'content-type': frame.contentType,
-        'content-length': frame.contentLength,
-        'x-content-sha256': createHash('sha256').update(bytes).digest('hex'),
-      },
-      body: [frame.preamble, bytes, frame.epilogue],
-      keepBody: true,
-    })
+    const reply = await sendUpload(agent, server.url, server.auth, bytes, { keepBody: true })
     if (reply.status !== 201) {
       throw new Error(`upload answered ${reply.status}: ${reply.body.toString().slice(0, 300)}`)
     }

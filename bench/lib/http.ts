@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Agent, type IncomingHttpHeaders, request } from 'node:http'
 
 export type Reply = {
@@ -79,4 +80,29 @@ export function multipartFrame(fileBytes: number) {
     contentType: `multipart/form-data; boundary=${BOUNDARY}`,
     contentLength: preamble.byteLength + fileBytes + epilogue.byteLength,
   }
+}
+
+/**
+ * POST /v1/assets of `bytes` as one multipart `file` part, their sha256 declared in
+ * x-content-sha256, as a client that has the whole file in memory sends it.
+ */
+export function sendUpload(
+  agent: Agent,
+  baseUrl: string,
+  headers: Record<string, string | number>,
+  bytes: Buffer,
+  options: { keepBody?: boolean } = {},
+): Promise<Reply> {
+  const frame = multipartFrame(bytes.byteLength)
+  return send(agent, `${baseUrl}/v1/assets`, {
+    method: 'POST',
+    headers: {
+      ...headers,
+      'content-type': frame.contentType,
+      'content-length': frame.contentLength,
+      'x-content-sha256': createHash('sha256').update(bytes).digest('hex'),
+    },
+    body: [frame.preamble, bytes, frame.epilogue],
+    ...options,
+  })
 }

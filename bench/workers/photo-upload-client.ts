@@ -2,8 +2,7 @@
  * Load generator for POST /v1/assets with real encoders' PNGs of about 64 KiB, a different one
  * every upload (lib/photo-uploads.ts), each with its x-content-sha256.
  */
-import { createHash } from 'node:crypto'
-import { keepAlive, multipartFrame, send } from '../lib/http.ts'
+import { keepAlive, sendUpload } from '../lib/http.ts'
 import { type PhaseOptions, runPhases } from '../lib/phases.ts'
 import { distinctUpload, photoUploadPool } from '../lib/photo-uploads.ts'
 
@@ -16,18 +15,7 @@ const statuses: Record<string, number> = {}
 
 const { runs, totalOps } = await runPhases(input, async (sequence) => {
   const bytes = distinctUpload(pool, input.run, sequence)
-  const frame = multipartFrame(bytes.byteLength)
-  const reply = await send(agent, `${input.url}/v1/assets`, {
-    method: 'POST',
-    headers: {
-      ...input.headers,
-      'content-type': frame.contentType,
-      'content-length': frame.contentLength,
-      'x-content-sha256': createHash('sha256').update(bytes).digest('hex'),
-    },
-    body: [frame.preamble, bytes, frame.epilogue],
-    keepBody: true,
-  })
+  const reply = await sendUpload(agent, input.url, input.headers ?? {}, bytes, { keepBody: true })
   statuses[reply.status] = (statuses[reply.status] ?? 0) + 1
   if (reply.status !== 201) {
     throw new Error(`HTTP ${reply.status}: ${reply.body.toString().slice(0, 300)}`)
